@@ -1,0 +1,54 @@
+"""Error types carrying the exit code and the file position they are about."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ExitCode:
+    PASSED = 0
+    TESTS_FAILED = 1
+    BAD_INPUT = 2
+    NO_TESTS = 3
+    LOCKED = 4
+    INTERRUPTED = 130
+    TIMEOUT = 124
+
+
+class LedgerError(Exception):
+    """A failure the user can act on; rendered as one line, never a traceback."""
+
+    exit_code = ExitCode.BAD_INPUT
+
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+
+    def location(self) -> str:
+        if self.path is None:
+            return ""
+        return f"{self.path}:{self.line}" if self.line else f"{self.path}"
+
+    def __str__(self) -> str:
+        where = self.location()
+        return f"{where}: {self.message}" if where else self.message
+
+
+class BadInput(LedgerError):
+    exit_code = ExitCode.BAD_INPUT
+
+
+class UnsafeSelector(BadInput):
+    pass
+
+
+class WorkspaceLocked(LedgerError):
+    exit_code = ExitCode.LOCKED
+
+
+class ConcurrentEdit(LedgerError):
+    """The file changed on disk between our read and our write."""
+
+    exit_code = ExitCode.LOCKED
