@@ -1,0 +1,98 @@
+"""The two edits ledger makes to a team's Markdown: a row's state, an attempt.
+
+Each re-reads its file, locates its target afresh, splices only the bytes
+that change and writes atomically, refusing if the file moved underneath.
+Callers hold the workspace lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ledger.edit import Splice, apply_splices, write_atomic
+from ledger.errors import BadInput
+from ledger.fixplan import GLOBAL, LedgerDoc, append_attempt, parse_ledger
+from ledger.markdown.table import escape_cell_text
+from ledger.markdown.text import SourceText
+from ledger.plan import Row, parse_plan
+from ledger.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class RowChange:
+    path: Path
+    line: int
+    state_before: str | None
+    token_before: str
+    state_after: str | None
+    token_after: str
+
+
+def _locate(rows: list[Row], row: Row) -> Row:
+    """The same row in a fresh parse: same id and phase, nearest line."""
+    same = [r for r in rows if r.id == row.id and (r.phase.key if r.phase else None) == (row.phase.key if row.phase else None)]
+    if not same:
+        raise BadInput(f"row {row.id} is gone from the plan (edited while ledger ran?)", row.path)
+    return min(same, key=lambda r: abs(r.line - row.line))
+
+
+def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None) -> RowChange:
+    """Set `row`'s state token and/or append `note` to its guidance."""
+    source = SourceText.read(row.path)
+    fresh = _locate(parse_plan(source, ws.config.states).rows, row)
+    splices: list[Splice] = []
+    token_after = fresh.state_token
+    if new_state is not None:
+        token_after = ws.config.states.token_for(new_state)
+        if not fresh.state_token:
+            raise BadInput(f"row {fresh.id} has no state token to change", fresh.path, fresh.line)
+        if token_after != fresh.state_token:
+            splices.append(Splice(*fresh.state_span, token_after))
+    if note:
+        safe = escape_cell_text(note) if fresh.kind == "table" else " ".join(note.split())
+        start, end = fresh.guidance_span
+        joiner = " " if end > start else ""
+        splices.append(Splice(end, end, joiner + safe))
+    if splices:
+        write_atomic(fresh.path, apply_splices(source.text, splices), source.sha256)
+        ws.reload_path(fresh.path)
+    return RowChange(
+        path=fresh.path,
+        line=fresh.line,
+        state_before=fresh.state,
+        token_before=fresh.state_token,
+        state_after=new_state if new_state is not None else fresh.state,
+        token_after=token_after,
+    )
+
+
+@dataclass(frozen=True)
+class AttemptAdded:
+    path: Path
+    number: int
+    layout: str
+    line: int
+
+
+def add_attempt(
+    ws: Workspace,
+    initiative: str,
+    render: Callable[[int, str], list[str]],
+    item_title: str | None = None,
+) -> AttemptAdded:
+    """Append the next numbered attempt of `initiative`; `render(number, layout)` gives its lines."""
+    path = ws.ledger_path
+    if path.exists():
+        source = SourceText.read(path)
+    else:
+        source = SourceText(path, "# Fix Plan Ledger\n", None)
+    doc: LedgerDoc = parse_ledger(source)
+    number = doc.next_attempt_number(initiative)
+    layout = doc.layout if doc.layout == GLOBAL else "items"
+    splice = append_attempt(doc, initiative, render(number, layout), new_item_title=item_title)
+    new_text = apply_splices(source.text, [splice])
+    write_atomic(path, new_text, source.sha256)
+    line = new_text[: splice.start].count("\n") + 1 + (1 if splice.text.startswith(("\n", "\r")) else 0)
+    return AttemptAdded(path=path, number=number, layout=layout, line=line)

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import click
+
+from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
+
+
+@click.group("attempt")
+def attempt():
+    """Ledger attempts."""
+
+
+@attempt.command("add")
+@click.argument("initiative")
+@click.option("--summary", required=True, help="What the loop did and found.")
+@click.option("--row", help="The plan row this attempt is about.")
+@click.option("--artifacts", help="Evidence path to cite.")
+@click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True)
+@json_option
+@root_option
+@reports_errors
+def add(initiative, summary, row, artifacts, lock_timeout_s, as_json, root):
+    """Append the next numbered attempt to INITIATIVE's ledger item."""
+    from ledger.manual import add_manual_attempt
+
+    ws = open_workspace(root)
+    added = add_manual_attempt(ws, initiative, summary, row, artifacts, lock_timeout_s)
+    data = {"initiative": initiative, "attempt": added.number, "file": ws.relative(added.path), "line": added.line, "layout": added.layout}
+    if as_json:
+        print_json(data)
+    else:
+        click.echo(f"{initiative}: attempt #{added.number} appended to {data['file']}:{added.line}")

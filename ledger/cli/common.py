@@ -1,0 +1,56 @@
+"""Options and error handling shared by every command."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from ledger.errors import LedgerError
+
+
+def root_option(func):
+    return click.option(
+        "--root",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Workspace root (default: nearest ancestor holding plans/).",
+    )(func)
+
+
+def json_option(func):
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")(func)
+
+
+def print_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def reports_errors(func):
+    """Turn LedgerError into one line on stderr and its exit code; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except LedgerError as exc:
+            if kwargs.get("as_json"):
+                print_json({"error": str(exc), "exit_code": exc.exit_code})
+            click.echo(f"ledger: error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+        except OSError as exc:
+            if kwargs.get("as_json"):
+                print_json({"error": str(exc), "exit_code": 2})
+            click.echo(f"ledger: error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            sys.exit(2)
+
+    return wrapper
+
+
+def open_workspace(root: Path | None):
+    from ledger.workspace import Workspace
+
+    return Workspace.open(root)

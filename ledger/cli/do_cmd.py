@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
+
+
+@click.command("do")
+@click.argument("initiative")
+@click.argument("row")
+@click.option("--selector", help="Run this pytest selector instead of the row's own.")
+@click.option("--slug", help="Report folder name under reports/<TS>/ (default: from the phase heading).")
+@click.option("--timeout", "timeout_s", type=float, help="Kill the whole test process group after N seconds (exit 124).")
+@click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True, help="Seconds to wait for the workspace lock (then exit 4).")
+@click.option("--no-flip", is_flag=True, help="Leave the row's state and guidance untouched.")
+@click.option("--dry-run", is_flag=True, help="Print the plan of action; write nothing.")
+@json_option
+@root_option
+@reports_errors
+def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, dry_run, as_json, root):
+    """Run ROW's pytest selector, write evidence, flip the row, append an attempt.
+
+    \b
+    Exit codes: 0 passed, 1 tests failed, 2 bad input, 3 collected 0 tests,
+    4 workspace locked, 124 timeout, 130 interrupted.
+    """
+    from ledger.do import DoOptions, describe_plan, prepare, run_do
+
+    ws = open_workspace(root)
+    options = DoOptions(initiative, row, selector, slug, timeout_s, lock_timeout_s, not no_flip, dry_run)
+    if dry_run:
+        plan = prepare(ws, options)
+        lines = describe_plan(ws, plan, options)
+        if as_json:
+            print_json({"dry_run": True, "plan": lines})
+        else:
+            click.echo("dry run, nothing written:")
+            for line in lines:
+                click.echo(f"  {line}")
+        return
+    result = run_do(ws, options, lambda text: click.echo(text, err=as_json))
+    if as_json:
+        print_json(result.to_json())
+    else:
+        click.echo(f"[ledger] outcome: {result.outcome}" + (f" ({result.reason})" if result.reason else ""))
+        click.echo(f"[ledger] evidence: {result.report_dir}")
+        if options.flip:
+            click.echo(f"[ledger] row {result.row}: {result.state_before} -> {result.state_after}")
+        click.echo(f"[ledger] attempt #{result.attempt} appended to {ws.relative(ws.ledger_path)}")
+    sys.exit(result.exit_code)

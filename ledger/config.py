@@ -1,0 +1,121 @@
+"""Workspace settings from `[tool.ledger]` in pyproject.toml or from ledger.toml."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger.errors import BadInput
+from ledger.states import StateVocabulary
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Config:
+    ledger: str = "docs/fix_plan.md"
+    findings: str = "docs/findings.md"
+    # Folders whose sub-folders are initiatives (each holding plan *.md files).
+    plan_roots: tuple[str, ...] = ("plans/active", "docs/plans")
+    # Where a run's evidence goes; {initiative} is substituted.
+    report_root: str = "plans/active/{initiative}/reports"
+    templates: str = "templates"
+    env: dict[str, str] = field(default_factory=dict)
+    states: StateVocabulary = field(default_factory=StateVocabulary)
+    guardrail_warn: float = 1.7
+    guardrail_fail: float = 2.5
+    baseline_runs: int = 5
+    source: Path | None = None  # the file the settings came from, if any
+
+
+def load_config(root: Path) -> Config:
+    ledger_toml = root / "ledger.toml"
+    pyproject = root / "pyproject.toml"
+    if ledger_toml.is_file():
+        data = _read_toml(ledger_toml)
+        section = data.get("tool", {}).get("ledger", data)
+        return _config_from(section, ledger_toml)
+    if pyproject.is_file():
+        section = _read_toml(pyproject).get("tool", {}).get("ledger")
+        if section is not None:
+            return _config_from(section, pyproject)
+    return Config()
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise BadInput(f"cannot read settings: {exc}", path) from None
+
+
+def _config_from(section: dict, path: Path) -> Config:
+    if not isinstance(section, dict):
+        raise BadInput("[tool.ledger] must be a table", path)
+    known = {
+        "ledger", "findings", "plan_roots", "plans", "report_root", "templates", "env",
+        "states", "guardrail_warn", "guardrail_fail", "baseline_runs",
+    }
+    unknown = sorted(set(section) - known)
+    if unknown:
+        raise BadInput(f"unknown [tool.ledger] keys: {', '.join(unknown)}", path)
+    kwargs: dict = {"source": path}
+    for key in ("ledger", "findings", "report_root", "templates"):
+        if key in section:
+            kwargs[key] = _string(section, key, path)
+    roots = section.get("plan_roots", section.get("plans"))
+    if roots is not None:
+        if isinstance(roots, str):
+            roots = [roots]
+        if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
+            raise BadInput("plan_roots must be a list of folders", path)
+        kwargs["plan_roots"] = tuple(r.rstrip("/").removesuffix("/*/*.md").removesuffix("/*") for r in roots)
+    if "env" in section:
+        kwargs["env"] = parse_env_table(section["env"], path)
+    if "states" in section:
+        kwargs["states"] = _states(section["states"], path)
+    for key in ("guardrail_warn", "guardrail_fail"):
+        if key in section:
+            value = section[key]
+            if not isinstance(value, (int, float)) or value <= 1:
+                raise BadInput(f"{key} must be a number above 1", path)
+            kwargs[key] = float(value)
+    if "baseline_runs" in section:
+        if not isinstance(section["baseline_runs"], int) or section["baseline_runs"] < 1:
+            raise BadInput("baseline_runs must be a positive integer", path)
+        kwargs["baseline_runs"] = section["baseline_runs"]
+    return Config(**kwargs)
+
+
+def _string(section: dict, key: str, path: Path) -> str:
+    value = section[key]
+    if not isinstance(value, str) or not value.strip():
+        raise BadInput(f"{key} must be a non-empty string", path)
+    return value
+
+
+def parse_env_table(table: object, path: Path | None) -> dict[str, str]:
+    if not isinstance(table, dict):
+        raise BadInput("env must be a table of NAME = \"value\" pairs", path)
+    env: dict[str, str] = {}
+    for name, value in table.items():
+        if not ENV_NAME.match(name) or not isinstance(value, (str, int, float)):
+            raise BadInput(f"env override {name!r} must be NAME = \"value\"", path)
+        env[name] = str(value)
+    return env
+
+
+def _states(table: object, path: Path) -> StateVocabulary:
+    if not isinstance(table, dict):
+        raise BadInput("states must be a table", path)
+    kwargs = {}
+    for name in ("done", "partial", "open"):
+        if name in table:
+            tokens = table[name]
+            if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) for t in tokens):
+                raise BadInput(f"states.{name} must be a non-empty list of tokens like \"[x]\"", path)
+            kwargs[name] = tuple(tokens)
+            kwargs[f"write_{name}"] = tokens[0]
+    return StateVocabulary(**kwargs)

@@ -1,0 +1,362 @@
+"""`ledger do`: run a row's selector, keep the evidence, flip the row, log the attempt."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ledger.bookkeeping import add_attempt, change_row
+from ledger.errors import BadInput, ExitCode
+from ledger.evidence import (
+    ReportDir,
+    create_report_dir,
+    hash_files,
+    plan_report_dir,
+    row_manifests,
+    utc_now,
+    write_manifest,
+    MANIFEST_VERSION,
+)
+from ledger.locking import workspace_lock
+from ledger.plan import Row
+from ledger.render import Renderer
+from ledger.selectors import Selector, find_selectors, parse_selector
+from ledger.states import DONE, PARTIAL
+from ledger.workspace import Workspace
+
+Echo = Callable[[str], None]
+
+OUTCOME_EXIT = {
+    "passed": ExitCode.PASSED,
+    "failed": ExitCode.TESTS_FAILED,
+    "error": ExitCode.TESTS_FAILED,
+    "no_tests": ExitCode.NO_TESTS,
+    "timeout": ExitCode.TIMEOUT,
+    "interrupted": ExitCode.INTERRUPTED,
+}
+OUTCOME_TITLE = {
+    "passed": "PASSED",
+    "failed": "FAILED",
+    "error": "ERROR",
+    "no_tests": "NO TESTS COLLECTED",
+    "timeout": "TIMED OUT",
+    "interrupted": "INTERRUPTED",
+}
+
+
+@dataclass
+class DoOptions:
+    initiative: str
+    row: str
+    selector: str | None = None
+    slug: str | None = None
+    timeout_s: float | None = None
+    lock_timeout_s: float = 10.0
+    flip: bool = True
+    dry_run: bool = False
+
+
+@dataclass
+class ResolvedSelector:
+    selector: Selector
+    source: str  # "--selector", or "file:line" of the row it came from
+    env: dict[str, str]  # config overrides under the selector's own prefixes
+
+
+@dataclass
+class DoPlan:
+    row: Row
+    selector: ResolvedSelector
+    report_dir: ReportDir
+    next_attempt: int | None
+    state_after_pass: str
+
+
+@dataclass
+class DoResult:
+    initiative: str
+    row: str
+    selector: str
+    outcome: str
+    reason: str | None
+    counts: dict | None
+    duration_s: float
+    report_dir: str
+    state_before: str | None
+    state_after: str | None
+    attempt: int | None
+    exit_code: int
+    argv: list[str] = field(default_factory=list)
+    env_overrides: dict[str, str] = field(default_factory=dict)
+    guardrail: str | None = None
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data.pop("exit_code")
+        return data
+
+
+def resolve_selector(ws: Workspace, row: Row, override: str | None) -> ResolvedSelector:
+    if override is not None:
+        selector, source = parse_selector(override), "--selector"
+    else:
+        found = find_selectors(row.guidance) or find_selectors(row.description)
+        if not found:
+            raise BadInput(
+                f"row {row.id} has no pytest selector in its guidance (a code span like `pytest tests/x.py::test_y`); "
+                "pass --selector",
+                ws.relative(row.path),
+                row.line,
+            )
+        try:
+            selector = parse_selector(found[0])
+        except BadInput as exc:
+            raise type(exc)(exc.message, ws.relative(row.path), row.line) from None
+        source = f"{ws.relative(row.path)}:{row.line}"
+    return ResolvedSelector(selector, source, {**ws.config.env, **selector.env})
+
+
+def phase_slug(row: Row, override: str | None) -> str:
+    if override:
+        return override
+    if row.phase is not None and row.phase.slug:
+        return row.phase.slug
+    return "evidence"
+
+
+def prepare(ws: Workspace, options: DoOptions) -> DoPlan:
+    row = ws.find_row(options.initiative, options.row)
+    resolved = resolve_selector(ws, row, options.selector)
+    report_dir = plan_report_dir(ws.report_root(options.initiative), phase_slug(row, options.slug), utc_now())
+    return DoPlan(row, resolved, report_dir, None, ws.config.states.token_for(DONE))
+
+
+def describe_plan(ws: Workspace, plan: DoPlan, options: DoOptions) -> list[str]:
+    from ledger.runner import pytest_argv
+
+    argv = pytest_argv(["pytest", *plan.selector.selector.args], plan.report_dir.path / "junit.xml")
+    lines = [
+        f"row:        {options.initiative} {plan.row.id} ({ws.relative(plan.row.path)}:{plan.row.line}) state {plan.row.state_token or '?'}",
+        f"selector:   {plan.selector.selector.display}  (from {plan.selector.source})",
+        f"argv:       {json.dumps(argv)}",
+        f"env:        {json.dumps(plan.selector.env)}",
+        f"report dir: {ws.relative(plan.report_dir.path)}/",
+        f"on pass:    state -> {ws.config.states.write_done}; on failure: -> {ws.config.states.write_partial}"
+        if options.flip
+        else "state:      unchanged (--no-flip)",
+        f"attempt:    appended to {ws.relative(ws.ledger_path)}",
+    ]
+    return lines
+
+
+def previous_duration(ws: Workspace, initiative: str, row: Row) -> float | None:
+    for _, manifest in reversed(row_manifests(ws.report_root(initiative), row.id)):
+        if manifest.get("outcome") == "passed" and isinstance(manifest.get("duration_s"), (int, float)):
+            return float(manifest["duration_s"])
+    return None
+
+
+def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
+    with workspace_lock(ws.root, options.lock_timeout_s):
+        plan = prepare(ws, options)
+        return _execute(ws, options, plan, echo)
+
+
+def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoResult:
+    from ledger.envinfo import capture_environment, render_snapshot_text
+    from ledger.runner import RunRequest, pytest_argv, run_streaming
+
+    row = plan.row
+    renderer = Renderer(ws.templates_dir)
+    report = create_report_dir(ws.root, ws.report_root(options.initiative), plan.report_dir.slug, utc_now())
+    folder = report.path
+    junit_path = folder / "junit.xml"
+    argv = pytest_argv(["pytest", *plan.selector.selector.args], junit_path)
+    base_manifest = {
+        "version": MANIFEST_VERSION,
+        "complete": False,
+        "tool": "ledger do",
+        "initiative": options.initiative,
+        "row": row.id,
+        "phase": row.phase.key if row.phase else None,
+        "plan": ws.relative(row.path),
+        "selector": plan.selector.selector.text,
+        "selector_source": plan.selector.source,
+        "argv": argv,
+        "env_overrides": plan.selector.env,
+        "started_at": report.timestamp,
+    }
+    # Written first so a run killed half-way leaves a folder that says so.
+    write_manifest(folder, base_manifest)
+
+    env = capture_environment(ws.root)
+    (folder / "env.json").write_text(json.dumps(env, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "env_snapshot.txt").write_text(render_snapshot_text(env), encoding="utf-8")
+
+    previous = previous_duration(ws, options.initiative, row)
+    echo(f"[ledger] {options.initiative} {row.id}: {plan.selector.selector.display}")
+    echo(f"[ledger] evidence -> {ws.relative(folder)}/")
+    result = run_streaming(
+        RunRequest(
+            argv=argv,
+            env_overrides=plan.selector.env,
+            cwd=ws.root,
+            log_path=folder / "pytest.log",
+            timeout_s=options.timeout_s,
+            previous_duration_s=previous,
+        ),
+        echo,
+    )
+    counts = _read_counts(junit_path)
+    outcome, reason = classify_outcome(result, counts, options.timeout_s)
+    git = env.get("git") or {}
+    manifest = {
+        **base_manifest,
+        "outcome": outcome,
+        "reason": reason,
+        "exit_code": result.exit_code,
+        "counts": counts,
+        "duration_s": round(result.duration_s, 3),
+        "previous_duration_s": previous,
+        "peak_rss_bytes": result.peak_rss_bytes,
+        "started_at": result.started_at,
+        "finished_at": result.finished_at,
+        "git_commit": git.get("commit"),
+        "git_dirty": git.get("dirty"),
+    }
+    context = _template_context(ws, options, plan, report, manifest, previous)
+    (folder / "summary.md").write_text(renderer.render("summary.md.j2", **context, files=_listed_files(folder)), encoding="utf-8")
+    write_manifest(folder, {**manifest, "complete": True, "files": hash_files(folder)})
+
+    state_before = row.state
+    state_after = row.state
+    if options.flip:
+        new_state = DONE if outcome == "passed" else PARTIAL
+        note = renderer.render("guidance_note.md.j2", **context).strip()
+        change = change_row(ws, row, new_state, note)
+        state_before, state_after = change.state_before, change.state_after
+    attempt = add_attempt(
+        ws,
+        options.initiative,
+        lambda number, layout: renderer.render_lines(
+            "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, number=number
+        ),
+        item_title=_plan_title(ws, row),
+    )
+    return DoResult(
+        initiative=options.initiative,
+        row=row.id,
+        selector=plan.selector.selector.display,
+        outcome=outcome,
+        reason=reason,
+        counts=counts,
+        duration_s=round(result.duration_s, 3),
+        report_dir=ws.relative(folder) + "/",
+        state_before=state_before,
+        state_after=state_after,
+        attempt=attempt.number,
+        exit_code=OUTCOME_EXIT[outcome],
+        argv=argv,
+        env_overrides=plan.selector.env,
+    )
+
+
+def classify_outcome(result, counts: dict | None, timeout_s: float | None) -> tuple[str, str | None]:
+    if result.interrupted:
+        return "interrupted", "interrupted (Ctrl-C); partial log kept"
+    if result.timed_out:
+        return "timeout", f"timed out after {timeout_s:g}s; process group killed"
+    code = result.exit_code
+    if code == 5:
+        return "no_tests", "selector collected 0 tests"
+    if code == 0:
+        if counts is not None and counts["tests"] == 0:
+            return "no_tests", "selector collected 0 tests"
+        return "passed", None
+    if code == 1:
+        if counts is None:
+            return "failed", "tests failed (no JUnit report)"
+        return "failed", f"{counts['failed']} failed, {counts['errors']} errors of {counts['tests']} tests"
+    return "error", f"pytest exited {code} (interrupted, usage or internal error)"
+
+
+def _read_counts(junit_path: Path) -> dict | None:
+    from ledger.junit import JUnitError, parse_junit
+
+    try:
+        counts = parse_junit(junit_path)
+    except JUnitError:
+        return None
+    return {
+        "tests": counts.tests,
+        "passed": counts.passed,
+        "failed": counts.failed,
+        "errors": counts.errors,
+        "skipped": counts.skipped,
+    }
+
+
+def counts_text(counts: dict | None) -> str:
+    if not counts:
+        return ""
+    parts = [f"{counts['passed']} passed"]
+    for key in ("failed", "errors", "skipped"):
+        if counts.get(key):
+            parts.append(f"{counts[key]} {key}")
+    return ", ".join(parts)
+
+
+def format_bytes(value: int | None) -> str:
+    if not value:
+        return "n/a"
+    return f"{value / (1 << 20):.1f} MiB"
+
+
+def _listed_files(folder: Path) -> list[str]:
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    return [n for n in names if n != "summary.md"] + ["summary.md", "manifest.json"]
+
+
+def _template_context(ws, options, plan: DoPlan, report: ReportDir, manifest: dict, previous) -> dict:
+    row = plan.row
+    started = utc_now()
+    artifacts_rel = ws.relative(report.path) + "/"
+    return {
+        "date": started.strftime("%Y-%m-%d"),
+        "timestamp": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timestamp_minutes": started.strftime("%Y-%m-%dT%H:%MZ"),
+        "initiative": options.initiative,
+        "row": row.id,
+        "row_label": f"Phase {row.phase.key}.{row.id}" if row.phase and row.phase.key and not row.id.startswith(row.phase.key + ".") else row.id,
+        "description": row.description,
+        "phase_title": row.phase.title if row.phase else None,
+        "plan_path": ws.relative(row.path),
+        "plan_line": row.line,
+        "selector": plan.selector.selector.display,
+        "env_overrides": plan.selector.env,
+        "outcome": manifest["outcome"],
+        "outcome_title": OUTCOME_TITLE[manifest["outcome"]],
+        "reason": manifest["reason"],
+        "exit_code": manifest["exit_code"],
+        "counts": manifest["counts"],
+        "counts_text": counts_text(manifest["counts"]),
+        "duration_s": manifest["duration_s"],
+        "previous_duration_s": previous,
+        "peak_rss_text": format_bytes(manifest["peak_rss_bytes"]),
+        "commit": (manifest["git_commit"] or "")[:12] or None,
+        "dirty": manifest["git_dirty"],
+        "artifacts": artifacts_rel,
+        "artifacts_from_initiative": report.from_initiative,
+        "guardrail": manifest.get("guardrail"),
+    }
+
+
+def _plan_title(ws: Workspace, row: Row) -> str | None:
+    for plan in ws.plans(row.path.parent.name) if row.path.parent.name else []:
+        if plan.path == row.path and plan.title:
+            title = plan.title
+            return title.split("—", 1)[1].strip() if "—" in title else title
+    return None

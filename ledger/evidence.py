@@ -1,0 +1,132 @@
+"""Report folders: allocation, manifests and their integrity."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from ledger.edit import write_bytes_atomic
+from ledger.errors import BadInput
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
+TIMESTAMP_FORMAT = "%Y-%m-%dT%H%M%SZ"
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z$")
+MANIFEST = "manifest.json"
+MANIFEST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ReportDir:
+    path: Path
+    timestamp: str
+    slug: str
+
+    @property
+    def from_initiative(self) -> str:
+        """How plan rows cite it: `reports/<TS>/<slug>/`."""
+        return f"reports/{self.timestamp}/{self.slug}/"
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG.match(slug) or ".." in slug:
+        raise BadInput(f"invalid slug {slug!r}: use lowercase letters, digits, '_', '-', '.' (e.g. phase_d_hardening)")
+    return slug
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def plan_report_dir(report_root: Path, slug: str, now: datetime) -> ReportDir:
+    """The first `<TS>/<slug>` at or after `now` that does not exist yet."""
+    check_slug(slug)
+    moment = now
+    while True:
+        timestamp = moment.strftime(TIMESTAMP_FORMAT)
+        candidate = report_root / timestamp / slug
+        if not candidate.exists() and not candidate.is_symlink():
+            return ReportDir(candidate, timestamp, slug)
+        moment += timedelta(seconds=1)
+
+
+def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: datetime) -> ReportDir:
+    """Create a new report folder, refusing any path that leaves the workspace."""
+    root = workspace_root.resolve()
+    _refuse_escape(root, report_root)
+    while True:
+        planned = plan_report_dir(report_root, slug, now)
+        _refuse_escape(root, planned.path.parent)
+        planned.path.parent.mkdir(parents=True, exist_ok=True)
+        _refuse_escape(root, planned.path.parent)
+        try:
+            planned.path.mkdir()
+        except FileExistsError:
+            continue  # another process took this second; take the next one
+        return planned
+
+
+def _refuse_escape(root: Path, path: Path) -> None:
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise BadInput(f"report folder {path} resolves outside the workspace ({resolved})")
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hash_files(folder: Path) -> dict[str, str]:
+    """sha256 of every regular file under `folder` except the manifest."""
+    hashes: dict[str, str] = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink() and path.name != MANIFEST:
+            hashes[path.relative_to(folder).as_posix()] = sha256_file(path)
+    return hashes
+
+
+def write_manifest(folder: Path, manifest: dict) -> None:
+    data = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    write_bytes_atomic(folder / MANIFEST, data.encode("utf-8"))
+
+
+def read_manifest(folder: Path) -> dict | None:
+    path = folder / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def iter_manifests(report_root: Path):
+    """(report folder, manifest) for every `<TS>/<slug>/manifest.json`, oldest first."""
+    if not report_root.is_dir():
+        return
+    for ts_dir in sorted(report_root.iterdir()):
+        if not ts_dir.is_dir() or not TIMESTAMP.match(ts_dir.name):
+            continue
+        for slug_dir in sorted(ts_dir.iterdir()):
+            if slug_dir.is_dir():
+                manifest = read_manifest(slug_dir)
+                if manifest is not None:
+                    yield slug_dir, manifest
+
+
+def row_manifests(report_root: Path, row_id: str, source: str | None = None) -> list[tuple[Path, dict]]:
+    """Manifests recorded for one row, oldest first."""
+    found = []
+    for folder, manifest in iter_manifests(report_root):
+        if manifest.get("row") != row_id:
+            continue
+        if source is not None and manifest.get("plan") not in (None, source):
+            continue
+        found.append((folder, manifest))
+    return found

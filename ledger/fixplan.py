@@ -1,0 +1,303 @@
+"""The ledger (docs/fix_plan.md) in the layouts real loops write.
+
+- items: `## [ID] Title` (or `### [ID]` under Active/Done sections) with
+  `- Key: value` fields and an `Attempts History` of `* [date] Attempt #N — ...`
+  bullets;
+- global: one `## Attempts History` section of `### <ISO> — <ID> <row> (label)`
+  entries.
+
+Attempt numbers are read, never rewritten; the next one is max + 1.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger.edit import Splice
+from ledger.markdown.text import Line, SourceText, dominant_eol
+
+ITEMS, GLOBAL, EMPTY = "items", "global", "empty"
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_ITEM_HEADING = re.compile(r"^\[(?P<id>[^\]\s]+)\]\s*(?P<title>.*)$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ATTEMPT = re.compile(
+    r"^(?P<indent>\s*)(?P<bullet>[*+-])\s+(?:\*\*)?\[(?P<date>\d{4}-\d{2}-\d{2}[^\]]*)\](?:\*\*)?\s+"
+    r"(?:\*\*)?Attempt\s+#(?P<number>\d+)"
+)
+_ATTEMPTS_FIELD = re.compile(r"^(?P<indent>\s*)[*+-]\s+(?:\*\*)?Attempts?\s+History(?:\*\*)?\s*:?", re.IGNORECASE)
+_FIELD = re.compile(r"^(?P<indent>\s*)[*+-]\s+(?:\*\*)?(?P<key>[A-Za-z][\w /&()-]{0,40}?)(?:\*\*)?\s*:(?:\*\*)?(?P<value>.*)$")
+_GLOBAL_ENTRY = re.compile(
+    r"^(?P<when>\d{4}-\d{2}-\d{2}\S*)\s+[—–-]+\s+(?P<subject>.*?)(?:\s+\((?P<label>[^()]*)\))?\s*$"
+)
+
+
+@dataclass
+class Attempt:
+    initiative: str
+    number: int | None  # None in the global layout, where entries carry no number
+    date: str
+    line: int
+    end_line: int
+    text: str  # the entry with its continuation lines
+    label: str | None = None
+    rows: tuple[str, ...] = ()
+
+
+@dataclass
+class LedgerItem:
+    id: str
+    title: str
+    line: int
+    level: int
+    fields: dict[str, tuple[int, str]] = field(default_factory=dict)  # key -> (line, value)
+    attempts: list[Attempt] = field(default_factory=list)
+    attempts_field_line: int | None = None
+    attempt_insert_line: int | None = None  # append after this line
+    attempt_indent: str = "  "
+    attempt_bullet: str = "*"
+    end_line: int = 0  # last line of the item (inclusive)
+
+    def next_attempt_number(self) -> int:
+        numbers = [a.number for a in self.attempts if a.number is not None]
+        return max(numbers) + 1 if numbers else 1
+
+
+@dataclass
+class GlobalHistory:
+    heading_line: int
+    end_line: int  # last line of the section (inclusive)
+    entries: list[Attempt] = field(default_factory=list)
+
+
+@dataclass
+class LedgerDoc:
+    source: SourceText
+    layout: str
+    items: dict[str, LedgerItem] = field(default_factory=dict)
+    history: GlobalHistory | None = None
+    duplicate_items: list[tuple[str, int, int]] = field(default_factory=list)
+    _lines: list[Line] = field(default_factory=list, repr=False)
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+    def attempts_for(self, initiative: str) -> list[Attempt]:
+        if self.layout == GLOBAL and self.history:
+            return [a for a in self.history.entries if a.initiative == initiative]
+        item = self.items.get(initiative)
+        return list(item.attempts) if item else []
+
+    def all_attempts(self) -> list[Attempt]:
+        if self.history:
+            return list(self.history.entries)
+        return [a for item in self.items.values() for a in item.attempts]
+
+    def next_attempt_number(self, initiative: str) -> int:
+        if self.layout == GLOBAL:
+            return len(self.attempts_for(initiative)) + 1
+        item = self.items.get(initiative)
+        return item.next_attempt_number() if item else 1
+
+
+def parse_ledger(source: SourceText) -> LedgerDoc:
+    lines = source.lines()
+    doc = LedgerDoc(source=source, layout=EMPTY, _lines=lines)
+    headings = _headings(lines)
+    _read_items(doc, lines, headings)
+    if not doc.items:
+        _read_global_history(doc, lines, headings)
+    doc.layout = ITEMS if doc.items else GLOBAL if doc.history else EMPTY
+    return doc
+
+
+def _headings(lines: list[Line]) -> list[tuple[int, int, str]]:
+    """(index, level, title) of every heading outside code fences."""
+    found = []
+    fence: str | None = None
+    for index, line in enumerate(lines):
+        fence_match = _FENCE.match(line.text)
+        if fence is not None:
+            if fence_match and fence_match.group(1)[0] == fence[0]:
+                fence = None
+            continue
+        if fence_match:
+            fence = fence_match.group(1)
+            continue
+        match = _HEADING.match(line.text)
+        if match:
+            found.append((index, len(match.group(1)), match.group(2)))
+    return found
+
+
+def _section_end(lines: list[Line], headings, position: int) -> int:
+    """Index of the last line before the next heading of the same or higher level."""
+    index, level, _ = headings[position]
+    for other_index, other_level, _ in headings[position + 1:]:
+        if other_level <= level:
+            return other_index - 1
+    return len(lines) - 1
+
+
+def _read_items(doc: LedgerDoc, lines: list[Line], headings) -> None:
+    for position, (index, level, title) in enumerate(headings):
+        match = _ITEM_HEADING.match(title)
+        if not match or level < 2:
+            continue
+        item_id = match.group("id")
+        end = _section_end(lines, headings, position)
+        item = LedgerItem(id=item_id, title=match.group("title"), line=index + 1, level=level, end_line=end + 1)
+        _read_item_body(item, lines, index + 1, end)
+        if item_id in doc.items:
+            doc.duplicate_items.append((item_id, doc.items[item_id].line, item.line))
+            continue
+        doc.items[item_id] = item
+
+
+def _read_item_body(item: LedgerItem, lines: list[Line], first: int, last: int) -> None:
+    field_indent: int | None = None
+    in_attempts = False
+    current: Attempt | None = None
+    for index in range(first, last + 1):
+        line = lines[index]
+        text = line.text
+        attempt = _ATTEMPT.match(text)
+        if attempt:
+            current = Attempt(
+                initiative=item.id,
+                number=int(attempt.group("number")),
+                date=attempt.group("date"),
+                line=index + 1,
+                end_line=index + 1,
+                text=text.strip(),
+            )
+            item.attempts.append(current)
+            item.attempt_indent = attempt.group("indent")
+            item.attempt_bullet = attempt.group("bullet")
+            if in_attempts or item.attempts_field_line is None:
+                item.attempt_insert_line = index + 1
+            continue
+        attempts_field = _ATTEMPTS_FIELD.match(text)
+        if attempts_field:
+            item.attempts_field_line = index + 1
+            item.attempt_insert_line = index + 1
+            field_indent = len(attempts_field.group("indent"))
+            item.attempt_indent = attempts_field.group("indent") + "  "
+            in_attempts = True
+            current = None
+            continue
+        if not text.strip():
+            continue
+        indent = len(text) - len(text.lstrip())
+        field_match = _FIELD.match(text)
+        ends_block = field_indent is not None and indent <= field_indent
+        if field_match and (field_indent is None or indent <= field_indent):
+            item.fields.setdefault(field_match.group("key").strip(), (index + 1, field_match.group("value").strip()))
+        if ends_block:
+            in_attempts = False
+            current = None
+            continue
+        if current is not None and indent > len(item.attempt_indent):
+            current.text += "\n" + text.strip()
+            current.end_line = index + 1
+            if in_attempts:
+                item.attempt_insert_line = index + 1
+        elif in_attempts:
+            item.attempt_insert_line = index + 1
+
+
+def _read_global_history(doc: LedgerDoc, lines: list[Line], headings) -> None:
+    for position, (index, level, title) in enumerate(headings):
+        if level > 2 or not re.match(r"^attempts?\s+history\b", title.strip(), re.IGNORECASE):
+            continue
+        end = _section_end(lines, headings, position)
+        history = GlobalHistory(heading_line=index + 1, end_line=end + 1)
+        entries = [h for h in headings[position + 1:] if h[0] <= end and h[1] > level]
+        for entry_position, (entry_index, _, entry_title) in enumerate(entries):
+            match = _GLOBAL_ENTRY.match(entry_title)
+            if not match:
+                continue
+            entry_end = entries[entry_position + 1][0] - 1 if entry_position + 1 < len(entries) else end
+            while entry_end > entry_index and not lines[entry_end].text.strip():
+                entry_end -= 1
+            initiative, rows = split_subject(match.group("subject"))
+            body = "\n".join(lines[i].text for i in range(entry_index, entry_end + 1))
+            history.entries.append(
+                Attempt(
+                    initiative=initiative,
+                    number=None,
+                    date=match.group("when"),
+                    line=entry_index + 1,
+                    end_line=entry_end + 1,
+                    text=body,
+                    label=match.group("label"),
+                    rows=rows,
+                )
+            )
+        doc.history = history
+        return
+
+
+def split_subject(subject: str) -> tuple[str, tuple[str, ...]]:
+    """`DEBUG-SIM-LINES-DOSE-001.C1/C2` -> ("DEBUG-SIM-LINES-DOSE-001", ("C1", "C2"))."""
+    head, _, rest = subject.strip().partition(" ")
+    initiative, dot, row_part = head.partition(".")
+    row_text = row_part if dot else rest
+    rows = tuple(r for r in re.split(r"[/,\s–—]+|-(?=[A-Z])", row_text) if re.match(r"^[A-Za-z0-9]*\d[A-Za-z0-9.]*$", r))
+    return initiative, rows
+
+
+# ---------------------------------------------------------------- editing
+
+
+def append_attempt(doc: LedgerDoc, initiative: str, entry_lines: list[str], new_item_title: str | None = None) -> Splice:
+    """The splice that adds one attempt for `initiative` at the end of its block.
+
+    `entry_lines` is the rendered entry without base indentation: the first
+    line is the attempt text, later lines are its continuation.
+    """
+    lines = doc._lines
+    eol = dominant_eol(lines) if lines else "\n"
+    if doc.layout == GLOBAL:
+        return _insert_after(lines, doc.history.end_line, ["", *entry_lines], eol)
+    item = doc.items.get(initiative)
+    if item is None:
+        block = ["", f"## [{initiative}] {new_item_title or initiative}", "- Attempts History:"]
+        block += _bullet(entry_lines, "  ", "*")
+        return _insert_after(lines, _last_content_line(lines, len(lines)), block, eol)
+    bullet = _bullet(entry_lines, item.attempt_indent, item.attempt_bullet)
+    if item.attempt_insert_line is None:
+        # No attempts block yet: add the field at the end of the item's content.
+        at = _last_content_line(lines, item.end_line)
+        return _insert_after(lines, at, ["- Attempts History:", *_bullet(entry_lines, "  ", "*")], eol)
+    return _insert_after(lines, item.attempt_insert_line, bullet, eol)
+
+
+def _bullet(entry_lines: list[str], indent: str, bullet: str) -> list[str]:
+    first, *rest = entry_lines
+    return [f"{indent}{bullet} {first}", *(f"{indent}  {line}" if line else "" for line in rest)]
+
+
+def _last_content_line(lines: list[Line], upto: int) -> int:
+    """1-based number of the last non-blank line at or before `upto` (0 if none)."""
+    number = min(upto, len(lines))
+    while number > 0 and not lines[number - 1].text.strip():
+        number -= 1
+    return number
+
+
+def _insert_after(lines: list[Line], line_number: int, new_lines: list[str], eol: str) -> Splice:
+    if line_number == 0:
+        text = eol.join(new_lines) + eol
+        if new_lines and new_lines[0] == "":
+            text = eol.join(new_lines[1:]) + eol
+        return Splice(0, 0, text)
+    anchor = lines[line_number - 1]
+    body = eol.join(new_lines)
+    if anchor.eol:
+        return Splice(anchor.next_start, anchor.next_start, body + eol)
+    # The anchor is the file's last line and has no newline: keep it that way.
+    return Splice(anchor.end, anchor.end, eol + body)

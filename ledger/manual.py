@@ -1,0 +1,56 @@
+"""The supervisor's manual bookkeeping: `mark` and `attempt add`."""
+
+from __future__ import annotations
+
+from ledger.bookkeeping import AttemptAdded, RowChange, add_attempt, change_row
+from ledger.errors import BadInput
+from ledger.evidence import utc_now
+from ledger.locking import workspace_lock
+from ledger.render import Renderer
+from ledger.workspace import Workspace
+
+
+def mark_row(ws: Workspace, initiative: str, reference: str, state: str, note: str | None, lock_timeout_s: float) -> RowChange:
+    try:
+        new_state = ws.config.states.parse_user_state(state)
+    except ValueError as exc:
+        raise BadInput(str(exc)) from None
+    with workspace_lock(ws.root, lock_timeout_s):
+        row = ws.find_row(initiative, reference)
+        rendered = None
+        if note:
+            rendered = Renderer(ws.templates_dir).render(
+                "mark_note.md.j2", date=utc_now().strftime("%Y-%m-%d"), state_token=ws.config.states.token_for(new_state), note=note
+            ).strip()
+        return change_row(ws, row, new_state, rendered)
+
+
+def add_manual_attempt(
+    ws: Workspace, initiative: str, summary: str, row: str | None, artifacts: str | None, lock_timeout_s: float
+) -> AttemptAdded:
+    ws.check_initiative_id(initiative)
+    if not summary.strip():
+        raise BadInput("--summary must not be empty")
+    now = utc_now()
+    renderer = Renderer(ws.templates_dir)
+    with workspace_lock(ws.root, lock_timeout_s):
+        row_label = row
+        if row:
+            found = ws.find_row(initiative, row)
+            row_label = f"Phase {found.phase.key}.{found.id}" if found.phase and found.phase.key else found.id
+        context = {
+            "date": now.strftime("%Y-%m-%d"),
+            "timestamp_minutes": now.strftime("%Y-%m-%dT%H:%MZ"),
+            "initiative": initiative,
+            "row": row,
+            "row_label": row_label,
+            "summary": summary,
+            "artifacts": artifacts,
+        }
+        return add_attempt(
+            ws,
+            initiative,
+            lambda number, layout: renderer.render_lines(
+                "manual_attempt_global.md.j2" if layout == "global" else "manual_attempt.md.j2", **context, number=number
+            ),
+        )

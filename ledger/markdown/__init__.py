@@ -1,0 +1,1 @@
+"""Span-preserving readers for the Markdown the plan/ledger process writes."""

@@ -1,0 +1,120 @@
+"""GFM pipe-table rows split into cells that remember their exact spans.
+
+Agents write pipes inside code spans (`a|b`) and escape others (\\|); both
+stay inside their cell. A row may omit its leading or trailing pipe.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cell:
+    start: int  # offset in the line of the first character between the pipes
+    end: int  # offset just past the last character before the next pipe
+    raw: str  # text between the pipes, untrimmed
+
+    @property
+    def text(self) -> str:
+        return self.raw.strip()
+
+    @property
+    def content_start(self) -> int:
+        return self.start + (len(self.raw) - len(self.raw.lstrip()))
+
+    @property
+    def content_end(self) -> int:
+        return self.end - (len(self.raw) - len(self.raw.rstrip()))
+
+
+_DELIMITER_CELL = re.compile(r"^\s*:?-+:?\s*$")
+
+
+def split_cells(line: str) -> list[Cell] | None:
+    """Cells of a table row, or None when the line is not a pipe row."""
+    stripped = line.lstrip()
+    if not stripped.startswith("|"):
+        return None
+    boundaries = _pipe_positions(line)
+    if not boundaries:
+        return None
+    cells: list[Cell] = []
+    for left, right in zip(boundaries, boundaries[1:]):
+        cells.append(Cell(left + 1, right, line[left + 1 : right]))
+    tail_start = boundaries[-1] + 1
+    tail = line[tail_start:]
+    if tail.strip():
+        # No trailing pipe: the remainder is the last cell.
+        cells.append(Cell(tail_start, len(line), tail))
+    return cells
+
+
+def _pipe_positions(line: str) -> list[int]:
+    positions: list[int] = []
+    i = 0
+    length = len(line)
+    while i < length:
+        ch = line[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "`":
+            run = _backtick_run(line, i)
+            close = line.find("`" * run, i + run)
+            while close != -1 and _backtick_run(line, close) != run:
+                close = line.find("`" * run, close + _backtick_run(line, close))
+            if close != -1:
+                i = close + run
+                continue
+            i += run
+            continue
+        if ch == "|":
+            positions.append(i)
+        i += 1
+    return positions
+
+
+def _backtick_run(line: str, i: int) -> int:
+    j = i
+    while j < len(line) and line[j] == "`":
+        j += 1
+    return j - i
+
+
+def is_delimiter_row(cells: list[Cell]) -> bool:
+    return bool(cells) and all(_DELIMITER_CELL.match(cell.raw) for cell in cells)
+
+
+def escape_cell_text(text: str) -> str:
+    """Make arbitrary text safe to place inside one table cell.
+
+    Line breaks become spaces, every unescaped pipe gets a backslash, and an
+    unpaired backtick is escaped so it cannot open a code span that would
+    swallow the pipes of the cells after it.
+    """
+    text = re.sub(r"\r\n|\n|\r", " ", text)
+    out: list[str] = []
+    backslashes = 0
+    for ch in text:
+        if ch == "|" and backslashes % 2 == 0:
+            out.append("\\")
+        out.append(ch)
+        backslashes = backslashes + 1 if ch == "\\" else 0
+    escaped = "".join(out)
+    if _unpaired_backticks(escaped):
+        escaped = re.sub(r"(?<!\\)`", r"\\`", escaped)
+    return escaped
+
+
+def _unpaired_backticks(text: str) -> bool:
+    """True when the backtick runs cannot all pair into code spans."""
+    runs = [len(m.group()) for m in re.finditer(r"(?<!\\)`+", text)]
+    open_runs: list[int] = []
+    for run in runs:
+        if run in open_runs:
+            open_runs.remove(run)
+        else:
+            open_runs.append(run)
+    return bool(open_runs)

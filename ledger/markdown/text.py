@@ -1,0 +1,89 @@
+"""A document as exact text: lines with their offsets and own line endings.
+
+Every reader in this package reports positions as offsets into the decoded
+text, so an edit can splice exactly those characters and re-encode the rest
+unchanged (UTF-8 decode/encode round-trips byte for byte).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger.errors import BadInput
+
+
+@dataclass(frozen=True)
+class Line:
+    number: int  # 1-based
+    start: int  # offset of the first character
+    text: str  # without its line ending
+    eol: str  # "\n", "\r\n", "\r" or "" on a last line with no newline
+
+    @property
+    def end(self) -> int:
+        """Offset just past the text (before the line ending)."""
+        return self.start + len(self.text)
+
+    @property
+    def next_start(self) -> int:
+        return self.end + len(self.eol)
+
+
+_LINE = re.compile(r"([^\r\n]*)(\r\n|\n|\r|$)")
+
+
+def split_lines(text: str) -> list[Line]:
+    # str.splitlines also breaks on \x0b, \x1c, U+2028 ...; Markdown files only
+    # break on CR/LF, so scanning our own way keeps offsets honest.
+    lines: list[Line] = []
+    pos = 0
+    number = 1
+    length = len(text)
+    while pos < length:
+        match = _LINE.match(text, pos)
+        body, eol = match.group(1), match.group(2)
+        lines.append(Line(number, pos, body, eol))
+        pos = match.end()
+        number += 1
+    return lines
+
+
+def dominant_eol(lines: list[Line]) -> str:
+    crlf = sum(1 for line in lines if line.eol == "\r\n")
+    lf = sum(1 for line in lines if line.eol == "\n")
+    return "\r\n" if crlf > lf else "\n"
+
+
+@dataclass
+class SourceText:
+    """A file's decoded text plus what is needed to detect a concurrent change."""
+
+    path: Path
+    text: str
+    sha256: str
+
+    @classmethod
+    def read(cls, path: Path) -> "SourceText":
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise BadInput("file not found", path) from None
+        except IsADirectoryError:
+            raise BadInput("is a directory, expected a Markdown file", path) from None
+        return cls(path, decode_markdown(raw, path), hashlib.sha256(raw).hexdigest())
+
+    def lines(self) -> list[Line]:
+        return split_lines(self.text)
+
+
+def decode_markdown(raw: bytes, path: Path) -> str:
+    if b"\x00" in raw:
+        raise BadInput("binary file (NUL bytes), not Markdown", path)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BadInput(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", path, line) from None

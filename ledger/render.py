@@ -1,0 +1,56 @@
+"""Jinja2 rendering of everything ledger writes, overridable per workspace."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from ledger.markdown.table import escape_cell_text
+
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def code_span(text: str) -> str:
+    """Wrap text in a backtick fence longer than any backtick run inside it."""
+    longest = 0
+    run = 0
+    for ch in str(text):
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if str(text).startswith("`") or str(text).endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+class Renderer:
+    def __init__(self, workspace_templates: Path | None = None):
+        self.search_path = [str(p) for p in (workspace_templates, PACKAGE_TEMPLATES) if p is not None and p.is_dir()]
+
+    @cached_property
+    def environment(self):
+        import jinja2
+
+        env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(self.search_path),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+        env.filters["cell"] = escape_cell_text
+        env.filters["code"] = code_span
+        env.filters["one_line"] = one_line
+        return env
+
+    def render(self, name: str, **context) -> str:
+        return self.environment.get_template(name).render(**context)
+
+    def render_lines(self, name: str, **context) -> list[str]:
+        """A rendered entry as lines, without trailing blank lines."""
+        lines = self.render(name, **context).splitlines()
+        while lines and not lines[-1].strip():
+            lines.pop()
+        return lines

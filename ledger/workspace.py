@@ -1,0 +1,131 @@
+"""A workspace: its root, settings, initiatives, plans and ledger."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger.config import Config, load_config
+from ledger.errors import BadInput
+from ledger.markdown.text import SourceText
+from ledger.plan import Plan, Row, parse_plan
+
+INITIATIVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def find_root(start: Path) -> Path:
+    """The nearest ancestor of `start` (itself included) holding `plans/`."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / "plans").is_dir():
+            return folder
+    raise BadInput(f"no workspace found: no folder holding plans/ at or above {start} (use --root)")
+
+
+@dataclass
+class Workspace:
+    root: Path
+    config: Config
+    _plans: dict[str, list[Plan]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def open(cls, root: Path | None = None, cwd: Path | None = None) -> "Workspace":
+        if root is not None:
+            root = root.resolve()
+            if not root.is_dir():
+                raise BadInput(f"--root {root} is not a folder")
+        else:
+            root = find_root(cwd or Path.cwd())
+        return cls(root=root, config=load_config(root))
+
+    # ------------------------------------------------------------ paths
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.root / self.config.ledger
+
+    @property
+    def findings_path(self) -> Path:
+        return self.root / self.config.findings
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / self.config.templates
+
+    def relative(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def initiative_dir(self, initiative: str) -> Path:
+        self.check_initiative_id(initiative)
+        for plan_root in self.config.plan_roots:
+            folder = self.root / plan_root / initiative
+            if folder.is_dir():
+                return folder
+        raise BadInput(f"unknown initiative {initiative!r}: no folder {self.config.plan_roots[0]}/{initiative}/", self.root)
+
+    def report_root(self, initiative: str) -> Path:
+        self.check_initiative_id(initiative)
+        return self.root / self.config.report_root.format(initiative=initiative)
+
+    @staticmethod
+    def check_initiative_id(initiative: str) -> None:
+        if not INITIATIVE_ID.match(initiative) or ".." in initiative:
+            raise BadInput(f"invalid initiative id {initiative!r}")
+
+    # ------------------------------------------------------------ plans
+
+    def initiatives(self) -> list[str]:
+        found: list[str] = []
+        for plan_root in self.config.plan_roots:
+            folder = self.root / plan_root
+            if not folder.is_dir():
+                continue
+            for child in sorted(folder.iterdir()):
+                if child.is_dir() and INITIATIVE_ID.match(child.name) and child.name not in found:
+                    if any(child.glob("*.md")):
+                        found.append(child.name)
+        return found
+
+    def plan_files(self, initiative: str) -> list[Path]:
+        folder = self.initiative_dir(initiative)
+        files = sorted(folder.glob("*.md"))
+        # implementation.md is the plan of record; sub-plans follow it.
+        files.sort(key=lambda p: (p.name != "implementation.md", p.name))
+        return files
+
+    def plans(self, initiative: str) -> list[Plan]:
+        if initiative not in self._plans:
+            self._plans[initiative] = [
+                parse_plan(SourceText.read(path), self.config.states) for path in self.plan_files(initiative)
+            ]
+        return self._plans[initiative]
+
+    def rows(self, initiative: str) -> list[Row]:
+        return [row for plan in self.plans(initiative) for row in plan.rows]
+
+    def find_row(self, initiative: str, reference: str) -> Row:
+        """Row `D1`, or `C.C1` (phase C, row C1) when an id appears twice."""
+        rows = self.rows(initiative)
+        matches = [row for row in rows if row.id == reference]
+        if not matches and "." in reference:
+            phase_key, _, row_id = reference.partition(".")
+            matches = [r for r in rows if r.id == row_id and r.phase is not None and r.phase.key == phase_key]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            places = ", ".join(f"{self.relative(r.path)}:{r.line} (phase {r.phase.key if r.phase else '-'})" for r in matches)
+            hint = next((f"; name one as {r.qualified_id}" for r in matches if r.phase and r.phase.key), "")
+            raise BadInput(f"row {reference} of {initiative} is ambiguous: {places}{hint}")
+        plan_path = self.relative(self.plan_files(initiative)[0]) if self.plan_files(initiative) else initiative
+        known = ", ".join(r.id for r in rows[:30]) or "none"
+        raise BadInput(f"unknown row {reference!r} in {initiative} (rows: {known})", plan_path)
+
+    def reload_path(self, path: Path) -> None:
+        """Forget cached plans after `path` was rewritten."""
+        for initiative, plans in list(self._plans.items()):
+            if any(plan.path == path for plan in plans):
+                del self._plans[initiative]
