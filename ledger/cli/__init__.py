@@ -7,6 +7,7 @@ so `ledger --help` and `ledger status` stay fast.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 import click
 
@@ -18,6 +19,16 @@ COMMANDS = {
     "show": ("ledger.cli.show_cmd", "show"),
     "mark": ("ledger.cli.mark_cmd", "mark"),
     "attempt": ("ledger.cli.attempt_cmd", "attempt"),
+    "audit": ("ledger.cli.audit_cmd", "audit"),
+    "profile": ("ledger.cli.profile_cmd", "profile"),
+    "brief": ("ledger.cli.brief_cmd", "brief"),
+    "check-input": ("ledger.cli.check_input_cmd", "check_input"),
+    "selectors": ("ledger.cli.selectors_cmd", "selectors"),
+    "findings": ("ledger.cli.findings_cmd", "findings"),
+    "merge-driver": ("ledger.cli.merge_driver_cmd", "merge_driver"),
+    "init": ("ledger.cli.init_cmd", "init"),
+    "new": ("ledger.cli.new_cmd", "new"),
+    "html": ("ledger.cli.html_cmd", "html"),
 }
 
 SHORT_HELP = {
@@ -26,15 +37,30 @@ SHORT_HELP = {
     "show": "One row: selector, latest evidence, attempts that mention it.",
     "mark": "Set a row's state by hand (same editing guarantees).",
     "attempt": "Add a numbered attempt to the ledger by hand.",
+    "audit": "Which rows really have evidence (verified, evidenced, claimed, ...).",
+    "profile": "Runtime statistics and guardrails of a row's recorded runs.",
+    "brief": "Render a supervisor directive (input.md) for a row.",
+    "check-input": "Validate a supervisor directive (input.md).",
+    "selectors": "The selector map of the workspace (row -> selector -> env).",
+    "findings": "List docs/findings.md and flag plans citing unknown findings.",
+    "merge-driver": "Git merge driver for concurrent ledger and plan edits.",
+    "init": "Scaffold a workspace (plans/, docs/, templates) idempotently.",
+    "new": "Create an initiative's plan and its ledger item.",
+    "html": "Write a static dashboard site of the workspace.",
 }
+
+
+def _available(module_name: str) -> bool:
+    # find_spec locates the module without importing it.
+    return importlib.util.find_spec(module_name) is not None
 
 
 class LazyGroup(click.Group):
     def list_commands(self, ctx):
-        return sorted(COMMANDS)
+        return sorted(name for name in COMMANDS if _available(COMMANDS[name][0]))
 
     def get_command(self, ctx, name):
-        if name not in COMMANDS:
+        if name not in COMMANDS or not _available(COMMANDS[name][0]):
             return None
         module_name, attribute = COMMANDS[name]
         return getattr(importlib.import_module(module_name), attribute)
