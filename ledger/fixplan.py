@@ -262,7 +262,7 @@ def append_attempt(doc: LedgerDoc, initiative: str, entry_lines: list[str], new_
     lines = doc._lines
     eol = dominant_eol(lines) if lines else "\n"
     if doc.layout == GLOBAL:
-        return _insert_after(lines, doc.history.end_line, ["", *entry_lines], eol)
+        return _insert_after(lines, _last_content_line(lines, doc.history.end_line), ["", *entry_lines], eol)
     item = doc.items.get(initiative)
     if item is None:
         block = ["", f"## [{initiative}] {new_item_title or initiative}", "- Attempts History:"]

@@ -1,0 +1,60 @@
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+# The read-only real-world corpus that sits beside the checkout (public data
+# written by a real agent loop in hoidn/PtychoPINN; see its README).
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def corpus_files(suffix: str = ".md") -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(p for p in CORPUS.iterdir() if p.name.endswith(suffix) and p.name != "README.md")
+
+
+def corpus_target_path(name: str) -> str:
+    """`2e97fa9__plans__active__X__implementation.md` -> `plans/active/X/implementation.md`."""
+    return name.split("__", 1)[1].replace("__", "/")
+
+
+@pytest.fixture
+def corpus_workspace(tmp_path):
+    """The corpus files placed at their original paths in a temp workspace."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    root = tmp_path / "corpus_ws"
+    for path in corpus_files("") :
+        if path.name == "README.md":
+            continue
+        target = root / corpus_target_path(path.name)
+        if target.exists():
+            # Two snapshots of one path (e.g. two fix_plan.md layouts): keep the first.
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    (root / "plans").mkdir(exist_ok=True)
+    return root
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args],
+        cwd=cwd, check=True, capture_output=True, text=True,
+    ).stdout
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.parts
+    }
+
+
+LEDGER_BIN = Path(sys.executable).parent / "ledger"
