@@ -1,0 +1,266 @@
+"""Site data assembly, escaping, relative links and the inline SVG runtime chart."""
+
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from urllib.parse import unquote
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger import site
+from ledger.errors import BadInput
+from ledger.site import ChartBox, build_site, format_duration, inline_code, relative_link, runtime_svg
+from ledger.workspace import Workspace
+from tests.integration.site_factory import HOSTILE, RUNS, make_site_workspace
+
+SVG = "{http://www.w3.org/2000/svg}"
+BANDS = {"baseline": 10.0, "warn": 17.0, "fail": 25.0}
+
+
+def runs(*durations, outcome="passed"):
+    return [{"duration_s": d, "outcome": outcome, "when": f"t{i}"} for i, d in enumerate(durations)]
+
+
+def parse(svg) -> ET.Element:
+    return ET.fromstring(str(svg))
+
+
+# ---------------------------------------------------------------- SVG chart
+
+
+def test_chart_has_one_point_per_timed_run_and_a_trend_line():
+    root = parse(runtime_svg(runs(1.0, 2.0, None, 3.0), None))
+    assert root.tag == f"{SVG}svg"
+    assert len(root.findall(f"{SVG}circle")) == 3
+    assert root.find(f"{SVG}polyline") is not None
+    assert not root.findall(f"{SVG}rect")  # no bands without a baseline
+
+
+def test_chart_longer_runs_are_drawn_higher():
+    root = parse(runtime_svg(runs(1.0, 5.0, 2.0), None))
+    ys = [float(c.get("cy")) for c in root.findall(f"{SVG}circle")]
+    xs = [float(c.get("cx")) for c in root.findall(f"{SVG}circle")]
+    assert ys[1] < ys[2] < ys[0]
+    assert xs == sorted(xs) and len(set(xs)) == 3
+
+
+def test_chart_bands_are_stacked_ok_warn_fail_with_baseline():
+    root = parse(runtime_svg(runs(9.0, 11.0, 30.0), BANDS))
+    rects = {r.get("class"): r for r in root.findall(f"{SVG}rect")}
+    assert set(rects) == {"band-ok", "band-warn", "band-fail"}
+    top = lambda r: float(r.get("y"))  # noqa: E731
+    bottom = lambda r: float(r.get("y")) + float(r.get("height"))  # noqa: E731
+    assert top(rects["band-fail"]) < top(rects["band-warn"]) < top(rects["band-ok"])
+    assert bottom(rects["band-fail"]) == pytest.approx(top(rects["band-warn"]))
+    assert bottom(rects["band-warn"]) == pytest.approx(top(rects["band-ok"]))
+    baseline = root.find(f"{SVG}line[@class='baseline']")
+    assert top(rects["band-ok"]) < float(baseline.get("y1")) < bottom(rects["band-ok"])
+    # The 30 s run sits inside the fail band.
+    worst = min(float(c.get("cy")) for c in root.findall(f"{SVG}circle"))
+    assert top(rects["band-fail"]) <= worst <= bottom(rects["band-fail"])
+
+
+def test_chart_scale_includes_the_fail_threshold():
+    root = parse(runtime_svg(runs(1.0, 1.1), BANDS))
+    fail = next(r for r in root.findall(f"{SVG}rect") if r.get("class") == "band-fail")
+    assert float(fail.get("height")) > 0  # fail band visible even when every run is fast
+
+
+@pytest.mark.parametrize("bands", [{"baseline": 0, "warn": 0, "fail": 0}, {"baseline": 5}, {"baseline": 9, "warn": 5, "fail": 7}, "x"])
+def test_chart_ignores_unusable_bands(bands):
+    root = parse(runtime_svg(runs(1.0, 2.0), bands if isinstance(bands, dict) else None))
+    assert not root.findall(f"{SVG}rect")
+
+
+def test_chart_without_timed_runs_says_so():
+    svg = str(runtime_svg([{"duration_s": None, "outcome": "interrupted"}], None))
+    assert "no timed runs" in svg
+    parse(svg)
+
+
+def test_chart_colours_points_by_outcome_and_escapes_text():
+    data = runs(1.0) + [{"duration_s": 2.0, "outcome": "failed", "when": "<now>"}, {"duration_s": 3.0, "outcome": '"><x'}]
+    svg = runtime_svg(data, None, label='row <A1> & "co"')
+    root = parse(svg)
+    classes = [c.get("class") for c in root.findall(f"{SVG}circle")]
+    assert classes == ["pt passed", "pt failed", "pt unknown"]
+    assert root.find(f"{SVG}title").text == 'row <A1> & "co"'
+    assert "<now>" not in str(svg) and "&lt;now&gt;" in str(svg)
+
+
+def test_chart_single_run_is_centred():
+    box = ChartBox()
+    (circle,) = parse(runtime_svg(runs(4.0), None, box)).findall(f"{SVG}circle")
+    assert float(circle.get("cx")) == pytest.approx((box.pad_left + box.width - box.pad_right) / 2)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.floats(min_value=0, max_value=1e6, allow_nan=False)), max_size=30),
+    st.one_of(st.none(), st.floats(min_value=0.001, max_value=1e5).map(lambda b: {"baseline": b, "warn": 1.7 * b, "fail": 2.5 * b})),
+)
+def test_chart_is_always_well_formed_and_inside_its_box(durations, bands):
+    box = ChartBox()
+    root = parse(runtime_svg(runs(*durations), bands, box))
+    for circle in root.findall(f"{SVG}circle"):
+        assert 0 <= float(circle.get("cx")) <= box.width
+        assert 0 <= float(circle.get("cy")) <= box.height
+    assert len(root.findall(f"{SVG}circle")) == sum(d is not None for d in durations)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def test_inline_code_escapes_before_marking_code():
+    out = str(inline_code('Run `pytest a.py::t -k "x<y"` then <script>'))
+    assert out == 'Run <code>pytest a.py::t -k &#34;x&lt;y&#34;</code> then &lt;script&gt;'
+    assert str(inline_code(None)) == ""
+
+
+def test_relative_link_from_page_to_evidence(tmp_path):
+    page_dir = tmp_path / "site" / "initiative"
+    folder = tmp_path / "plans/active/X/reports/2026-01-01T000000Z/phase a"
+    folder.mkdir(parents=True)
+    assert relative_link(folder, page_dir) == "../../plans/active/X/reports/2026-01-01T000000Z/phase%20a/"
+    assert unquote(relative_link(folder / "log.txt", page_dir)).endswith("phase a/log.txt")
+
+
+@pytest.mark.parametrize(
+    "seconds, text", [(None, "–"), (0.0123, "12 ms"), (3.14159, "3.1 s"), (125, "2m05s"), (7325, "2h02m")]
+)
+def test_format_duration(seconds, text):
+    assert format_duration(seconds) == text
+
+
+# ---------------------------------------------------------------- whole site
+
+
+@pytest.fixture
+def ws(tmp_path):
+    return Workspace.open(make_site_workspace(tmp_path / "ws"))
+
+
+def test_build_site_writes_index_and_one_page_per_initiative(ws):
+    result = build_site(ws)
+    assert result["pages"] == ["site/index.html", "site/initiative/DEMO-001.html", "site/initiative/OTHER-002.html"]
+    assert (result["initiatives"], result["rows"], result["runs"]) == (2, 11, len(RUNS))
+    index = (ws.root / "site/index.html").read_text()
+    assert index.count('class="card initiative"') == 2
+    assert 'href="initiative/DEMO-001.html"' in index
+
+
+def test_plan_text_is_escaped_everywhere(ws):
+    build_site(ws)
+    page = (ws.root / "site/initiative/DEMO-001.html").read_text()
+    assert "<script>alert" not in page and "<b>bold</b>" not in page
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+    assert HOSTILE.split()[0] not in page.replace("&lt;script&gt;", "")
+
+
+def test_every_relative_link_resolves_to_a_real_file_or_folder(ws):
+    build_site(ws)
+    for page in (ws.root / "site").rglob("*.html"):
+        hrefs = re.findall(r'href="([^"#]+)', page.read_text())
+        assert hrefs
+        for href in hrefs:
+            assert "://" not in href and not href.startswith("/"), href
+            assert (page.parent / unquote(href)).exists(), f"{page.name}: {href}"
+
+
+def test_row_data_points_at_the_newest_run(ws):
+    builder = site.SiteBuilder(ws, ws.root / "site")
+    data = builder.initiative("DEMO-001")
+    rows = {r["id"]: r for phase in data["phases"] for r in phase["rows"]}
+    a1 = rows["A1"]
+    assert len(a1["runs"]) == sum(1 for r in RUNS if r[0] == "A1")
+    assert a1["latest"]["duration_s"] == 27.5 and a1["latest"]["outcome"] == "passed"
+    assert a1["latest"]["short"].endswith("/phase_a_assessment/")
+    assert [f["name"] for f in a1["latest"]["files"]] == ["env.json", "pytest.log", "summary.md", "manifest.json"]
+    assert a1["selector"] == "pytest tests/test_demo.py::test_ok -q"
+    assert rows["A3"]["latest"] is None and rows["A3"]["chart"] is None
+    assert rows["A4"]["attempts"] == ["#1"]  # "Phase A.A4" names it
+    assert [a["number"] for a in data["attempts"]] == [0, 1]
+    assert str(data["attempts"][0]["headline_html"]) == "Planning: created."
+    assert data["counts"] == {"done": 1, "partial": 0, "open": 6}
+
+
+def test_manifests_of_a_same_named_row_in_another_plan_are_not_mixed_in(ws):
+    from tests.integration.site_factory import record_run
+    from datetime import datetime, timezone
+
+    record_run(ws.root, "DEMO-001", "A1", "phase_a_assessment", "failed", 99.0,
+               datetime(2027, 1, 1, tzinfo=timezone.utc), plan="plans/active/DEMO-001/other.md")
+    data = site.SiteBuilder(ws, ws.root / "site").initiative("DEMO-001")
+    a1 = next(r for p in data["phases"] for r in p["rows"] if r["id"] == "A1")
+    assert a1["latest"]["duration_s"] == 27.5
+
+
+def test_audit_classes_and_guardrails_come_from_their_switch_points(ws, monkeypatch):
+    seen = {}
+
+    def fake_audit(ws_, initiative, rows):
+        seen["audit"] = initiative
+        return {id(r): ("verified" if r.state == "done" else "claimed") for r in rows}
+
+    def fake_bands(ws_, runs_):
+        seen.setdefault("bands", []).append(len(runs_))
+        return BANDS
+
+    monkeypatch.setattr(site, "audit_classes", fake_audit)
+    monkeypatch.setattr(site, "guardrail_bands", fake_bands)
+    build_site(ws)
+    page = (ws.root / "site/initiative/DEMO-001.html").read_text()
+    index = (ws.root / "site/index.html").read_text()
+    assert 'data-audit="verified"' in page and 'class="band-fail"' in page
+    assert '<li class="chip au-verified" data-audit="verified"><b>2</b> verified</li>' in index
+    assert '<li class="chip au-claimed" data-audit="claimed"><b>9</b> claimed</li>' in index
+    assert sorted(seen["bands"]) == [1, 2, 7]
+
+
+def test_without_audit_module_rows_show_no_class(ws, monkeypatch):
+    monkeypatch.setattr(site, "audit_classes", lambda ws_, i, rows: {id(r): None for r in rows})
+    build_site(ws)
+    index = (ws.root / "site/index.html").read_text()
+    assert "audit: not available" in index
+
+
+def test_refuses_to_write_into_the_workspace_root(ws):
+    with pytest.raises(BadInput, match="holds the workspace"):
+        build_site(ws, ws.root)
+    with pytest.raises(BadInput, match="holds the workspace"):
+        build_site(ws, ws.root.parent)
+
+
+def test_output_dir_outside_the_workspace_links_back(ws, tmp_path):
+    out = tmp_path / "elsewhere" / "site"
+    build_site(ws, out)
+    page = (out / "initiative/DEMO-001.html").read_text()
+    href = re.search(r'class="evidence-dir" href="([^"]+)"', page).group(1)
+    assert href.startswith("../../../ws/plans/active/DEMO-001/reports/")
+    assert (out / "initiative" / unquote(href)).is_dir()
+
+
+def test_workspace_can_override_a_page_template(ws):
+    override = ws.root / "templates/html/index.html.j2"
+    override.parent.mkdir(parents=True)
+    override.write_text('{% extends "html/base.html.j2" %}{% block main %}<p id="mine">{{ index.total }} rows</p>{% endblock %}')
+    build_site(ws)
+    index = (ws.root / "site/index.html").read_text()
+    assert '<p id="mine">11 rows</p>' in index and "<style>" in index
+
+
+def test_empty_workspace_renders(tmp_path):
+    (tmp_path / "plans").mkdir()
+    result = build_site(Workspace.open(tmp_path))
+    assert result["initiatives"] == 0
+    assert "No initiatives found" in (tmp_path / "site/index.html").read_text()
+
+
+def test_pages_reference_no_external_assets(ws):
+    build_site(ws)
+    for page in (ws.root / "site").rglob("*.html"):
+        text = page.read_text()
+        assert not re.search(r'(src|href)="(https?:)?//', text)
+        assert "<script src" not in text and "<link" not in text
