@@ -1,0 +1,201 @@
+"""The findings file (docs/findings.md) and the plans that cite its IDs.
+
+Real findings files are a table `| Finding ID | Date | Keywords | Synopsis |
+Evidence Pointer | Status |` (sometimes with no separator row) or one
+`### POLICY-001 — Title` heading per finding. A citation is an ID such as
+`CONFIG-001` in plan text; initiative IDs (`TEST-PYTORCH-001`) and other
+numbered labels (`ADR-003`, `FU-002`) look the same, so an ID counts as a
+citation only when its prefix is a finding category or its line talks about
+findings.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger.markdown.table import is_delimiter_row, split_cells
+from ledger.markdown.text import SourceText
+
+FINDING_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z][A-Z0-9]*)*-\d{3,4}$")
+# Citations: a bare `WORD-NNN` not glued to a longer hyphenated name.
+_CITED_ID = re.compile(r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9]*)-(\d{3,4})(?![A-Za-z0-9_]|-[A-Za-z0-9])")
+_HEADING = re.compile(r"^ {0,3}#{1,6}\s+(?:\*\*)?`?(?P<id>[A-Z][A-Z0-9-]*-\d{3,4})`?(?:\*\*)?\s*(?:[—–:-]+\s*(?P<title>.*?))?\s*#*\s*$")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_MENTIONS_FINDINGS = re.compile(r"finding", re.IGNORECASE)
+# Categories the real process uses; the findings file adds its own.
+DEFAULT_CATEGORIES = frozenset({"POLICY", "CONFIG", "FORMAT", "DATA", "BUG", "PERF", "TEST", "ENV"})
+
+_COLUMNS = {
+    "id": ("finding id", "id", "finding"),
+    "date": ("date",),
+    "keywords": ("keywords", "keyword", "tags"),
+    "synopsis": ("synopsis", "summary", "description", "title"),
+    "evidence": ("evidence pointer", "evidence", "pointer"),
+    "status": ("status", "state"),
+}
+
+
+@dataclass
+class Finding:
+    id: str
+    line: int
+    date: str = ""
+    keywords: str = ""
+    synopsis: str = ""
+    evidence: str = ""
+    status: str = ""
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class FindingsDoc:
+    path: Path
+    findings: dict[str, Finding] = field(default_factory=dict)
+    duplicates: list[tuple[str, int, int]] = field(default_factory=list)  # id, first line, repeat line
+
+    @property
+    def categories(self) -> frozenset[str]:
+        return DEFAULT_CATEGORIES | {finding_id.rsplit("-", 1)[0] for finding_id in self.findings}
+
+
+@dataclass(frozen=True)
+class Citation:
+    id: str
+    path: Path
+    line: int
+
+
+def parse_findings(source: SourceText) -> FindingsDoc:
+    doc = FindingsDoc(source.path)
+    columns: dict[str, int] | None = None
+    fence: str | None = None
+    for line in source.lines():
+        fence_match = _FENCE.match(line.text)
+        if fence is not None:
+            if fence_match and fence_match.group(1)[0] == fence[0]:
+                fence = None
+            continue
+        if fence_match:
+            fence, columns = fence_match.group(1), None
+            continue
+        cells = split_cells(line.text)
+        if cells is None:
+            columns = None
+            heading = _HEADING.match(line.text)
+            if heading:
+                _add(doc, Finding(heading.group("id"), line.number, synopsis=heading.group("title") or ""))
+            continue
+        if columns is None:
+            columns = _header_columns([c.text for c in cells])
+            if columns is not None:
+                continue
+        if columns is None or is_delimiter_row(cells):
+            continue
+        texts = [_strip_emphasis(c.text) for c in cells]
+        finding_id = texts[columns["id"]] if columns["id"] < len(texts) else ""
+        if not FINDING_ID.match(finding_id):
+            continue
+        values = {key: texts[index] if index < len(texts) else "" for key, index in columns.items() if key != "id"}
+        _add(doc, Finding(finding_id, line.number, **values))
+    return doc
+
+
+def _header_columns(names: list[str]) -> dict[str, int] | None:
+    normalised = [_strip_emphasis(name).lower() for name in names]
+    columns: dict[str, int] = {}
+    for key, aliases in _COLUMNS.items():
+        for index, name in enumerate(normalised):
+            if name in aliases and index not in columns.values():
+                columns[key] = index
+                break
+    if "id" not in columns:
+        return None
+    return columns
+
+
+def _strip_emphasis(text: str) -> str:
+    return text.strip().strip("*_`").strip()
+
+
+def _add(doc: FindingsDoc, finding: Finding) -> None:
+    if finding.id in doc.findings:
+        doc.duplicates.append((finding.id, doc.findings[finding.id].line, finding.line))
+        return
+    doc.findings[finding.id] = finding
+
+
+def load_findings(path: Path) -> FindingsDoc:
+    """The findings file, or an empty one when the workspace has none yet."""
+    if not path.exists():
+        return FindingsDoc(path)
+    return parse_findings(SourceText.read(path))
+
+
+def find_citations(
+    text: str,
+    path: Path,
+    categories: frozenset[str],
+    not_findings: frozenset[str] = frozenset(),
+) -> list[Citation]:
+    """Finding IDs cited in `text`, first occurrence per line, in order."""
+    found: list[Citation] = []
+    fence: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        fence_match = _FENCE.match(line)
+        if fence is not None:
+            if fence_match and fence_match.group(1)[0] == fence[0]:
+                fence = None
+            continue
+        if fence_match:
+            fence = fence_match.group(1)
+            continue
+        about_findings = bool(_MENTIONS_FINDINGS.search(line))
+        seen_here: set[str] = set()
+        for match in _CITED_ID.finditer(line):
+            finding_id = match.group(0)
+            if finding_id in not_findings or finding_id in seen_here:
+                continue
+            if match.group(1) in categories or about_findings:
+                seen_here.add(finding_id)
+                found.append(Citation(finding_id, path, number))
+    return found
+
+
+def workspace_citations(ws, doc: FindingsDoc, initiatives: list[str] | None = None) -> list[Citation]:
+    """Citations in every plan file of the workspace (or of `initiatives`)."""
+    names = initiatives if initiatives is not None else ws.initiatives()
+    not_findings = frozenset(ws.initiatives())
+    citations: list[Citation] = []
+    for initiative in names:
+        for path in ws.plan_files(initiative):
+            text = SourceText.read(path).text
+            citations.extend(find_citations(text, path, doc.categories, not_findings))
+    return citations
+
+
+def findings_report(ws) -> dict:
+    """Every finding, who cites it, and citations of IDs the file lacks."""
+    doc = load_findings(ws.findings_path)
+    citations = workspace_citations(ws, doc)
+    cited_by: dict[str, list[str]] = {}
+    unknown = []
+    for citation in citations:
+        where = f"{ws.relative(citation.path)}:{citation.line}"
+        if citation.id in doc.findings:
+            cited_by.setdefault(citation.id, []).append(where)
+        else:
+            unknown.append({"id": citation.id, "file": ws.relative(citation.path), "line": citation.line})
+    return {
+        "file": ws.relative(ws.findings_path),
+        "exists": ws.findings_path.exists(),
+        "findings": [
+            {**finding.to_json(), "cited_by": cited_by.get(finding.id, [])} for finding in doc.findings.values()
+        ],
+        "duplicates": [{"id": i, "line": first, "repeated_at": again} for i, first, again in doc.duplicates],
+        "unknown_citations": unknown,
+        "ok": not unknown,
+    }

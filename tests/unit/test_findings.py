@@ -1,0 +1,77 @@
+"""Findings files in the layouts real loops write, and citation detection."""
+
+from pathlib import Path
+
+from ledger.findings import DEFAULT_CATEGORIES, find_citations, parse_findings
+from ledger.markdown.text import SourceText
+from tests.conftest import CORPUS
+
+TABLE = """# Findings
+
+| Finding ID | Date | Keywords | Synopsis | Evidence Pointer | Status |
+| --- | --- | --- | --- | --- | --- |
+| POLICY-001 | 2025-10-17 | torch | PyTorch is required | `reports/x` | Active |
+| **CONFIG-001** | 2025-10-18 | params | Call `update_legacy_dict` first \\| always | docs/a.md | Active |
+| not-an-id | | | ignored | | |
+"""
+
+NO_SEPARATOR = """| Finding ID | Synopsis | Status |
+| FORMAT-001 | NPZ transpose guard | Active |
+| DATA-001 | complex64 Y patches | Superseded |
+"""
+
+HEADINGS = """# Findings
+
+### POLICY-001 — PyTorch is mandatory
+Body text.
+
+### FORMAT-001: NPZ layout
+### POLICY-001 — again
+"""
+
+
+def parse(text: str):
+    return parse_findings(SourceText(Path("docs/findings.md"), text, ""))
+
+
+def test_table_with_separator():
+    doc = parse(TABLE)
+    assert list(doc.findings) == ["POLICY-001", "CONFIG-001"]
+    policy = doc.findings["POLICY-001"]
+    assert (policy.line, policy.date, policy.synopsis, policy.status) == (5, "2025-10-17", "PyTorch is required", "Active")
+    assert doc.findings["CONFIG-001"].evidence == "docs/a.md"
+
+
+def test_table_without_separator_row():
+    doc = parse(NO_SEPARATOR)
+    assert [(f.id, f.line, f.status) for f in doc.findings.values()] == [("FORMAT-001", 2, "Active"), ("DATA-001", 3, "Superseded")]
+
+
+def test_heading_layout_and_duplicates():
+    doc = parse(HEADINGS)
+    assert doc.findings["POLICY-001"].synopsis == "PyTorch is mandatory"
+    assert doc.findings["FORMAT-001"].line == 6
+    assert doc.duplicates == [("POLICY-001", 3, 7)]
+
+
+def test_citations_skip_initiative_ids_and_unrelated_labels():
+    text = (
+        "# ADR-003 PyTorch Backend API\n"
+        "- Initiative: ADR-003-BACKEND-API, see TEST-PYTORCH-001\n"
+        "- Findings: POLICY-001 (PyTorch required), FORMAT-001 (NPZ transpose guard)\n"
+        "- follow-ups FU-001, FU-002\n"
+        "- the FU-009 finding\n"
+        "```\nCONFIG-001 inside a fence\n```\n"
+        "log CONFIG-XXX follow-up; CONFIG-001 applies\n"
+    )
+    cited = find_citations(text, Path("plan.md"), DEFAULT_CATEGORIES, frozenset({"TEST-PYTORCH-001"}))
+    assert [(c.id, c.line) for c in cited] == [("POLICY-001", 3), ("FORMAT-001", 3), ("FU-009", 5), ("CONFIG-001", 9)]
+
+
+def test_real_plan_citations():
+    # Quotes the real plan in the read-only corpus (hoidn/PtychoPINN, public data).
+    path = CORPUS / "2e97fa9__plans__active__TEST-PYTORCH-001__implementation.md"
+    if not path.exists():
+        return
+    cited = find_citations(path.read_text(), path, DEFAULT_CATEGORIES, frozenset({"TEST-PYTORCH-001"}))
+    assert {c.id for c in cited} == {"POLICY-001", "FORMAT-001"}
