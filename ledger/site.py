@@ -61,6 +61,7 @@ def guardrail_bands(ws: Workspace, runs: list[dict]) -> dict | None:
 # ---------------------------------------------------------------- small helpers
 
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_CITED_REPORT = re.compile(r"reports/(\d{4}-\d{2}-\d{2}T\d{6}Z)(?:/([A-Za-z0-9_.-]+))?")
 
 
 def inline_code(text: str | None) -> Markup:
@@ -317,8 +318,13 @@ class SiteBuilder:
                 ],
             }
         selectors = find_selectors(row.guidance) or find_selectors(row.description)
+        cited = None if latest else self.cited_evidence(initiative, row, page_dir)
         bands = guardrail_bands(ws, [r for r in runs if r["complete"]]) if runs else None
-        mentions = [a["number_label"] for a in attempts if row.id in a["rows"] or mentions_row(a["text"], row)]
+        mentions = [
+            {"label": a["number_label"], "anchor": a["anchor"]}
+            for a in attempts
+            if row.id in a["rows"] or mentions_row(a["text"], row)
+        ]
         return {
             "id": row.id,
             "qualified_id": row.qualified_id,
@@ -334,10 +340,29 @@ class SiteBuilder:
             "selector": selectors[0] if selectors else None,
             "more_selectors": selectors[1:],
             "latest": latest,
+            "cited": cited,
             "runs": runs,
             "bands": _usable_bands(bands),
             "chart": runtime_svg(runs, bands, label=f"{row.id} runtime over {len(runs)} runs") if runs else None,
             "attempts": mentions,
+        }
+
+    def cited_evidence(self, initiative: str, row: Row, page_dir: Path) -> dict | None:
+        """The newest existing `reports/<TS>/<slug>/` folder the row's own text cites (no manifest needed)."""
+        report_root = self.ws.report_root(initiative)
+        found: list[tuple[str, Path]] = []
+        for match in _CITED_REPORT.finditer(f"{row.description} {row.guidance}"):
+            timestamp, slug = match.group(1), match.group(2)
+            folder = report_root / timestamp / slug if slug and (report_root / timestamp / slug).is_dir() else report_root / timestamp
+            if folder.is_dir() and _inside(self.ws.root, folder):
+                found.append((timestamp, folder))
+        if not found:
+            return None
+        _, folder = max(found, key=lambda item: item[0])
+        return {
+            "dir": self.ws.relative(folder) + "/",
+            "short": folder.relative_to(report_root).as_posix() + "/",
+            "href": relative_link(folder, page_dir),
         }
 
     def attempts(self, initiative: str) -> list[dict]:
@@ -349,12 +374,15 @@ class SiteBuilder:
             first, _, rest = attempt.text.partition("\n")
             first = re.sub(r"^[*+-]\s+", "", first.strip())
             first = re.sub(r"^#+\s+", "", first)
+            if attempt.label:
+                first = first.removesuffix(f"({attempt.label})").rstrip()
             found.append(
                 {
                     "number": attempt.number,
                     "number_label": f"#{attempt.number}" if attempt.number is not None else attempt.date,
                     "date": attempt.date,
                     "line": attempt.line,
+                    "anchor": f"attempt-{attempt.line}",
                     "label": attempt.label,
                     "rows": list(attempt.rows),
                     "text": attempt.text,

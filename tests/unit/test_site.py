@@ -180,7 +180,7 @@ def test_row_data_points_at_the_newest_run(ws):
     assert [f["name"] for f in a1["latest"]["files"]] == ["env.json", "pytest.log", "summary.md", "manifest.json"]
     assert a1["selector"] == "pytest tests/test_demo.py::test_ok -q"
     assert rows["A3"]["latest"] is None and rows["A3"]["chart"] is None
-    assert rows["A4"]["attempts"] == ["#1"]  # "Phase A.A4" names it
+    assert rows["A4"]["attempts"] == [{"label": "#1", "anchor": f"attempt-{data['attempts'][1]['line']}"}]  # "Phase A.A4"
     assert [a["number"] for a in data["attempts"]] == [0, 1]
     assert str(data["attempts"][0]["headline_html"]) == "Planning: created."
     assert data["counts"] == {"done": 1, "partial": 0, "open": 6}
@@ -195,6 +195,22 @@ def test_manifests_of_a_same_named_row_in_another_plan_are_not_mixed_in(ws):
     data = site.SiteBuilder(ws, ws.root / "site").initiative("DEMO-001")
     a1 = next(r for p in data["phases"] for r in p["rows"] if r["id"] == "A1")
     assert a1["latest"]["duration_s"] == 27.5
+
+
+def test_rows_without_runs_link_the_newest_existing_folder_their_text_cites(ws):
+    plan = ws.root / "plans/active/DEMO-001/implementation.md"
+    cites = "see `reports/2026-10-01T000000Z/phase_a_x/` and reports/2026-10-02T000000Z/phase_a_y/ and reports/2026-10-03T000000Z/gone/"
+    plan.write_text(plan.read_text().replace("Prose only.", cites), encoding="utf-8")
+    for name in ("2026-10-01T000000Z/phase_a_x", "2026-10-02T000000Z/phase_a_y"):
+        (ws.root / "plans/active/DEMO-001/reports" / name).mkdir(parents=True)
+    ws = Workspace.open(ws.root)
+    data = site.SiteBuilder(ws, ws.root / "site").initiative("DEMO-001")
+    rows = {r["id"]: r for phase in data["phases"] for r in phase["rows"]}
+    assert rows["A4"]["cited"]["short"] == "2026-10-02T000000Z/phase_a_y/"
+    assert rows["A4"]["cited"]["href"] == "../../plans/active/DEMO-001/reports/2026-10-02T000000Z/phase_a_y/"
+    assert rows["A1"]["cited"] is None  # it has recorded runs
+    build_site(ws)
+    assert "cited in the plan · no manifest" in (ws.root / "site/initiative/DEMO-001.html").read_text()
 
 
 def test_audit_classes_and_guardrails_come_from_their_switch_points(ws, monkeypatch):
