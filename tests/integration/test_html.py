@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -221,6 +222,22 @@ def test_serve_on_loopback_serves_the_site_and_its_evidence(ws):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(base + "/.secret", timeout=10)
         assert refused.value.code == 404
+        proc.send_signal(signal.SIGINT)  # Ctrl-C stops it cleanly
+        assert proc.wait(timeout=10) == 0
+        assert "stopped" in proc.stdout.read()
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(timeout=10)
+
+
+def test_serve_on_a_busy_port_is_one_line_exit_2(ws):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["html", "--serve", "--port", str(port), "--root", str(ws)])
+    assert result.exit_code == 2, result.output
+    assert f"cannot listen on 127.0.0.1:{port}" in result.output and "Traceback" not in result.output
