@@ -57,6 +57,7 @@ class DoOptions:
     lock_timeout_s: float = 10.0
     flip: bool = True
     dry_run: bool = False
+    commit: bool = False
 
 
 @dataclass
@@ -92,6 +93,7 @@ class DoResult:
     argv: list[str] = field(default_factory=list)
     env_overrides: dict[str, str] = field(default_factory=dict)
     guardrail: str | None = None
+    commit: dict | None = None
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -162,7 +164,17 @@ def previous_duration(ws: Workspace, initiative: str, row: Row) -> float | None:
 def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
     with workspace_lock(ws.root, options.lock_timeout_s):
         plan = prepare(ws, options)
-        return _execute(ws, options, plan, echo)
+        if not options.commit:
+            return _execute(ws, options, plan, echo)
+        from ledger.gitops import commit_message, commit_paths, ensure_committable
+
+        # Refuse before running anything, so a refused commit wastes no test time.
+        paths = [plan.row.path, ws.ledger_path]
+        guard = ensure_committable(ws.root, paths)
+        result = _execute(ws, options, plan, echo)
+        message = commit_message(options.initiative, result.row, result.outcome, result.selector)
+        result.commit = commit_paths(guard, [ws.root / result.report_dir, *paths], message)
+        return result
 
 
 def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoResult:

@@ -16,10 +16,11 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True, help="Seconds to wait for the workspace lock (then exit 4).")
 @click.option("--no-flip", is_flag=True, help="Leave the row's state and guidance untouched.")
 @click.option("--dry-run", is_flag=True, help="Print the plan of action; write nothing.")
+@click.option("--commit", is_flag=True, help="Commit the report folder, the plan and the ledger (only those) with git; refused up front on a detached or conflicted tree.")
 @json_option
 @root_option
 @reports_errors
-def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, dry_run, as_json, root):
+def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, dry_run, commit, as_json, root):
     """Run ROW's pytest selector, write evidence, flip the row, append an attempt.
 
     \b
@@ -29,7 +30,7 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, dry_
     from ledger.do import DoOptions, describe_plan, prepare, run_do
 
     ws = open_workspace(root)
-    options = DoOptions(initiative, row, selector, slug, timeout_s, lock_timeout_s, not no_flip, dry_run)
+    options = DoOptions(initiative, row, selector, slug, timeout_s, lock_timeout_s, not no_flip, dry_run, commit)
     if dry_run:
         plan = prepare(ws, options)
         lines = describe_plan(ws, plan, options)
@@ -49,4 +50,6 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, dry_
         if options.flip:
             click.echo(f"[ledger] row {result.row}: {result.state_before} -> {result.state_after}")
         click.echo(f"[ledger] attempt #{result.attempt} appended to {ws.relative(ws.ledger_path)}")
+        if result.commit:
+            click.echo(f"[ledger] committed {result.commit['sha'][:12]} on {result.commit['branch']}: {result.commit['message']}")
     sys.exit(result.exit_code)

@@ -1,0 +1,91 @@
+"""Committing one `ledger do` step: its report folder, the plan and the ledger, nothing else.
+
+`git commit --only -- PATHS` takes exactly those paths from the working tree
+and leaves anything else the user staged staged and uncommitted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger.errors import LedgerError
+
+
+class GitRefused(LedgerError):
+    """The tree is in no state for an automatic commit; nothing was run."""
+
+
+@dataclass
+class CommitGuard:
+    repo_root: Path
+    branch: str
+    dirty_before: list[str] = field(default_factory=list)  # our paths with changes made before the run
+
+
+def _open(root: Path):
+    import git
+
+    try:
+        return git.Repo(root, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise GitRefused(f"--commit: {root} is not inside a git repository") from None
+
+
+def ensure_committable(root: Path, paths: list[Path]) -> CommitGuard:
+    """Refuse a detached HEAD, unmerged paths or a merge/rebase in progress."""
+    repo = _open(root)
+    if repo.bare:
+        raise GitRefused(f"--commit: {repo.git_dir} is a bare repository")
+    if repo.head.is_detached:
+        raise GitRefused(
+            f"--commit refused: HEAD is detached at {repo.head.commit.hexsha[:12]}; check out a branch first (git switch <branch>)"
+        )
+    unmerged = sorted({path for path, stage in repo.index.entries if stage != 0})
+    if unmerged:
+        shown = ", ".join(unmerged[:5]) + (f" and {len(unmerged) - 5} more" if len(unmerged) > 5 else "")
+        raise GitRefused(f"--commit refused: unmerged paths {shown}; resolve the conflict and commit it first")
+    git_dir = Path(repo.git_dir)
+    for marker, what in (("MERGE_HEAD", "a merge"), ("CHERRY_PICK_HEAD", "a cherry-pick"), ("REVERT_HEAD", "a revert"),
+                         ("rebase-merge", "a rebase"), ("rebase-apply", "a rebase or am")):
+        if (git_dir / marker).exists():
+            raise GitRefused(f"--commit refused: {what} is in progress ({marker}); finish or abort it first")
+    repo_root = Path(repo.working_tree_dir).resolve()
+    relative = [_relative(repo_root, p) for p in paths if p.exists()]
+    dirty = repo.git.status("--porcelain", "--untracked-files=no", "--", *relative).splitlines() if relative else []
+    return CommitGuard(repo_root, repo.active_branch.name, [line[3:] for line in dirty])
+
+
+def _relative(repo_root: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(repo_root).as_posix()
+    except ValueError:
+        raise GitRefused(f"--commit: {path} lies outside the repository at {repo_root}") from None
+
+
+def commit_message(initiative: str, row: str, outcome: str, selector: str) -> str:
+    return f"{initiative} {row}: {outcome} (tests: {selector})"
+
+
+def commit_paths(guard: CommitGuard, paths: list[Path], message: str) -> dict:
+    """Commit exactly `paths` (files or folders) and return what was committed."""
+    import git
+
+    repo = git.Repo(guard.repo_root)
+    relative = sorted({_relative(guard.repo_root, p) for p in paths if p.exists()})
+    try:
+        repo.git.add("--", *relative)
+        repo.git.commit("--only", "--no-edit", "-m", message, "--", *relative)
+    except git.GitCommandError as exc:
+        detail = next((line.strip() for line in str(exc.stderr or exc).splitlines() if line.strip()), str(exc))
+        raise GitRefused(f"--commit: git failed: {detail.removeprefix('stderr: ').strip(chr(39))}") from None
+    commit = repo.head.commit
+    files = sorted(commit.stats.files) if commit.parents else sorted(relative)
+    return {
+        "sha": commit.hexsha,
+        "branch": guard.branch,
+        "message": message,
+        "paths": relative,
+        "files": files,
+        "included_earlier_changes": guard.dirty_before,
+    }
