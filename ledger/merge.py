@@ -1,0 +1,393 @@
+"""Three-way merge of the ledger and plan files written by concurrent loops.
+
+Two loops on two machines append attempts to the same ledger item and flip
+rows of the same plan, then both push. A line-based merge sees two insertions
+at one spot (or two edits of one table row) and gives up; this one knows what
+those edits mean:
+
+- insertions at the same place from both sides are kept, ours first, then
+  theirs (a shared prefix, such as a new item heading both created, once);
+- the same table row or checklist item changed on both sides is merged cell
+  by cell: text both sides appended to a cell is kept from both, and when the
+  two states differ the one that needs attention wins (partial, then open,
+  then done);
+- in the ledger, the incoming attempts (theirs) are renumbered to follow ours;
+  ours and the base keep their numbers.
+
+Anything else that both sides changed differently is a real conflict and gets
+the usual conflict markers (git then reports the file as conflicted).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from ledger.markdown.table import split_cells
+from ledger.markdown.text import split_lines
+from ledger.states import STATE_TOKEN, StateVocabulary
+
+BASE, OURS, THEIRS, BOTH = "base", "ours", "theirs", "both"
+
+_CHECKLIST = re.compile(r"^(?P<lead>\s*[-*+]\s+)(?P<token>\[[^\[\]]{0,3}\])(?P<rest>.*)$")
+_ITEM_ATTEMPT_NUMBER = re.compile(r"(Attempt\s+#)(\d+)")
+_GLOBAL_ATTEMPT_NUMBER = re.compile(r"(attempt\s+#)(\d+)", re.IGNORECASE)
+# Which state wins when both sides set a row differently: the one needing attention.
+_ATTENTION = {"partial": 3, "open": 2, "done": 1, None: 0}
+
+
+@dataclass(frozen=True)
+class _Hunk:
+    o1: int
+    o2: int
+    s1: int
+    s2: int
+    side: str
+
+    @property
+    def is_insertion(self) -> bool:
+        return self.o1 == self.o2
+
+
+@dataclass
+class MergeResult:
+    text: str
+    conflicts: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return self.conflicts == 0
+
+
+def _lines(text: str) -> list[str]:
+    return [line.text + line.eol for line in split_lines(text)]
+
+
+def _hunks(base: list[str], side: list[str], name: str) -> list[_Hunk]:
+    matcher = SequenceMatcher(None, base, side, autojunk=False)
+    return [_Hunk(o1, o2, s1, s2, name) for tag, o1, o2, s1, s2 in matcher.get_opcodes() if tag != "equal"]
+
+
+def _overlap(a: _Hunk, b: _Hunk) -> bool:
+    if a.is_insertion and b.is_insertion:
+        return a.o1 == b.o1
+    if a.is_insertion:
+        return b.o1 < a.o1 < b.o2
+    if b.is_insertion:
+        return a.o1 < b.o1 < a.o2
+    return a.o1 < b.o2 and b.o1 < a.o2
+
+
+def _clusters(hunks: list[_Hunk]) -> list[list[_Hunk]]:
+    """Hunks grouped so that no group touches base lines another group touches."""
+    ordered = sorted(hunks, key=lambda h: (h.o1, h.o2, h.side))
+    clusters: list[list[_Hunk]] = []
+    for hunk in ordered:
+        if clusters:
+            current = clusters[-1]
+            if hunk.o1 < max(h.o2 for h in current) or any(_overlap(hunk, h) for h in current):
+                current.append(hunk)
+                continue
+        clusters.append([hunk])
+    return clusters
+
+
+def merge_texts(base: str, ours: str, theirs: str, *, is_ledger: bool = False,
+                vocabulary: StateVocabulary | None = None, marker_size: int = 7,
+                labels: tuple[str, str] = ("ours", "theirs")) -> MergeResult:
+    vocabulary = vocabulary or StateVocabulary()
+    b, o, t = _lines(base), _lines(ours), _lines(theirs)
+    sides = {OURS: o, THEIRS: t}
+    out: list[tuple[str, str]] = []
+    result = MergeResult("")
+    position = 0
+    for cluster in _clusters(_hunks(b, o, OURS) + _hunks(b, t, THEIRS)):
+        start, end = min(h.o1 for h in cluster), max(h.o2 for h in cluster)
+        out.extend((line, BASE) for line in b[position:start])
+        position = end
+        by_side = {name: [h for h in cluster if h.side == name] for name in sides}
+        if not by_side[THEIRS] or not by_side[OURS]:
+            name = OURS if by_side[OURS] else THEIRS
+            out.extend(_side_version(b, sides[name], by_side[name], start, end, name))
+            continue
+        ours_version = _side_version(b, o, by_side[OURS], start, end, OURS)
+        theirs_version = _side_version(b, t, by_side[THEIRS], start, end, THEIRS)
+        if [line for line, _ in ours_version] == [line for line, _ in theirs_version]:
+            out.extend((line, BOTH) for line, _ in ours_version)
+            continue
+        resolved = _resolve(b, o, t, by_side, start, end, vocabulary, result.notes)
+        if resolved is not None:
+            out.extend(resolved)
+            continue
+        result.conflicts += 1
+        out.extend(_markers(ours_version, theirs_version, marker_size, labels))
+    out.extend((line, BASE) for line in b[position:])
+    if is_ledger and not result.conflicts:
+        out = _renumber_incoming(out, result.notes)
+    result.text = "".join(line for line, _ in out)
+    return result
+
+
+def _side_version(b, side, hunks, start, end, name):
+    version: list[tuple[str, str]] = []
+    cursor = start
+    for hunk in sorted(hunks, key=lambda h: (h.o1, h.o2)):
+        version.extend((line, BASE) for line in b[cursor:hunk.o1])
+        version.extend((line, name) for line in side[hunk.s1:hunk.s2])
+        cursor = hunk.o2
+    version.extend((line, BASE) for line in b[cursor:end])
+    return version
+
+
+def _markers(ours_version, theirs_version, size, labels):
+    def closed(lines):
+        lines = [line for line, _ in lines]
+        if lines and not lines[-1].endswith(("\n", "\r")):
+            lines[-1] += "\n"
+        return lines
+
+    out = [(f"{'<' * size} {labels[0]}\n", OURS)]
+    out += [(line, OURS) for line in closed(ours_version)]
+    out.append(("=" * size + "\n", BOTH))
+    out += [(line, THEIRS) for line in closed(theirs_version)]
+    out.append((f"{'>' * size} {labels[1]}\n", THEIRS))
+    return out
+
+
+# ---------------------------------------------------------------- resolution
+
+
+@dataclass
+class _Slots:
+    """One side's edits of a base range: insertions per gap, 1:1 line replacements."""
+
+    inserted: dict[int, list[str]] = field(default_factory=dict)
+    replaced: dict[int, str] = field(default_factory=dict)
+
+
+def _slots(side: list[str], hunks: list[_Hunk]) -> _Slots | None:
+    slots = _Slots()
+    for hunk in hunks:
+        old, new = hunk.o2 - hunk.o1, hunk.s2 - hunk.s1
+        if new < old:
+            return None  # a side deleted lines the other side also touched
+        for offset in range(old):
+            slots.replaced[hunk.o1 + offset] = side[hunk.s1 + offset]
+        if new > old:
+            # Lines beyond the 1:1 replacements are read as appended after them.
+            slots.inserted.setdefault(hunk.o2, []).extend(side[hunk.s1 + old:hunk.s2])
+    return slots
+
+
+def _resolve(b, o, t, by_side, start, end, vocabulary, notes) -> list[tuple[str, str]] | None:
+    ours, theirs = _slots(o, by_side[OURS]), _slots(t, by_side[THEIRS])
+    if ours is None or theirs is None:
+        return None
+    merged: list[tuple[str, str]] = []
+    for index in range(start, end + 1):
+        merged.extend(_merge_insertions(ours.inserted.get(index, []), theirs.inserted.get(index, [])))
+        if index == end:
+            break
+        base_line = b[index]
+        mine, other = ours.replaced.get(index, base_line), theirs.replaced.get(index, base_line)
+        if mine == other:
+            merged.append((mine, BASE if mine == base_line else BOTH))
+        elif mine == base_line:
+            merged.append((other, THEIRS))
+        elif other == base_line:
+            merged.append((mine, OURS))
+        else:
+            line = merge_line(base_line, mine, other, vocabulary)
+            if line is None:
+                return None
+            notes.append(f"merged concurrent edits of line {index + 1}: {line.strip()[:60]}")
+            merged.append((line, BOTH))
+    return merged
+
+
+def _merge_insertions(mine: list[str], other: list[str]) -> list[tuple[str, str]]:
+    if not other:
+        return [(line, OURS) for line in mine]
+    if not mine:
+        return [(line, THEIRS) for line in other]
+    if mine == other:
+        return [(line, BOTH) for line in mine]
+    shared = 0
+    while shared < min(len(mine), len(other)) and mine[shared] == other[shared]:
+        shared += 1
+    # A shared blank line separates entries; each side's entry keeps its own.
+    while shared and not mine[shared - 1].strip():
+        shared -= 1
+    mine_rest, other_rest = mine[shared:], other[shared:]
+    if mine_rest and not mine_rest[-1].endswith(("\n", "\r")):
+        mine_rest = [*mine_rest[:-1], mine_rest[-1] + "\n"]
+    return (
+        [(line, BOTH) for line in mine[:shared]]
+        + [(line, OURS) for line in mine_rest]
+        + [(line, THEIRS) for line in other_rest]
+    )
+
+
+def _split_eol(line: str) -> tuple[str, str]:
+    body = line.rstrip("\r\n")
+    return body, line[len(body):]
+
+
+def merge_line(base: str, ours: str, theirs: str, vocabulary: StateVocabulary) -> str | None:
+    """One line both sides changed: a table row, a checklist item, or two appends."""
+    b, _ = _split_eol(base)
+    o, eol = _split_eol(ours)
+    t, _ = _split_eol(theirs)
+    merged = _merge_table_row(b, o, t, vocabulary)
+    if merged is None:
+        merged = _merge_checklist(b, o, t, vocabulary)
+    if merged is None:
+        merged = _merge_appends(b, o, t)
+    return None if merged is None else merged + eol
+
+
+def _merge_appends(b: str, o: str, t: str) -> str | None:
+    """Both sides appended text to the same non-empty line: keep both additions."""
+    stem = b.rstrip()
+    if stem.strip() and o.startswith(stem) and t.startswith(stem):
+        if t.rstrip().startswith(o.rstrip()):
+            return t  # theirs already holds our addition and more
+        if o.rstrip().startswith(t.rstrip()):
+            return o
+        return o.rstrip() + t[len(stem):].rstrip() + o[len(o.rstrip()):]
+    return None
+
+
+def _merge_state(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str | None:
+    """Cell or token text whose only content is a state token."""
+    tokens = [STATE_TOKEN.search(x) for x in (b, o, t)]
+    if not all(tokens) or any(STATE_TOKEN.sub("", x).strip(" `*_") for x in (b, o, t)):
+        return None
+    states = [vocabulary.classify(token.group()) for token in tokens[1:]]
+    return o if _ATTENTION[states[0]] >= _ATTENTION[states[1]] else t
+
+
+def _merge_table_row(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str | None:
+    cells = [split_cells(x) for x in (b, o, t)]
+    if any(c is None for c in cells) or len({len(c) for c in cells}) != 1:
+        return None
+    base_cells, our_cells, their_cells = cells
+    pieces: list[tuple[int, int, str]] = []
+    for bc, oc, tc in zip(base_cells, our_cells, their_cells):
+        if tc.raw == bc.raw or oc.raw == tc.raw:
+            continue
+        if oc.raw == bc.raw:
+            pieces.append((oc.start, oc.end, tc.raw))
+            continue
+        value = _merge_state(bc.raw, oc.raw, tc.raw, vocabulary)
+        if value is None and not bc.text:
+            value = f" {oc.text} {tc.text} "  # both filled an empty cell
+        if value is None:
+            value = _merge_appends(bc.raw, oc.raw, tc.raw)
+        if value is None:
+            return None
+        pieces.append((oc.start, oc.end, value))
+    line = o
+    for start, end, text in sorted(pieces, reverse=True):
+        line = line[:start] + text + line[end:]
+    return line
+
+
+def _merge_checklist(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str | None:
+    matches = [_CHECKLIST.match(x) for x in (b, o, t)]
+    if not all(matches):
+        return None
+    mb, mo, mt = matches
+    if mo.group("lead") != mb.group("lead") or mt.group("lead") != mb.group("lead"):
+        return None
+    token = _pick(mb.group("token"), mo.group("token"), mt.group("token"))
+    if token is None:
+        token = _merge_state(mb.group("token"), mo.group("token"), mt.group("token"), vocabulary)
+    rest = _pick(mb.group("rest"), mo.group("rest"), mt.group("rest"))
+    if rest is None:
+        rest = _merge_appends(mb.group("rest"), mo.group("rest"), mt.group("rest"))
+    if token is None or rest is None:
+        return None
+    return mb.group("lead") + token + rest
+
+
+def _pick(base: str, ours: str, theirs: str) -> str | None:
+    if ours == theirs or theirs == base:
+        return ours
+    if ours == base:
+        return theirs
+    return None
+
+
+# ---------------------------------------------------------------- attempt numbers
+
+
+def _renumber_incoming(out: list[tuple[str, str]], notes: list[str]) -> list[tuple[str, str]]:
+    """Give theirs' new attempts the numbers after ours, per ledger item."""
+    from ledger.fixplan import GLOBAL, parse_ledger
+    from ledger.markdown.text import SourceText
+
+    text = "".join(line for line, _ in out)
+    doc = parse_ledger(SourceText(None, text, ""))
+    origin = [o for _, o in out]
+    lines = [line for line, _ in out]
+    groups: dict[str, list] = {}
+    for attempt in doc.all_attempts():
+        groups.setdefault(attempt.initiative, []).append(attempt)
+    pattern = _GLOBAL_ATTEMPT_NUMBER if doc.layout == GLOBAL else _ITEM_ATTEMPT_NUMBER
+    for initiative, attempts in groups.items():
+        numbered = []
+        for attempt in attempts:
+            match = pattern.search(lines[attempt.line - 1])
+            if match:
+                numbered.append((attempt.line - 1, int(match.group(2)), origin[attempt.line - 1] == THEIRS))
+        incoming = [(index, number) for index, number, is_theirs in numbered if is_theirs]
+        kept = [number for _, number, is_theirs in numbered if not is_theirs]
+        if not incoming or not kept:
+            continue
+        offset = max(kept) - min(number for _, number in incoming) + 1
+        if offset <= 0:
+            continue
+        for index, number in incoming:
+            lines[index] = pattern.sub(lambda m: f"{m.group(1)}{number + offset}", lines[index], count=1)
+            notes.append(f"{initiative}: incoming attempt #{number} renumbered #{number + offset}")
+    return list(zip(lines, origin))
+
+
+# ---------------------------------------------------------------- files
+
+
+def is_ledger_path(path: str | None, configured: str | None = None) -> bool:
+    if not path:
+        return False
+    normalised = path.replace("\\", "/").lstrip("./")
+    return normalised == configured or normalised.rsplit("/", 1)[-1] == "fix_plan.md"
+
+
+def merge_files(base_path, current_path, other_path, path: str | None, marker_size: int = 7) -> MergeResult:
+    """Merge the three files git hands a driver, writing the result over `current_path`."""
+    from pathlib import Path
+
+    from ledger.config import load_config
+    from ledger.edit import write_bytes_atomic
+    from ledger.errors import LedgerError
+    from ledger.markdown.text import decode_markdown
+
+    texts = [decode_markdown(Path(p).read_bytes(), Path(p)) for p in (base_path, current_path, other_path)]
+    try:
+        # Git runs drivers at the top of the work tree, where the settings live.
+        config = load_config(Path.cwd())
+    except LedgerError:
+        config = None
+    result = merge_texts(
+        *texts,
+        is_ledger=is_ledger_path(path, config.ledger if config else None),
+        vocabulary=config.states if config else None,
+        marker_size=marker_size,
+        labels=("ours", "theirs"),
+    )
+    if result.text != texts[1]:
+        write_bytes_atomic(Path(current_path), result.text.encode("utf-8"))
+    return result

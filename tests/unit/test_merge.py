@@ -1,0 +1,156 @@
+"""The three-way merge of ledger and plan files, without git."""
+
+import textwrap
+
+from ledger.merge import merge_texts
+
+LEDGER = textwrap.dedent(
+    """\
+    # Fix Plan Ledger
+
+    ## [DEMO-001] Demo
+    - Status: in_progress
+    - Attempts History:
+      * [2026-11-01] Attempt #1 — Phase A.A1: first.
+      * [2026-11-02] Attempt #2 — Phase A.A2: second.
+    - Exit Criteria:
+      - all green
+
+    ## [OTHER-002] Other
+    - Attempts History:
+      * [2026-11-01] Attempt #1 — setup.
+    """
+)
+
+
+def append_after(text: str, anchor: str, *lines: str) -> str:
+    return text.replace(anchor + "\n", anchor + "\n" + "".join(line + "\n" for line in lines), 1)
+
+
+def test_concurrent_appends_to_one_item_renumber_only_theirs():
+    ours = append_after(LEDGER, "  * [2026-11-02] Attempt #2 — Phase A.A2: second.", "  * [2026-11-03] Attempt #3 — ours A3.")
+    theirs = append_after(
+        LEDGER, "  * [2026-11-02] Attempt #2 — Phase A.A2: second.",
+        "  * [2026-11-03] Attempt #3 — theirs A4.", "    continuation of theirs", "  * [2026-11-03] Attempt #4 — theirs A5.",
+    )
+    result = merge_texts(LEDGER, ours, theirs, is_ledger=True)
+    assert result.clean
+    assert "<<<<<<<" not in result.text
+    assert (
+        "  * [2026-11-02] Attempt #2 — Phase A.A2: second.\n"
+        "  * [2026-11-03] Attempt #3 — ours A3.\n"
+        "  * [2026-11-03] Attempt #4 — theirs A4.\n"
+        "    continuation of theirs\n"
+        "  * [2026-11-03] Attempt #5 — theirs A5.\n"
+        "- Exit Criteria:\n"
+    ) in result.text
+    assert any("renumbered" in note for note in result.notes)
+
+
+def test_appends_to_different_items_keep_their_numbers():
+    ours = append_after(LEDGER, "  * [2026-11-02] Attempt #2 — Phase A.A2: second.", "  * [2026-11-03] Attempt #3 — ours.")
+    theirs = append_after(LEDGER, "  * [2026-11-01] Attempt #1 — setup.", "  * [2026-11-03] Attempt #2 — theirs.")
+    result = merge_texts(LEDGER, ours, theirs, is_ledger=True)
+    assert result.clean and not result.notes
+    assert "Attempt #3 — ours." in result.text and "Attempt #2 — theirs." in result.text
+
+
+def test_both_create_the_same_new_item():
+    item = "\n## [NEW-003] New\n- Attempts History:\n"
+    ours = LEDGER + item + "  * [2026-11-03] Attempt #1 — ours.\n"
+    theirs = LEDGER + item + "  * [2026-11-03] Attempt #1 — theirs.\n"
+    result = merge_texts(LEDGER, ours, theirs, is_ledger=True)
+    assert result.clean
+    assert result.text == LEDGER + item + "  * [2026-11-03] Attempt #1 — ours.\n  * [2026-11-03] Attempt #2 — theirs.\n"
+
+
+GLOBAL = textwrap.dedent(
+    """\
+    # Fix Plan
+
+    ## Attempts History
+
+    ### 2026-01-22T02:40Z — DEMO-001 A1 (passed, attempt #1)
+    **Action:** ran.
+
+    ## TODOs
+    - none
+    """
+)
+
+
+def test_global_layout_entries_concatenate_and_renumber():
+    def entry(stamp, who):
+        return f"\n### {stamp} — DEMO-001 A2 (passed, attempt #2)\n**Action:** {who}.\n"
+
+    anchor = "**Action:** ran.\n"
+    ours = GLOBAL.replace(anchor, anchor + entry("2026-01-23T00:00Z", "ours"))
+    theirs = GLOBAL.replace(anchor, anchor + entry("2026-01-23T00:01Z", "theirs"))
+    result = merge_texts(GLOBAL, ours, theirs, is_ledger=True)
+    assert result.clean
+    assert (
+        "**Action:** ran.\n\n### 2026-01-23T00:00Z — DEMO-001 A2 (passed, attempt #2)\n**Action:** ours.\n"
+        "\n### 2026-01-23T00:01Z — DEMO-001 A2 (passed, attempt #3)\n**Action:** theirs.\n\n## TODOs\n"
+    ) in result.text
+
+
+PLAN = textwrap.dedent(
+    """\
+    ### Phase A — Baseline
+    | ID | Task Description | State | How/Why & Guidance |
+    | --- | --- | --- | --- |
+    | A1 | First | [ ] | Run `pytest t.py::a`. |
+    | A2 | Second | [ ] | Run `pytest t.py::b`. |
+    - [ ] C1: checklist `pytest t.py::c`.
+    """
+)
+
+
+def test_state_flips_of_adjacent_rows_both_apply():
+    ours = PLAN.replace("| A1 | First | [ ] | Run `pytest t.py::a`. |", "| A1 | First | [x] | Run `pytest t.py::a`. ✅ ours |")
+    theirs = PLAN.replace("| A2 | Second | [ ] | Run `pytest t.py::b`. |", "| A2 | Second | [P] | Run `pytest t.py::b`. ⚠️ theirs |")
+    result = merge_texts(PLAN, ours, theirs)
+    assert result.clean
+    assert "| A1 | First | [x] | Run `pytest t.py::a`. ✅ ours |\n| A2 | Second | [P] | Run `pytest t.py::b`. ⚠️ theirs |" in result.text
+
+
+def test_same_row_flipped_on_both_sides_keeps_both_notes_and_attention_state():
+    ours = PLAN.replace("| A1 | First | [ ] | Run `pytest t.py::a`. |", "| A1 | First | [x] | Run `pytest t.py::a`. ✅ passed |")
+    theirs = PLAN.replace("| A1 | First | [ ] | Run `pytest t.py::a`. |", "| A1 | First | [P] | Run `pytest t.py::a`. ⚠️ failed |")
+    result = merge_texts(PLAN, ours, theirs)
+    assert result.clean
+    assert "| A1 | First | [P] | Run `pytest t.py::a`. ✅ passed ⚠️ failed |\n" in result.text
+    both_done = merge_texts(PLAN, ours, ours.replace("✅ passed", "✅ passed too"))
+    assert both_done.clean and "| A1 | First | [x] | Run `pytest t.py::a`. ✅ passed too |" in both_done.text
+
+
+def test_checklist_item_flipped_on_both_sides():
+    ours = PLAN.replace("- [ ] C1: checklist `pytest t.py::c`.", "- [x] C1: checklist `pytest t.py::c`. ok")
+    theirs = PLAN.replace("- [ ] C1: checklist `pytest t.py::c`.", "- [x] C1: checklist `pytest t.py::c`. also")
+    result = merge_texts(PLAN, ours, theirs)
+    assert result.clean and "- [x] C1: checklist `pytest t.py::c`. ok also\n" in result.text
+
+
+def test_real_conflict_gets_markers():
+    ours = PLAN.replace("| A1 | First |", "| A1 | Ours rewrote |")
+    theirs = PLAN.replace("| A1 | First |", "| A1 | Theirs rewrote |")
+    result = merge_texts(PLAN, ours, theirs)
+    assert result.conflicts == 1
+    assert "<<<<<<< ours\n| A1 | Ours rewrote |" in result.text and "=======\n| A1 | Theirs rewrote |" in result.text
+    assert result.text.count(">>>>>>> theirs\n") == 1
+
+
+def test_crlf_and_missing_final_newline_survive():
+    base = LEDGER.replace("\n", "\r\n").rstrip("\r\n")
+    ours = base + "\r\n  * [2026-11-03] Attempt #2 — ours."
+    theirs = base + "\r\n  * [2026-11-03] Attempt #2 — theirs."
+    result = merge_texts(base, ours, theirs, is_ledger=True)
+    assert result.clean
+    assert result.text.endswith("setup.\r\n  * [2026-11-03] Attempt #2 — ours.\n  * [2026-11-03] Attempt #3 — theirs.")
+
+
+def test_one_sided_changes_pass_through():
+    ours = PLAN.replace("[ ] | Run `pytest t.py::a`.", "[x] | Run `pytest t.py::a`.")
+    assert merge_texts(PLAN, ours, PLAN).text == ours
+    assert merge_texts(PLAN, PLAN, ours).text == ours
+    assert merge_texts(PLAN, ours, ours).text == ours
