@@ -114,5 +114,6 @@ def test_real_conflict_is_reported_to_git(clones):
     merged = git_env(b, "merge", "--no-edit", "origin/main", check=False)
     assert merged.returncode != 0
     text = (b / "plans/active/DEMO-001/implementation.md").read_text()
-    assert "<<<<<<< ours\n| A1 | Rewritten by b |" in text and "| A1 | Rewritten by a |\n>>>>>>> theirs" in text
+    assert "<<<<<<< ours\n| A1 | Rewritten by b |" in text and "=======\n| A1 | Rewritten by a |" in text
+    assert "\n>>>>>>> theirs\n" in text
     assert "1 conflict(s) left with markers" in merged.stderr
