@@ -366,7 +366,7 @@ def is_ledger_path(path: str | None, configured: str | None = None) -> bool:
     return normalised == configured or normalised.rsplit("/", 1)[-1] == "fix_plan.md"
 
 
-def merge_files(base_path, current_path, other_path, path: str | None, marker_size: int = 7) -> MergeResult:
+def merge_files(base_path, current_path, other_path, path: str | None, marker_size: int = 7, settings_root=None) -> MergeResult:
     """Merge the three files git hands a driver, writing the result over `current_path`."""
     from pathlib import Path
 
@@ -378,7 +378,7 @@ def merge_files(base_path, current_path, other_path, path: str | None, marker_si
     texts = [decode_markdown(Path(p).read_bytes(), Path(p)) for p in (base_path, current_path, other_path)]
     try:
         # Git runs drivers at the top of the work tree, where the settings live.
-        config = load_config(Path.cwd())
+        config = load_config(Path(settings_root) if settings_root else Path.cwd())
     except LedgerError:
         config = None
     result = merge_texts(

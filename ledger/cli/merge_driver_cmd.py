@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from ledger.cli.common import reports_errors
+from ledger.cli.common import json_option, print_json, reports_errors, root_option
 
 
 @click.command("merge-driver")
@@ -14,13 +14,16 @@ from ledger.cli.common import reports_errors
 @click.argument("other", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("path", required=False)
 @click.option("--marker-size", type=int, default=7, show_default=True, help="Conflict marker length (git's %L).")
+@json_option
+@root_option
 @reports_errors
-def merge_driver(base, current, other, path, marker_size):
+def merge_driver(base, current, other, path, marker_size, as_json, root):
     """Git merge driver for docs/fix_plan.md and plan files (%O %A %B %P).
 
     Merges concurrent attempt appends and row state flips without conflict
     markers, renumbering only the incoming attempts, and writes the result
-    into CURRENT (%A). Registered by `ledger init --git` as
+    into CURRENT (%A). Settings (ledger path, state tokens) come from --root,
+    default the current folder, which is where git runs drivers. Registered by `ledger init --git` as
     `ledger merge-driver %O %A %B %P`.
 
     \b
@@ -29,8 +32,10 @@ def merge_driver(base, current, other, path, marker_size):
     """
     from ledger.merge import merge_files
 
-    outcome = merge_files(base, current, other, path, marker_size)
+    outcome = merge_files(base, current, other, path, marker_size, settings_root=root)
     name = path or str(current)
+    if as_json:
+        print_json({"path": name, "clean": outcome.clean, "conflicts": outcome.conflicts, "notes": outcome.notes})
     for note in outcome.notes:
         click.echo(f"ledger merge-driver: {name}: {note}", err=True)
     if not outcome.clean:

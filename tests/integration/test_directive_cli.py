@@ -162,3 +162,17 @@ def test_findings_lists_and_flags_unknown(ws):
     result = run(ws, "findings")
     assert result.exit_code == 1
     assert "plans/active/DEMO-001/implementation.md:4: cites unknown finding DATA-042" in result.output
+
+
+def test_shell_completion_lists_initiatives_and_rows(ws, monkeypatch):
+    monkeypatch.chdir(ws)
+    runner = CliRunner()
+
+    def complete(words, cword):
+        env = {"_LEDGER_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+        result = runner.invoke(main, [], env=env, prog_name="ledger")
+        return [line.split(",", 1)[1] for line in result.output.splitlines()]
+
+    assert "check-input" in complete("ledger check", 1)
+    assert complete("ledger brief DE", 2) == ["DEMO-001"]
+    assert complete("ledger brief DEMO-001 A", 3) == ["A1", "A2", "A3", "A4", "A5", "A6"]
