@@ -157,3 +157,38 @@ def test_do_commit_end_to_end(tmp_path):
     assert "docs/fix_plan.md" in files and "plans/active/DEMO-001/implementation.md" in files
     assert all(f.startswith(data["report_dir"]) for f in files if f not in ("docs/fix_plan.md", "plans/active/DEMO-001/implementation.md"))
     assert git(ws, "status", "--porcelain").strip() == "?? unrelated.txt"
+
+
+def test_do_commit_wiring_commits_what_the_run_wrote(tmp_path, monkeypatch):
+    """`run_do` with --commit around a stand-in for the test run (no pytest needed)."""
+    import ledger.do as do_module
+    from ledger.do import DoResult
+
+    ws = make_workspace(tmp_path / "ws")
+    git(ws, "config", "user.name", "t")
+    git(ws, "config", "user.email", "t@example.invalid")
+    (ws / "unrelated.txt").write_text("not ours\n")
+
+    def fake_execute(workspace, options, plan, echo):
+        folder = ws / "plans/active/DEMO-001/reports/2026-01-01T000000Z/phase_a_assessment"
+        folder.mkdir(parents=True)
+        (folder / "summary.md").write_text("# passed\n")
+        plan_file = ws / "plans/active/DEMO-001/implementation.md"
+        plan_file.write_text(plan_file.read_text().replace("| A1 | Passing selector | [ ]", "| A1 | Passing selector | [x]"))
+        ledger_file = ws / "docs/fix_plan.md"
+        ledger_file.write_text(ledger_file.read_text().replace("prose.\n", "prose.\n  * [2026-01-01] Attempt #2 — A1 passed.\n"))
+        return DoResult("DEMO-001", "A1", "pytest tests/test_demo.py::test_ok -q", "passed", None, None, 0.1,
+                        "plans/active/DEMO-001/reports/2026-01-01T000000Z/phase_a_assessment/", "open", "done", 2, 0)
+
+    monkeypatch.setattr(do_module, "_execute", fake_execute)
+    result = run("do", "DEMO-001", "A1", "--commit", "--json", "--root", str(ws))
+    assert result.exit_code == 0, result.output
+    commit = json.loads(result.stdout)["commit"]
+    assert commit["message"] == "DEMO-001 A1: passed (tests: pytest tests/test_demo.py::test_ok -q)"
+    assert commit["files"] == [
+        "docs/fix_plan.md",
+        "plans/active/DEMO-001/implementation.md",
+        "plans/active/DEMO-001/reports/2026-01-01T000000Z/phase_a_assessment/summary.md",
+    ]
+    assert git(ws, "status", "--porcelain").strip() == "?? unrelated.txt"
+    assert git(ws, "log", "--format=%s").splitlines()[0] == commit["message"]
