@@ -166,14 +166,13 @@ def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
         plan = prepare(ws, options)
         if not options.commit:
             return _execute(ws, options, plan, echo)
-        from ledger.gitops import commit_message, commit_paths, ensure_committable
+        from ledger.gitops import commit_run, ensure_committable
 
         # Refuse before running anything, so a refused commit wastes no test time.
         paths = [plan.row.path, ws.ledger_path]
         guard = ensure_committable(ws.root, paths)
         result = _execute(ws, options, plan, echo)
-        message = commit_message(options.initiative, result.row, result.outcome, result.selector)
-        result.commit = commit_paths(guard, [ws.root / result.report_dir, *paths], message)
+        result.commit = commit_run(guard, result, [ws.root / result.report_dir, *paths])
         return result
 
 

@@ -9,11 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger.errors import LedgerError
+from ledger.errors import ExitCode, LedgerError
 
 
 class GitRefused(LedgerError):
     """The tree is in no state for an automatic commit; nothing was run."""
+
+
+class GitBusy(LedgerError):
+    """Another git process holds the repository's index lock."""
+
+    exit_code = ExitCode.LOCKED
 
 
 @dataclass
@@ -78,7 +84,9 @@ def commit_paths(guard: CommitGuard, paths: list[Path], message: str) -> dict:
         repo.git.commit("--only", "--no-edit", "-m", message, "--", *relative)
     except git.GitCommandError as exc:
         detail = next((line.strip() for line in str(exc.stderr or exc).splitlines() if line.strip()), str(exc))
-        raise GitRefused(f"--commit: git failed: {detail.removeprefix('stderr: ').strip(chr(39))}") from None
+        detail = detail.removeprefix("stderr: ").strip("'")
+        error = GitBusy if "index.lock" in detail else GitRefused
+        raise error(f"--commit: git failed: {detail}") from None
     commit = repo.head.commit
     files = sorted(commit.stats.files) if commit.parents else sorted(relative)
     return {
@@ -89,3 +97,15 @@ def commit_paths(guard: CommitGuard, paths: list[Path], message: str) -> dict:
         "files": files,
         "included_earlier_changes": guard.dirty_before,
     }
+
+
+def commit_run(guard: CommitGuard, result, paths: list[Path]) -> dict:
+    """Commit a finished `ledger do` run; on failure say what was already recorded."""
+    message = commit_message(result.initiative, result.row, result.outcome, result.selector)
+    try:
+        return commit_paths(guard, paths, message)
+    except (GitRefused, GitBusy) as exc:
+        raise type(exc)(
+            f"{exc.message} (the run itself finished: {result.outcome}, evidence in {result.report_dir}, "
+            f"attempt #{result.attempt} recorded; commit those files by hand)"
+        ) from None

@@ -192,3 +192,30 @@ def test_do_commit_wiring_commits_what_the_run_wrote(tmp_path, monkeypatch):
     ]
     assert git(ws, "status", "--porcelain").strip() == "?? unrelated.txt"
     assert git(ws, "log", "--format=%s").splitlines()[0] == commit["message"]
+
+
+@pytest.mark.parametrize("blocker, exit_code, text", [("hook", 2, "git failed"), ("index.lock", 4, "index.lock")])
+def test_do_commit_failure_after_the_run_says_what_was_recorded(tmp_path, monkeypatch, blocker, exit_code, text):
+    import ledger.do as do_module
+    from ledger.do import DoResult
+
+    ws = make_workspace(tmp_path / "ws")
+
+    def fake_execute(workspace, options, plan, echo):
+        folder = ws / "plans/active/DEMO-001/reports/2026-01-01T000000Z/p"
+        folder.mkdir(parents=True)
+        (folder / "summary.md").write_text("# failed\n")
+        if blocker == "hook":
+            hook = ws / ".git/hooks/pre-commit"
+            hook.write_text("#!/bin/sh\necho refused by hook >&2\nexit 1\n")
+            hook.chmod(0o755)
+        else:
+            (ws / ".git/index.lock").write_text("")
+        return DoResult("DEMO-001", "A2", "pytest x", "failed", "1 failed", None, 0.1,
+                        "plans/active/DEMO-001/reports/2026-01-01T000000Z/p/", "open", "partial", 2, 1)
+
+    monkeypatch.setattr(do_module, "_execute", fake_execute)
+    result = run("do", "DEMO-001", "A2", "--commit", "--root", str(ws))
+    assert result.exit_code == exit_code
+    assert text in result.output
+    assert "the run itself finished: failed, evidence in plans/active/DEMO-001/reports/2026-01-01T000000Z/p/, attempt #2 recorded" in result.output
