@@ -292,7 +292,7 @@ def mapped_selectors(value: str) -> tuple[list[str], bool]:
     from ledger.selectors import looks_like_selector
 
     stripped = value.strip().strip("*_").strip()
-    says_none = bool(re.match(r"^`?none\b", stripped, re.IGNORECASE))
+    says_none = bool(re.match(r"^`?(?:none|n/a|na)\b", stripped, re.IGNORECASE))
     spans = [m.group(2).strip() for m in _CODE_SPAN.finditer(value)]
     if spans:
         return [s for s in spans if looks_like_selector(s)] or spans, says_none
@@ -354,7 +354,9 @@ def _check_artifacts(ws, directive: Directive, report: CheckReport, initiative: 
     raw = artifacts_path(item.value)
     report_root = ws.report_root(initiative)
     target = Path(raw)
-    resolved = (target if target.is_absolute() else ws.root / target).resolve()
+    # Plans cite evidence relative to the initiative folder (`reports/<TS>/<slug>/`).
+    base = report_root.parent if raw.startswith("reports/") else ws.root
+    resolved = (target if target.is_absolute() else base / target).resolve()
     root_resolved = report_root.resolve()
     report.artifacts = {"path": raw, "report_root": ws.relative(report_root) + "/", "exists": resolved.exists()}
     if resolved != root_resolved and root_resolved not in resolved.parents:

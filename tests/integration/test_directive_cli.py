@@ -176,3 +176,10 @@ def test_shell_completion_lists_initiatives_and_rows(ws, monkeypatch):
     assert "check-input" in complete("ledger check", 1)
     assert complete("ledger brief DE", 2) == ["DEMO-001"]
     assert complete("ledger brief DEMO-001 A", 3) == ["A1", "A2", "A3", "A4", "A5", "A6"]
+
+
+def test_check_input_accepts_artifacts_relative_to_the_initiative(ws):
+    text = run(ws, "brief", "DEMO-001", "A1", "--at", AT).output
+    (ws / "input.md").write_text(text.replace(f"Artifacts: plans/active/DEMO-001/reports/{AT}", f"Artifacts: reports/{AT}"))
+    data = json.loads(run(ws, "check-input", "--json", "--no-collect").output)
+    assert data["ok"], data["problems"]

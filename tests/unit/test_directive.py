@@ -95,3 +95,12 @@ def test_collect_output_counts(code, output, count):
 def test_collect_errors_are_reported():
     result = parse_collect_output(2, "E   ModuleNotFoundError: No module named 'torch'\n1 error in 0.1s")
     assert result.count is None and "collection errors" in result.error and "torch" in result.error
+
+
+@pytest.mark.parametrize("value", ["none — measurement loop", "N/A (docs only)", "`none`"])
+def test_mapped_tests_none_forms(value):
+    assert mapped_selectors(value) == ([], True)
+
+
+def test_mapped_tests_without_code_spans():
+    assert mapped_selectors("pytest tests/a.py -k x; pytest tests/b.py") == (["pytest tests/a.py -k x", "pytest tests/b.py"], False)
