@@ -295,7 +295,10 @@ def mapped_selectors(value: str) -> tuple[list[str], bool]:
     says_none = bool(re.match(r"^`?(?:none|n/a|na)\b", stripped, re.IGNORECASE))
     spans = [m.group(2).strip() for m in _CODE_SPAN.finditer(value)]
     if spans:
-        return [s for s in spans if looks_like_selector(s)] or spans, says_none
+        selectors = [s for s in spans if looks_like_selector(s)]
+        if selectors or not says_none:
+            # Code spans that are no selector are reported as unsafe rather than ignored.
+            return selectors or spans, says_none
     if says_none or not stripped:
         return [], says_none
     pieces = [p.strip().lstrip("-* ").strip() for p in re.split(r"[;\n]", stripped)]
