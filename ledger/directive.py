@@ -317,6 +317,7 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
         if not says_none:
             report.problems.append(Problem(mapped.line, "Mapped tests names no pytest selector (write `none — reason` if none applies)"))
         return
+    safe: list[tuple[dict, object]] = []
     for text in texts:
         entry: dict = {"selector": text, "safe": False, "collected": None, "error": None}
         report.selectors.append(entry)
@@ -328,15 +329,20 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
             continue
         entry["safe"] = True
         entry["env"] = {**ws.config.env, **selector.env}
-        if not collect_tests:
-            continue
-        result = collect(selector, entry["env"], ws.root, timeout_s)
+        safe.append((entry, selector))
+    if not collect_tests or not safe:
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(len(safe), 8)) as pool:
+        results = list(pool.map(lambda pair: collect(pair[1], pair[0]["env"], ws.root, timeout_s), safe))
+    for (entry, _), result in zip(safe, results):
         entry["collected"] = result.count
         if result.error:
             entry["error"] = result.error
-            report.problems.append(Problem(mapped.line, f"selector {text!r}: {result.error}"))
+            report.problems.append(Problem(mapped.line, f"selector {entry['selector']!r}: {result.error}"))
         elif result.count == 0:
-            report.problems.append(Problem(mapped.line, f"selector {text!r} collects 0 tests"))
+            report.problems.append(Problem(mapped.line, f"selector {entry['selector']!r} collects 0 tests"))
 
 
 def artifacts_path(value: str) -> str:

@@ -164,3 +164,28 @@ def collect_entries(ws, entries: list[MapEntry], timeout_s: float = COLLECT_TIME
                 entry.collected = result.count
                 entry.collect_error = result.error
                 entry.collect_detail = result.detail
+
+
+def render_markdown(ws, entries: list[MapEntry], initiative: str | None, collected: bool, timestamp: str) -> str:
+    """The map as a document a loop can keep as evidence (like a hand-written selector map)."""
+    import shlex
+
+    from ledger.render import Renderer
+
+    groups: dict[str, list[dict]] = {}
+    for entry in entries:
+        own = {k: v for k, v in entry.env.items() if ws.config.env.get(k) != v}
+        row = {**entry.to_json(), "own_env": " ".join(f"{k}={shlex.quote(v)}" for k, v in own.items())}
+        groups.setdefault(entry.initiative, []).append(row)
+    renderer = Renderer(ws.templates_dir)
+    renderer.environment.filters["shell_quote"] = lambda value: shlex.quote(value) if value else '""'
+    return renderer.render(
+        "selector_map.md.j2",
+        initiative=initiative,
+        timestamp=timestamp,
+        collected=collected,
+        flagged=sum(1 for entry in entries if entry.flagged),
+        entries=entries,
+        env=ws.config.env,
+        groups=[{"initiative": name, "entries": rows} for name, rows in groups.items()],
+    )

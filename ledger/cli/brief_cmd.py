@@ -45,8 +45,11 @@ def brief(initiative, row, mode, output, at, as_json, root):
         click.echo(text, nl=False)
     else:
         click.echo(f"wrote {output} ({context['initiative']} {context['row']}, artifacts {context['artifacts']})")
-    if context["selector_problem"] and not as_json:
-        click.echo(f"ledger: note: {context['selector_problem']}", err=True)
+    if not as_json:
+        if context["selector_problem"]:
+            click.echo(f"ledger: note: {context['selector_problem']}", err=True)
+        if context["state"] == "done":
+            click.echo(f"ledger: note: row {context['row']} is already {context['state_token']}", err=True)
 
 
 def _parse_at(text: str):

@@ -12,10 +12,11 @@ from ledger.cli.completion import complete_initiative
 @click.argument("initiative", required=False, shell_complete=complete_initiative)
 @click.option("--collect", is_flag=True, help="Run `pytest --collect-only -q` for each selector and count its tests.")
 @click.option("--timeout", "timeout_s", type=float, default=120.0, show_default=True, help="Seconds per collection.")
+@click.option("--markdown", is_flag=True, help="Print the map as a Markdown document (templates/selector_map.md.j2).")
 @json_option
 @root_option
 @reports_errors
-def selectors(initiative, collect, timeout_s, as_json, root):
+def selectors(initiative, collect, timeout_s, markdown, as_json, root):
     """The selector map: each row's pytest selector and its env overrides.
 
     \b
@@ -31,7 +32,13 @@ def selectors(initiative, collect, timeout_s, as_json, root):
     if collect:
         collect_entries(ws, entries, timeout_s)
     flagged = [entry for entry in entries if entry.flagged]
-    if as_json:
+    if markdown and not as_json:
+        from ledger.evidence import utc_now
+        from ledger.selector_map import render_markdown
+
+        stamp = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        click.echo(render_markdown(ws, entries, initiative, collect, stamp), nl=False)
+    elif as_json:
         print_json({
             "root": str(ws.root),
             "collected": collect,

@@ -183,3 +183,14 @@ def test_check_input_accepts_artifacts_relative_to_the_initiative(ws):
     (ws / "input.md").write_text(text.replace(f"Artifacts: plans/active/DEMO-001/reports/{AT}", f"Artifacts: reports/{AT}"))
     data = json.loads(run(ws, "check-input", "--json", "--no-collect").output)
     assert data["ok"], data["problems"]
+
+
+def test_selectors_markdown_document(ws):
+    result = run(ws, "selectors", "DEMO-001", "--markdown", "--collect")
+    assert result.exit_code == 1
+    text = result.output
+    assert text.startswith("# Selector Map — DEMO-001\n")
+    assert 'export CUDA_VISIBLE_DEVICES=""' in text
+    assert "| A3 | open | `pytest tests/test_demo.py::test_missing -q` | — | **0** |" in text
+    assert "| C1 | open | `DEMO_FLAG=on pytest tests/test_demo.py::test_env -q` | DEMO_FLAG=on | 1 |" in text
+    assert "| A5 | open | UNSAFE: " in text
