@@ -207,6 +207,14 @@ def _resolve(b, o, t, by_side, start, end, vocabulary, notes) -> list[tuple[str,
     return merged
 
 
+_SECTION_START = re.compile(r"^ {0,3}#{1,6}\s")
+
+
+def _starts_section(lines: list[str]) -> bool:
+    first = next((line for line in lines if line.strip()), "")
+    return bool(_SECTION_START.match(first))
+
+
 def _merge_insertions(mine: list[str], other: list[str]) -> list[tuple[str, str]]:
     if not other:
         return [(line, OURS) for line in mine]
@@ -214,19 +222,27 @@ def _merge_insertions(mine: list[str], other: list[str]) -> list[tuple[str, str]
         return [(line, THEIRS) for line in other]
     if mine == other:
         return [(line, BOTH) for line in mine]
+    if _starts_section(mine) and not _starts_section(other):
+        # Theirs continues the section above (an attempt for the last item);
+        # ours opens a new one (a new item), so theirs must come first.
+        return _merge_insertions_ordered(other, THEIRS, mine, OURS)
+    return _merge_insertions_ordered(mine, OURS, other, THEIRS)
+
+
+def _merge_insertions_ordered(first: list[str], first_origin: str, second: list[str], second_origin: str):
     shared = 0
-    while shared < min(len(mine), len(other)) and mine[shared] == other[shared]:
+    while shared < min(len(first), len(second)) and first[shared] == second[shared]:
         shared += 1
     # A shared blank line separates entries; each side's entry keeps its own.
-    while shared and not mine[shared - 1].strip():
+    while shared and not first[shared - 1].strip():
         shared -= 1
-    mine_rest, other_rest = mine[shared:], other[shared:]
-    if mine_rest and not mine_rest[-1].endswith(("\n", "\r")):
-        mine_rest = [*mine_rest[:-1], mine_rest[-1] + "\n"]
+    first_rest, second_rest = first[shared:], second[shared:]
+    if first_rest and not first_rest[-1].endswith(("\n", "\r")):
+        first_rest = [*first_rest[:-1], first_rest[-1] + "\n"]
     return (
-        [(line, BOTH) for line in mine[:shared]]
-        + [(line, OURS) for line in mine_rest]
-        + [(line, THEIRS) for line in other_rest]
+        [(line, BOTH) for line in first[:shared]]
+        + [(line, first_origin) for line in first_rest]
+        + [(line, second_origin) for line in second_rest]
     )
 
 

@@ -154,3 +154,14 @@ def test_one_sided_changes_pass_through():
     assert merge_texts(PLAN, ours, PLAN).text == ours
     assert merge_texts(PLAN, PLAN, ours).text == ours
     assert merge_texts(PLAN, ours, ours).text == ours
+
+
+def test_attempt_for_the_last_item_stays_in_it_when_the_other_side_adds_an_item():
+    ours = LEDGER + "\n## [NEW-003] New\n- Attempts History:\n  * [2026-11-03] Attempt #1 — ours.\n"
+    theirs = LEDGER + "  * [2026-11-03] Attempt #2 — theirs on OTHER.\n"
+    for first, second in ((ours, theirs), (theirs, ours)):
+        result = merge_texts(LEDGER, first, second, is_ledger=True)
+        assert result.clean
+        assert result.text == LEDGER + "  * [2026-11-03] Attempt #2 — theirs on OTHER.\n" + (
+            "\n## [NEW-003] New\n- Attempts History:\n  * [2026-11-03] Attempt #1 — ours.\n"
+        )
