@@ -497,6 +497,6 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
 
 
 def render_brief(ws, context: dict) -> str:
-    from ledger.render import Renderer
+    from ledger.render import Renderer, render_reported
 
-    return Renderer(ws.templates_dir).render("input.md.j2", **context)
+    return render_reported(Renderer(ws.templates_dir), "input.md.j2", **context)

@@ -54,3 +54,25 @@ class Renderer:
         while lines and not lines[-1].strip():
             lines.pop()
         return lines
+
+
+def render_reported(renderer: Renderer, name: str, **context) -> str:
+    """Render `name`, turning a broken (often workspace-edited) template into one BadInput line."""
+    import jinja2
+
+    from ledger.errors import BadInput
+
+    try:
+        return renderer.render(name, **context)
+    except jinja2.TemplateError as exc:
+        filename = getattr(exc, "filename", None)
+        line = getattr(exc, "lineno", None)
+        if line is None:
+            # Runtime errors (an undefined variable) carry no position, but jinja2
+            # rewrites the traceback so the template's own frame holds it.
+            tb = exc.__traceback__
+            while tb is not None:
+                if tb.tb_frame.f_code.co_filename.endswith(name):
+                    filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+                tb = tb.tb_next
+        raise BadInput(f"template {name}: {exc.message or exc}", filename or name, line) from None

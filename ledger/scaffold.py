@@ -14,7 +14,7 @@ from ledger.edit import Splice, apply_splices, write_atomic, write_bytes_atomic
 from ledger.errors import BadInput
 from ledger.evidence import utc_now
 from ledger.locking import LOCK_NAME, workspace_lock
-from ledger.render import PACKAGE_TEMPLATES, Renderer
+from ledger.render import PACKAGE_TEMPLATES, Renderer, render_reported
 
 MERGE_DRIVER_NAME = "ledger plan/ledger merge driver (concurrent attempts and state flips)"
 MERGE_DRIVER_COMMAND = "ledger merge-driver %O %A %B %P"
@@ -146,10 +146,11 @@ def new_initiative(ws, initiative: str, title: str, lock_timeout_s: float = 10.0
             existing = ws.root / plan_root / initiative
             if existing.is_dir() and any(existing.glob("*.md")):
                 raise BadInput(f"initiative {initiative} already has a plan folder", ws.relative(existing))
-        write_bytes_atomic(plan_path, renderer.render("plan.md.j2", **context).encode("utf-8"))
+        plan_text = render_reported(renderer, "plan.md.j2", **context)
+        item_lines = render_reported(renderer, "ledger_item.md.j2", **context).rstrip("\r\n").splitlines()
+        write_bytes_atomic(plan_path, plan_text.encode("utf-8"))
         result.created.append(ws.relative(plan_path))
 
-        item_lines = renderer.render_lines("ledger_item.md.j2", **context)
         path = ws.ledger_path
         if not path.exists():
             text = renderer.render("fix_plan.md.j2").rstrip("\n") + "\n\n" + "\n".join(item_lines) + "\n"

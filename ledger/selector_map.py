@@ -170,7 +170,7 @@ def render_markdown(ws, entries: list[MapEntry], initiative: str | None, collect
     """The map as a document a loop can keep as evidence (like a hand-written selector map)."""
     import shlex
 
-    from ledger.render import Renderer
+    from ledger.render import Renderer, render_reported
 
     groups: dict[str, list[dict]] = {}
     for entry in entries:
@@ -179,7 +179,8 @@ def render_markdown(ws, entries: list[MapEntry], initiative: str | None, collect
         groups.setdefault(entry.initiative, []).append(row)
     renderer = Renderer(ws.templates_dir)
     renderer.environment.filters["shell_quote"] = lambda value: shlex.quote(value) if value else '""'
-    return renderer.render(
+    return render_reported(
+        renderer,
         "selector_map.md.j2",
         initiative=initiative,
         timestamp=timestamp,

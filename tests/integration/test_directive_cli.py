@@ -194,3 +194,11 @@ def test_selectors_markdown_document(ws):
     assert "| A3 | open | `pytest tests/test_demo.py::test_missing -q` | — | **0** |" in text
     assert "| C1 | open | `DEMO_FLAG=on pytest tests/test_demo.py::test_env -q` | DEMO_FLAG=on | 1 |" in text
     assert "| A5 | open | UNSAFE: " in text
+
+
+def test_brief_with_a_broken_workspace_template_is_one_line(ws):
+    (ws / "templates").mkdir()
+    (ws / "templates/input.md.j2").write_text("Summary: ok\n{{ no_such_variable }}\n")
+    result = run(ws, "brief", "DEMO-001", "A1")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "templates/input.md.j2:2: template input.md.j2: 'no_such_variable' is undefined" in result.output
