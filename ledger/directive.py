@@ -224,6 +224,12 @@ def check_directive(ws, path: Path, collect_tests: bool = True, collect_timeout_
     if mode is not None and mode.value and _mode_name(mode.value) is None:
         problems.append(Problem(mode.line, f"unknown Mode {mode.value!r} (use one of {', '.join(MODES)})"))
 
+    branch = directive.fields.get("branch")
+    if branch is not None and branch.value:
+        current = current_branch(ws.root)
+        named = branch.value.strip("`* ").split()[0] if branch.value.strip("`* ") else ""
+        if not current.startswith("(") and named != current:
+            problems.append(Problem(branch.line, f"Branch {named!r} is not the checked-out branch {current!r}", "warning"))
     initiative = _check_focus(ws, directive, report)
     _check_selectors(ws, directive, report, collect_tests, collect_timeout_s)
     if initiative is not None:
@@ -248,7 +254,9 @@ def known_initiatives(ws) -> set[str]:
 
 def parse_focus(value: str, known: set[str]) -> tuple[str | None, str | None, str]:
     """(initiative, row, token) from `[ID] ...`, `[ID.ROW] ...`, `[ID].ROW`, `ID.ROW ...`."""
-    match = _FOCUS_TOKEN.match(value.strip().strip("*`"))
+    from ledger.findings import normalise_hyphens
+
+    match = _FOCUS_TOKEN.match(normalise_hyphens(value).strip().strip("*`"))
     if not match:
         return None, None, ""
     token = match.group("bracketed") or match.group("bare")

@@ -37,6 +37,14 @@ _COLUMNS = {
 }
 
 
+# Agents sometimes type U+2010/U+2011 hyphens; one-for-one so offsets stay put.
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-"})
+
+
+def normalise_hyphens(text: str) -> str:
+    return text.translate(_HYPHENS)
+
+
 @dataclass
 class Finding:
     id: str
@@ -74,7 +82,8 @@ def parse_findings(source: SourceText) -> FindingsDoc:
     columns: dict[str, int] | None = None
     fence: str | None = None
     for line in source.lines():
-        fence_match = _FENCE.match(line.text)
+        text = normalise_hyphens(line.text)
+        fence_match = _FENCE.match(text)
         if fence is not None:
             if fence_match and fence_match.group(1)[0] == fence[0]:
                 fence = None
@@ -82,10 +91,10 @@ def parse_findings(source: SourceText) -> FindingsDoc:
         if fence_match:
             fence, columns = fence_match.group(1), None
             continue
-        cells = split_cells(line.text)
+        cells = split_cells(text)
         if cells is None:
             columns = None
-            heading = _HEADING.match(line.text)
+            heading = _HEADING.match(text)
             if heading:
                 _add(doc, Finding(heading.group("id"), line.number, synopsis=heading.group("title") or ""))
             continue
@@ -144,7 +153,7 @@ def find_citations(
     """Finding IDs cited in `text`, first occurrence per line, in order."""
     found: list[Citation] = []
     fence: str | None = None
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(normalise_hyphens(text).splitlines(), start=1):
         fence_match = _FENCE.match(line)
         if fence is not None:
             if fence_match and fence_match.group(1)[0] == fence[0]:

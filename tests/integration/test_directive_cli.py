@@ -202,3 +202,11 @@ def test_brief_with_a_broken_workspace_template_is_one_line(ws):
     result = run(ws, "brief", "DEMO-001", "A1")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "templates/input.md.j2:2: template input.md.j2: 'no_such_variable' is undefined" in result.output
+
+
+def test_check_input_warns_about_another_branch(ws):
+    text = run(ws, "brief", "DEMO-001", "A1", "--at", AT).output
+    (ws / "input.md").write_text(text.replace("Branch: main", "Branch: feature/torchapi"))
+    result = run(ws, "check-input", "--no-collect")
+    assert result.exit_code == 0
+    assert "input.md:4: warning: Branch 'feature/torchapi' is not the checked-out branch 'main'" in result.output

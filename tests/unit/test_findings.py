@@ -75,3 +75,10 @@ def test_real_plan_citations():
         return
     cited = find_citations(path.read_text(), path, DEFAULT_CATEGORIES, frozenset({"TEST-PYTORCH-001"}))
     assert {c.id for c in cited} == {"POLICY-001", "FORMAT-001"}
+
+
+def test_non_breaking_hyphens_are_read_as_hyphens():
+    doc = parse("| Finding ID | Synopsis |\n| POLICY\u2011001 | nb hyphen |\n")
+    assert list(doc.findings) == ["POLICY-001"]
+    cited = find_citations("- Findings: CONFIG\u2011001\n", Path("p.md"), DEFAULT_CATEGORIES)
+    assert [c.id for c in cited] == ["CONFIG-001"]
