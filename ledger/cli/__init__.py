@@ -78,7 +78,8 @@ def main() -> None:
     """Deterministic plan/ledger bookkeeping for agent-run research codebases.
 
     \b
-    Exit codes: 0 ok/passed, 1 tests failed (or audit found problems),
+    Exit codes: 0 ok/passed, 1 tests failed or a check failed (audit,
+    check-input, selectors --collect, findings, merge-driver conflicts),
     2 bad input, 3 selector collected 0 tests, 4 workspace locked,
     124 timeout, 130 interrupted.
     """
