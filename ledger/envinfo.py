@@ -1,0 +1,244 @@
+"""The machine a run happened on: a JSON-serialisable snapshot and its `env_snapshot.txt` text.
+
+Evidence is only comparable across runs when the interpreter, package versions,
+hardware and commit are recorded beside it. Capturing must never be the reason
+a run fails, so every probe degrades to None / [] instead of raising, and
+nothing heavy (torch, numpy, git, psutil) is imported at module import time:
+`ledger --help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+DEFAULT_PACKAGES = ("torch", "lightning", "numpy", "pytest")
+NVIDIA_SMI_QUERY = ("--query-gpu=name,driver_version,memory.total", "--format=csv,noheader,nounits")
+NVIDIA_SMI_TIMEOUT_S = 5
+CPUINFO = Path("/proc/cpuinfo")
+SHORT_COMMIT = 12
+
+
+def capture_environment(
+    workspace_root: Path,
+    packages: Iterable[str] = DEFAULT_PACKAGES,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Snapshot of interpreter, packages, hardware and git state; never raises.
+
+    `environ` is the environment the measured command will see (default
+    os.environ); pass the run's overrides merged in so CUDA_VISIBLE_DEVICES
+    records what the tests saw rather than what ledger itself saw.
+    """
+    environ = os.environ if environ is None else environ
+    return {
+        "python": python_info(),
+        "packages": package_versions(packages),
+        "platform": {"system": platform.system(), "release": platform.release(), "machine": platform.machine()},
+        "cpu": cpu_info(),
+        "memory": memory_info(),
+        "gpus": nvidia_gpus(),
+        "cuda_visible_devices": environ.get("CUDA_VISIBLE_DEVICES"),
+        "git": git_state(Path(workspace_root)),
+        "captured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def python_info() -> dict[str, str]:
+    return {
+        "version": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+    }
+
+
+def package_versions(packages: Iterable[str]) -> dict[str, str | None]:
+    """Installed distribution versions, read from metadata: importing torch would cost seconds."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions: dict[str, str | None] = {}
+    for name in packages:
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def cpu_info() -> dict[str, Any]:
+    logical, physical = _cpu_counts()
+    return {"model": cpu_model(), "logical": logical, "physical": physical}
+
+
+def cpu_model(cpuinfo: Path = CPUINFO) -> str | None:
+    """The marketing name; /proc/cpuinfo has it on x86 Linux, where platform.processor() says just 'x86_64'."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        text = ""
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() == "model name" and value.strip():
+            return value.strip()
+    return platform.processor() or None
+
+
+def _cpu_counts() -> tuple[int | None, int | None]:
+    try:
+        import psutil
+    except ImportError:
+        return os.cpu_count(), None
+    return psutil.cpu_count(logical=True), psutil.cpu_count(logical=False)
+
+
+def memory_info() -> dict[str, int | None]:
+    try:
+        import psutil
+    except ImportError:
+        return {"total_bytes": None, "available_bytes": None}
+    memory = psutil.virtual_memory()
+    return {"total_bytes": int(memory.total), "available_bytes": int(memory.available)}
+
+
+def nvidia_gpus() -> list[dict[str, Any]]:
+    """GPUs the driver reports; [] with no driver, a hung driver or unparseable output."""
+    executable = shutil.which("nvidia-smi")
+    if not executable:
+        return []
+    try:
+        completed = subprocess.run(
+            [executable, *NVIDIA_SMI_QUERY],
+            capture_output=True,
+            text=True,
+            timeout=NVIDIA_SMI_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return []
+    # A driver/library mismatch exits non-zero with prose on stdout; that is not a GPU list.
+    if completed.returncode != 0:
+        return []
+    return parse_nvidia_smi_csv(completed.stdout)
+
+
+def parse_nvidia_smi_csv(text: str) -> list[dict[str, Any]]:
+    gpus = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        # rsplit: the last two fields are numeric, so a comma inside a product name stays in the name.
+        fields = [field.strip() for field in line.rsplit(",", 2)]
+        if len(fields) != 3 or not fields[0]:
+            continue  # prose such as "No devices were found" is not a GPU
+        name, driver, memory = fields
+        gpus.append({"name": name, "driver": driver or None, "memory_total_mib": _int_or_none(memory)})
+    return gpus
+
+
+def _int_or_none(text: str) -> int | None:
+    # nvidia-smi writes "[N/A]" or "[Not Supported]" for fields some GPUs lack.
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
+
+
+def git_state(workspace_root: Path) -> dict[str, Any] | None:
+    """Branch, commit and dirtiness of the repository holding workspace_root; None when there is none."""
+    try:
+        import git
+    except Exception:  # GitPython raises ImportError subclasses, or worse, when no git binary is found
+        return None
+    try:
+        repo = git.Repo(workspace_root, search_parent_directories=True)
+    except Exception:
+        return None
+    try:
+        detached = repo.head.is_detached
+        branch = None if detached else repo.active_branch.name
+        commit = repo.head.commit.hexsha if repo.head.is_valid() else None
+        # Untracked files are left out: report folders and caches would otherwise make every run "dirty".
+        dirty = repo.is_dirty(index=True, working_tree=True, untracked_files=False) if commit else _has_staged(repo)
+        return {"branch": branch, "commit": commit, "dirty": bool(dirty), "detached": bool(detached)}
+    except Exception:
+        return None
+    finally:
+        repo.close()
+
+
+def _has_staged(repo: Any) -> bool:
+    # Before the first commit there is no HEAD to diff against; anything in the index is uncommitted work.
+    return len(repo.index.entries) > 0
+
+
+# Formatting helpers: small and pure so a Jinja2 template can register them as filters.
+
+
+def format_gib(num_bytes: int | None) -> str:
+    if num_bytes is None:
+        return "unknown"
+    return f"{num_bytes / 2**30:.1f} GiB"
+
+
+def format_mib(mib: int | None) -> str:
+    return "unknown" if mib is None else f"{mib} MiB"
+
+
+def format_package(name: str, version: str | None) -> str:
+    return f"{name} {version}" if version else f"{name} not installed"
+
+
+def format_count(value: int | None) -> str:
+    return "unknown" if value is None else str(value)
+
+
+def format_gpu(index: int, gpu: Mapping[str, Any]) -> str:
+    return f"GPU {index}: {gpu.get('name')}, driver {gpu.get('driver') or 'unknown'}, {format_mib(gpu.get('memory_total_mib'))}"
+
+
+def format_cuda_visible_devices(value: str | None) -> str:
+    if value is None:
+        return "unset"
+    # An empty value hides every GPU, which is not the same as leaving it unset.
+    return value if value else '"" (no GPUs visible)'
+
+
+def format_git(state: Mapping[str, Any] | None) -> str:
+    if not state:
+        return "not a git repository"
+    branch = "(detached)" if state.get("detached") else state.get("branch") or "(unknown)"
+    commit = state.get("commit")
+    short = commit[:SHORT_COMMIT] if commit else "(no commits)"
+    return f"{branch}@{short} ({'dirty' if state.get('dirty') else 'clean'})"
+
+
+def render_snapshot_text(env: Mapping[str, Any]) -> str:
+    """`env_snapshot.txt`: one fact per line, in a fixed order, so two snapshots diff cleanly."""
+    python = env.get("python") or {}
+    system = env.get("platform") or {}
+    cpu = env.get("cpu") or {}
+    memory = env.get("memory") or {}
+    lines = [f"Python {python.get('version')} ({python.get('implementation')}, {python.get('executable')})"]
+    lines += [format_package(name, version) for name, version in (env.get("packages") or {}).items()]
+    lines += [
+        f"Platform: {system.get('system')} {system.get('release')} {system.get('machine')}",
+        f"CPU model: {cpu.get('model') or 'unknown'}",
+        f"CPU(s): logical {format_count(cpu.get('logical'))}, physical {format_count(cpu.get('physical'))}",
+        f"MemTotal: {format_gib(memory.get('total_bytes'))} (available {format_gib(memory.get('available_bytes'))})",
+    ]
+    gpus = env.get("gpus") or []
+    lines += [format_gpu(i, gpu) for i, gpu in enumerate(gpus)] or ["GPU: none"]
+    lines += [
+        f"CUDA_VISIBLE_DEVICES: {format_cuda_visible_devices(env.get('cuda_visible_devices'))}",
+        f"git: {format_git(env.get('git'))}",
+        f"Captured at: {env.get('captured_at')}",
+    ]
+    return "\n".join(lines) + "\n"
