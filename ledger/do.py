@@ -203,7 +203,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     # Written first so a run killed half-way leaves a folder that says so.
     write_manifest(folder, base_manifest)
 
-    env = capture_environment(ws.root)
+    env = capture_environment(ws.root, environ={**os.environ, **plan.selector.env})
     (folder / "env.json").write_text(json.dumps(env, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (folder / "env_snapshot.txt").write_text(render_snapshot_text(env), encoding="utf-8")
 

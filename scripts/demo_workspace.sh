@@ -14,6 +14,8 @@ cat > "$demo/ledger.toml" <<'TOML'
 [tool.ledger]
 env = { CUDA_VISIBLE_DEVICES = "" }
 TOML
+# Its own pytest root, so pytest never climbs into an enclosing project's configuration.
+printf '[pytest]\n' > "$demo/pytest.ini"
 printf '.ledger.lock\n__pycache__/\n.pytest_cache/\n' > "$demo/.gitignore"
 
 git -C "$demo" init --quiet --initial-branch=main

@@ -142,7 +142,6 @@ def test_do_commit_refuses_detached_head_before_running_tests(tmp_path):
 
 
 def test_do_commit_end_to_end(tmp_path):
-    pytest.importorskip("ledger.runner")
     ws = make_workspace(tmp_path / "ws")
     git(ws, "config", "user.name", "t")
     git(ws, "config", "user.email", "t@example.invalid")

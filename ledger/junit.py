@@ -1,0 +1,51 @@
+"""Test counts from a JUnit XML report, the one pytest writes with `--junitxml`."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class JUnitError(Exception):
+    """The report is missing or not JUnit XML (pytest died before writing it)."""
+
+
+@dataclass(frozen=True)
+class JUnitCounts:
+    tests: int
+    failed: int
+    errors: int
+    skipped: int
+
+    @property
+    def passed(self) -> int:
+        return max(0, self.tests - self.failed - self.errors - self.skipped)
+
+
+def parse_junit(path: Path) -> JUnitCounts:
+    """Count test cases by their outcome element rather than trusting suite attributes.
+
+    pytest's suite totals count a test that fails in teardown as both passed and
+    errored; counting each `<testcase>` once, by its worst outcome, cannot double count.
+    """
+    try:
+        tree = ElementTree.parse(path)
+    except FileNotFoundError:
+        raise JUnitError(f"{path}: no JUnit report") from None
+    except ElementTree.ParseError as exc:
+        raise JUnitError(f"{path}: not XML ({exc})") from None
+    root = tree.getroot()
+    if root.tag not in ("testsuites", "testsuite"):
+        raise JUnitError(f"{path}: root element <{root.tag}> is not <testsuites> or <testsuite>")
+    tests = failed = errors = skipped = 0
+    for case in root.iter("testcase"):
+        tests += 1
+        tags = {child.tag for child in case}
+        if "error" in tags:
+            errors += 1
+        elif "failure" in tags:
+            failed += 1
+        elif "skipped" in tags:
+            skipped += 1
+    return JUnitCounts(tests=tests, failed=failed, errors=errors, skipped=skipped)

@@ -1,0 +1,253 @@
+"""Run one pytest invocation as an argv list: live output, a log, a timeout, peak memory.
+
+The child gets its own session (process group), so a timeout or Ctrl-C can stop
+everything it spawned (DataLoader workers, subprocess tests), not just pytest.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+Echo = Callable[[str], None]
+
+# How long a stopped process group gets between SIGINT/SIGTERM and SIGKILL.
+GRACE_S = 5.0
+# With no output for this long, print a heartbeat so a loop's log shows the run is alive.
+HEARTBEAT_S = 30.0
+RSS_SAMPLE_S = 0.05
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    argv: Sequence[str]
+    env_overrides: dict[str, str]
+    cwd: Path
+    log_path: Path
+    timeout_s: float | None = None
+    previous_duration_s: float | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    duration_s: float
+    timed_out: bool
+    interrupted: bool
+    peak_rss_bytes: int | None
+    started_at: str
+    finished_at: str
+
+
+def pytest_argv(command: Sequence[str], junit_path: Path) -> list[str]:
+    """`pytest ARGS…` as run under this interpreter, with a JUnit report at `junit_path`.
+
+    `sys.executable -m pytest` rather than whatever `pytest` is first on PATH: the
+    evidence must come from the environment the snapshot describes.
+    """
+    if not command or command[0] != "pytest":
+        raise ValueError(f"not a pytest command: {list(command)!r}")
+    return [sys.executable, "-m", "pytest", *command[1:], f"--junitxml={junit_path}"]
+
+
+def format_elapsed(elapsed_s: float, previous_s: float | None) -> str:
+    text = f"elapsed {elapsed_s:.1f}s"
+    if previous_s:
+        ratio = elapsed_s / previous_s if previous_s > 0 else float("inf")
+        text += f" (previous passing run {previous_s:.1f}s, {ratio:.2f}x)"
+    else:
+        text += " (no previous passing run)"
+    return text
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _PeakRss:
+    """Samples the resident memory of a process and all its descendants."""
+
+    def __init__(self, pid: int):
+        self.peak: int | None = None
+        self._pid = pid
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ledger-rss", daemon=True)
+
+    def __enter__(self) -> "_PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1.0)
+
+    def _loop(self) -> None:
+        import psutil
+
+        try:
+            root = psutil.Process(self._pid)
+        except psutil.Error:
+            return
+        while not self._stop.is_set():
+            total = 0
+            try:
+                processes = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return
+            for process in processes:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass
+            if total and (self.peak is None or total > self.peak):
+                self.peak = total
+            self._stop.wait(RSS_SAMPLE_S)
+
+
+class _LineEcho:
+    """Turns raw output chunks into whole lines for `echo`; the log keeps raw bytes."""
+
+    def __init__(self, echo: Echo):
+        self._echo = echo
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self._pending += chunk
+        *lines, self._pending = self._pending.split(b"\n")
+        for line in lines:
+            self._echo(line.rstrip(b"\r").decode("utf-8", errors="replace"))
+
+    def flush(self) -> None:
+        if self._pending:
+            self._echo(self._pending.decode("utf-8", errors="replace"))
+            self._pending = b""
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop_group(process: subprocess.Popen, first_signal: int, log, lines: "_LineEcho") -> None:
+    """Ask the whole group to stop, keep what it prints meanwhile, SIGKILL what is left after the grace period."""
+    _signal_group(process.pid, first_signal)
+    _copy_until(process, log, lines, time.monotonic() + GRACE_S)
+    # Grandchildren may outlive pytest itself and hold the pipe open; kill the group regardless.
+    _signal_group(process.pid, signal.SIGKILL)
+    _copy_until(process, log, lines, time.monotonic() + 1.0)
+    process.wait()
+
+
+def _copy_until(process, log, lines: "_LineEcho", deadline: float) -> None:
+    """Copy output until the pipe closes and the process exits, or until `deadline`."""
+    fd = process.stdout.fileno()
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        open_pipe = True
+        while time.monotonic() < deadline:
+            if not open_pipe:
+                try:
+                    process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    pass
+                return
+            if selector.select(min(0.1, max(0.0, deadline - time.monotonic()))):
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    open_pipe = False
+                    continue
+                log.write(chunk)
+                lines.feed(chunk)
+
+
+def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
+    """Run `request.argv`, copying its output to the log as bytes and to `echo` as lines."""
+    env = {**os.environ, **request.env_overrides, "PYTHONUNBUFFERED": "1"}
+    request.log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    clock = time.monotonic()
+    deadline = clock + request.timeout_s if request.timeout_s else None
+    timed_out = interrupted = False
+    lines = _LineEcho(echo)
+    with request.log_path.open("wb") as log:
+        process = subprocess.Popen(
+            list(request.argv),
+            cwd=request.cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        with _PeakRss(process.pid) as rss:
+            try:
+                timed_out = _pump(process, log, lines, deadline, clock, request.previous_duration_s, echo)
+            except KeyboardInterrupt:
+                interrupted = True
+                echo("[ledger] interrupted: stopping the test process group")
+                _stop_group(process, signal.SIGINT, log, lines)
+            if timed_out:
+                echo(f"[ledger] timeout after {request.timeout_s:g}s: killing the test process group")
+                _stop_group(process, signal.SIGTERM, log, lines)
+            exit_code = process.wait()
+        lines.flush()
+        log.flush()
+        os.fsync(log.fileno())
+    duration = time.monotonic() - clock
+    echo(f"[ledger] {format_elapsed(duration, request.previous_duration_s)}")
+    return RunResult(
+        exit_code=exit_code,
+        duration_s=duration,
+        timed_out=timed_out,
+        interrupted=interrupted,
+        peak_rss_bytes=rss.peak,
+        started_at=_iso(started),
+        finished_at=_iso(time.time()),
+    )
+
+
+def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s, echo) -> bool:
+    """Copy output until the pipe closes. Returns True when the deadline passed first."""
+    fd = process.stdout.fileno()
+    os.set_blocking(fd, False)
+    last_output = time.monotonic()
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while True:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                return True
+            wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - now))
+            if selector.select(wait):
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    # The pipe closed; the process may still be running (it closed stdout itself).
+                    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                    try:
+                        process.wait(timeout=remaining)
+                    except subprocess.TimeoutExpired:
+                        return True
+                    return False
+                log.write(chunk)
+                lines.feed(chunk)
+                last_output = time.monotonic()
+            elif time.monotonic() - last_output >= HEARTBEAT_S:
+                echo(f"[ledger] still running, {format_elapsed(time.monotonic() - clock, previous_s)}")
+                last_output = time.monotonic()

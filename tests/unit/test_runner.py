@@ -1,0 +1,170 @@
+"""The runner on real child processes: streaming, log bytes, timeouts, process groups, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from ledger.junit import JUnitError, parse_junit
+from ledger.runner import RunRequest, format_elapsed, pytest_argv, run_streaming
+
+
+def python(code: str) -> list[str]:
+    return [sys.executable, "-c", textwrap.dedent(code)]
+
+
+def run(tmp_path: Path, argv, **kwargs):
+    lines: list[str] = []
+    result = run_streaming(
+        RunRequest(argv=argv, env_overrides=kwargs.pop("env", {}), cwd=tmp_path, log_path=tmp_path / "out.log", **kwargs),
+        lines.append,
+    )
+    return result, lines
+
+
+def test_log_keeps_raw_bytes_and_echo_gets_lines(tmp_path):
+    code = "import sys; sys.stdout.buffer.write(b'caf\\xc3\\xa9\\r\\nbad \\xff\\nno newline')"
+    result, lines = run(tmp_path, python(code))
+    assert result.exit_code == 0 and not result.timed_out and not result.interrupted
+    assert (tmp_path / "out.log").read_bytes() == b"caf\xc3\xa9\r\nbad \xff\nno newline"
+    assert lines[:3] == ["café", "bad \ufffd", "no newline"]
+    assert lines[-1].startswith("[ledger] elapsed ")
+
+
+def test_stderr_is_interleaved_into_the_log_and_exit_code_kept(tmp_path):
+    result, _ = run(tmp_path, python("import sys; print('out', flush=True); print('err', file=sys.stderr); sys.exit(3)"))
+    assert result.exit_code == 3
+    assert (tmp_path / "out.log").read_text().split() == ["out", "err"]
+
+
+def test_env_overrides_reach_the_child(tmp_path):
+    _, lines = run(tmp_path, python("import os; print(repr(os.environ['CUDA_VISIBLE_DEVICES']))"), env={"CUDA_VISIBLE_DEVICES": ""})
+    assert lines[0] == "''"
+
+
+def test_output_streams_before_the_process_ends(tmp_path):
+    seen_at: list[float] = []
+    start = time.monotonic()
+
+    def echo(line: str) -> None:
+        if line == "first":
+            seen_at.append(time.monotonic() - start)
+
+    run_streaming(
+        RunRequest(python("import time; print('first'); time.sleep(1.5); print('second')"), {}, tmp_path, tmp_path / "l.log"),
+        echo,
+    )
+    assert seen_at and seen_at[0] < 1.2
+
+
+def test_timeout_kills_the_whole_process_group(tmp_path):
+    pid_file = tmp_path / "grandchild.pid"
+    code = f"""
+        import subprocess, sys, time
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+        open({str(pid_file)!r}, "w").write(str(child.pid))
+        print("spawned", flush=True)
+        time.sleep(60)
+    """
+    started = time.monotonic()
+    result, lines = run(tmp_path, python(code), timeout_s=1.0)
+    assert result.timed_out and time.monotonic() - started < 10
+    grandchild = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(grandchild) and psutil.Process(grandchild).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "grandchild survived the timeout"
+        time.sleep(0.05)
+    assert any("timeout after 1s" in line for line in lines)
+    assert "spawned" in (tmp_path / "out.log").read_text()
+
+
+def test_a_child_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path, monkeypatch):
+    monkeypatch.setattr("ledger.runner.GRACE_S", 0.5)
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('x', flush=True); time.sleep(60)"
+    started = time.monotonic()
+    result, _ = run(tmp_path, python(code), timeout_s=0.5)
+    assert result.timed_out and result.exit_code == -signal.SIGKILL
+    assert time.monotonic() - started < 5
+
+
+def test_ctrl_c_stops_the_child_and_keeps_the_partial_log(tmp_path):
+    code = """
+        import time
+        print("before", flush=True)
+        try:
+            time.sleep(60)
+        except KeyboardInterrupt:
+            print("child saw SIGINT", flush=True)
+            raise SystemExit(2)
+    """
+
+    def interrupt_soon():
+        time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=interrupt_soon, daemon=True).start()
+    result, lines = run(tmp_path, python(code))
+    assert result.interrupted and not result.timed_out
+    log = (tmp_path / "out.log").read_text()
+    assert "before" in log and "child saw SIGINT" in log
+    assert any("interrupted" in line for line in lines)
+
+
+def test_peak_rss_is_sampled(tmp_path):
+    result, _ = run(tmp_path, python("b = bytearray(200 * 1024 * 1024); import time; time.sleep(0.5)"))
+    assert result.peak_rss_bytes is not None and result.peak_rss_bytes > 150 * 1024 * 1024
+
+
+def test_pytest_argv_uses_this_interpreter_and_adds_junit(tmp_path):
+    argv = pytest_argv(["pytest", "tests/x.py::test_y", "-vv"], tmp_path / "junit.xml")
+    assert argv == [sys.executable, "-m", "pytest", "tests/x.py::test_y", "-vv", f"--junitxml={tmp_path / 'junit.xml'}"]
+    with pytest.raises(ValueError):
+        pytest_argv(["bash", "-c", "true"], tmp_path / "junit.xml")
+
+
+def test_format_elapsed():
+    assert format_elapsed(3.0, None) == "elapsed 3.0s (no previous passing run)"
+    assert format_elapsed(3.0, 2.0) == "elapsed 3.0s (previous passing run 2.0s, 1.50x)"
+
+
+def test_junit_counts_from_a_real_pytest_run(tmp_path):
+    (tmp_path / "test_mix.py").write_text(
+        textwrap.dedent(
+            """
+            import pytest
+
+            def test_ok(): pass
+            def test_bad(): assert False
+            @pytest.mark.skip(reason="no")
+            def test_skip(): pass
+            @pytest.fixture
+            def broken():
+                raise RuntimeError("setup")
+            def test_error(broken): pass
+            """
+        )
+    )
+    junit = tmp_path / "junit.xml"
+    result, _ = run(tmp_path, pytest_argv(["pytest", "test_mix.py", "-p", "no:cacheprovider"], junit))
+    assert result.exit_code == 1
+    counts = parse_junit(junit)
+    assert (counts.tests, counts.passed, counts.failed, counts.errors, counts.skipped) == (4, 1, 1, 1, 1)
+
+
+def test_junit_errors(tmp_path):
+    with pytest.raises(JUnitError, match="no JUnit report"):
+        parse_junit(tmp_path / "missing.xml")
+    (tmp_path / "bad.xml").write_text("<testsuites><testsuite>")
+    with pytest.raises(JUnitError, match="not XML"):
+        parse_junit(tmp_path / "bad.xml")
+    (tmp_path / "html.xml").write_text("<html/>")
+    with pytest.raises(JUnitError, match="not <testsuites>"):
+        parse_junit(tmp_path / "html.xml")
