@@ -222,7 +222,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         echo,
     )
     counts = _read_counts(junit_path)
-    outcome, reason = classify_outcome(result, counts, options.timeout_s)
+    log_tail = (folder / "pytest.log").read_bytes()[-8192:].decode("utf-8", errors="replace")
+    outcome, reason = classify_outcome(result, counts, options.timeout_s, log_tail)
     git = env.get("git") or {}
     manifest = {
         **base_manifest,
@@ -275,7 +276,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     )
 
 
-def classify_outcome(result, counts: dict | None, timeout_s: float | None) -> tuple[str, str | None]:
+def classify_outcome(result, counts: dict | None, timeout_s: float | None, log_text: str = "") -> tuple[str, str | None]:
     if result.interrupted:
         return "interrupted", "interrupted (Ctrl-C); partial log kept"
     if result.timed_out:
@@ -283,6 +284,12 @@ def classify_outcome(result, counts: dict | None, timeout_s: float | None) -> tu
     code = result.exit_code
     if code == 5:
         return "no_tests", "selector collected 0 tests"
+    if code == 4 and (counts is None or counts["tests"] == 0):
+        # pytest's usage error is also how it reports a node id or file that does not exist.
+        not_found = next((line.strip() for line in log_text.splitlines() if "not found" in line or "no match in any of" in line), None)
+        if not_found:
+            return "no_tests", f"selector collected 0 tests ({not_found})"
+        return "error", "pytest usage error (exit 4); see pytest.log"
     if code == 0:
         if counts is not None and counts["tests"] == 0:
             return "no_tests", "selector collected 0 tests"

@@ -1,0 +1,87 @@
+"""Everything one initiative offers as evidence: citations in rows and attempts, and recorded runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger.audit.integrity import IntegrityChecker, evidence_folder, manifest_folders_below
+from ledger.citations import Resolution, citation_bases, find_citations, resolve
+from ledger.errors import BadInput
+from ledger.evidence import iter_manifests
+from ledger.fixplan import Attempt, LedgerDoc
+from ledger.plan import Row
+from ledger.views import mentions_row
+from ledger.workspace import Workspace
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+@dataclass
+class AttemptEvidence:
+    attempt: Attempt
+    words: frozenset[str]
+    resolutions: list[Resolution]
+
+    def names(self, row: Row) -> bool:
+        if row.id in self.attempt.rows:
+            return True
+        parts = _WORD.findall(row.id)
+        # A cheap word-set test first: most attempts do not mention most rows.
+        return bool(parts) and parts[-1] in self.words and mentions_row(self.attempt.text, row)
+
+
+class InitiativeEvidence:
+    def __init__(self, ws: Workspace, initiative: str, ledger: LedgerDoc | None, checker: IntegrityChecker):
+        self.ws = ws
+        self.initiative = initiative
+        self.checker = checker
+        self.report_root = ws.report_root(initiative)
+        try:
+            initiative_dir = ws.initiative_dir(initiative)
+        except BadInput:
+            initiative_dir = None
+        self.bases = citation_bases(ws.root, initiative_dir, self.report_root)
+        self.attempts = [
+            AttemptEvidence(a, frozenset(_WORD.findall(a.text)), self.resolve_text(a.text, a.line))
+            for a in (ledger.attempts_for(initiative) if ledger else [])
+        ]
+        self.recorded: dict[str, list[Path]] = {}
+        for folder, manifest in iter_manifests(self.report_root):
+            row_id = manifest.get("row")
+            if isinstance(row_id, str):
+                self.recorded.setdefault(row_id, []).append(folder)
+
+    def resolve_text(self, text: str, first_line: int) -> list[Resolution]:
+        return [resolve(c, self.ws.root, self.bases) for c in find_citations(text, first_line)]
+
+    def row_resolutions(self, row: Row) -> list[Resolution]:
+        return self.resolve_text(f"{row.description} {row.guidance}", row.line)
+
+    def attempts_naming(self, row: Row) -> list[AttemptEvidence]:
+        return [a for a in self.attempts if a.names(row)]
+
+    def recorded_folders(self, row: Row) -> list[Path]:
+        plan = self.ws.relative(row.path)
+        folders = []
+        for folder in self.recorded.get(row.id, []):
+            check = self.checker.check(folder)
+            recorded_plan = check.manifest.get("plan") if check.manifest else None
+            if recorded_plan in (None, plan):
+                folders.append(folder)
+        return folders
+
+    def manifest_folders(self, resolutions: list[Resolution], row: Row) -> set[Path]:
+        """Report folders with a manifest that the cited paths point into (or, for a `<TS>/` folder, hold)."""
+        folders: set[Path] = set()
+        for resolution in resolutions:
+            for path in resolution.existing:
+                folder = evidence_folder(path, self.ws.root)
+                if folder is not None:
+                    folders.add(folder)
+                    continue
+                below = manifest_folders_below(path)
+                mine = [f for f in below if (self.checker.check(f).manifest or {}).get("row") == row.id]
+                folders.update(mine)
+        return folders

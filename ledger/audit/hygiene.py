@@ -1,0 +1,118 @@
+"""Workspace-wide bookkeeping problems: attempt numbering, dangling citations, orphans, stray logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ledger.audit.context import InitiativeEvidence
+from ledger.audit.integrity import INCOMPLETE, TAMPERED, IntegrityChecker
+from ledger.audit.model import Issue
+from ledger.evidence import MANIFEST, TIMESTAMP
+from ledger.fixplan import LedgerDoc
+from ledger.workspace import Workspace
+
+
+def attempt_numbering(ws: Workspace, ledger: LedgerDoc) -> list[Issue]:
+    """Duplicate numbers and gaps within each item's Attempts History (the global layout has no numbers)."""
+    issues: list[Issue] = []
+    file = ws.relative(ws.ledger_path)
+    for item in ledger.items.values():
+        seen: dict[int, int] = {}
+        for attempt in item.attempts:
+            if attempt.number is None:
+                continue
+            if attempt.number in seen:
+                issues.append(Issue(
+                    "attempt_numbers",
+                    f"[{item.id}] Attempt #{attempt.number} appears twice (first at line {seen[attempt.number]})",
+                    file, attempt.line, item.id,
+                ))
+            else:
+                seen[attempt.number] = attempt.line
+        if seen:
+            numbers = sorted(seen)
+            missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+            if missing:
+                shown = ", ".join(f"#{n}" for n in missing[:10]) + (" …" if len(missing) > 10 else "")
+                issues.append(Issue("attempt_numbers", f"[{item.id}] attempt numbers skip {shown}", file, item.line, item.id))
+    for item_id, first, repeat in ledger.duplicate_items:
+        issues.append(Issue("ledger_item", f"item [{item_id}] appears twice (first at line {first})", file, repeat, item_id))
+    return issues
+
+
+def attempt_citations(ws: Workspace, context: InitiativeEvidence) -> list[Issue]:
+    issues: list[Issue] = []
+    file = ws.relative(ws.ledger_path)
+    for evidence in context.attempts:
+        label = f"Attempt #{evidence.attempt.number}" if evidence.attempt.number is not None else f"attempt of {evidence.attempt.date}"
+        for resolution in evidence.resolutions:
+            citation = resolution.citation
+            if citation.placeholder:
+                issues.append(Issue("placeholder", f"{label} cites a placeholder, not a path: {citation.text}", file, citation.line, context.initiative))
+            for missing in resolution.missing:
+                issues.append(Issue("missing_artifact", f"{label} cites {missing}, which does not exist", file, citation.line, context.initiative))
+            for outside in resolution.outside:
+                issues.append(Issue("missing_artifact", f"{label} cites {outside}, outside the workspace", file, citation.line, context.initiative))
+    return issues
+
+
+def unknown_findings(ws: Workspace, initiatives: list[str]) -> list[Issue]:
+    from ledger.findings import load_findings, workspace_citations
+
+    doc = load_findings(ws.findings_path)
+    findings_file = ws.relative(ws.findings_path)
+    defined_where = f"{findings_file} does not define" if ws.findings_path.exists() else f"there is no {findings_file} to define"
+    found = []
+    for citation in workspace_citations(ws, doc, initiatives):
+        if citation.id not in doc.findings:
+            found.append(Issue(
+                "unknown_finding",
+                f"cites {citation.id}; {defined_where} it",
+                ws.relative(citation.path), citation.line,
+            ))
+    return found
+
+
+def evidence_leaves(report_root: Path) -> list[Path]:
+    """`<TS>/<slug>/` folders, or `<TS>/` itself when it holds files only (hand-made hubs)."""
+    leaves: list[Path] = []
+    if not report_root.is_dir():
+        return leaves
+    for ts_dir in sorted(report_root.iterdir()):
+        if not ts_dir.is_dir() or not TIMESTAMP.match(ts_dir.name):
+            continue
+        children = [c for c in sorted(ts_dir.iterdir()) if c.is_dir()]
+        leaves.extend(children if children else [ts_dir])
+    return leaves
+
+
+def orphans_and_damage(
+    ws: Workspace, context: InitiativeEvidence, cited_paths: set[Path], checker: IntegrityChecker
+) -> list[Issue]:
+    """Report folders nothing cites, and manifests that are incomplete or no longer match."""
+    covered: set[Path] = set()
+    for path in cited_paths:
+        covered.add(path)
+        covered.update(path.parents)
+    issues: list[Issue] = []
+    for leaf in evidence_leaves(context.report_root):
+        rel = ws.relative(leaf) + "/"
+        if leaf not in covered and leaf.parent not in cited_paths:
+            issues.append(Issue("orphan_report", f"{rel} is cited by no row, attempt or plan text", initiative=context.initiative))
+        if (leaf / MANIFEST).is_file():
+            check = checker.check(leaf)
+            if check.status == INCOMPLETE:
+                issues.append(Issue("incomplete_report", f"{rel} is a half-written run (manifest complete=false)", initiative=context.initiative))
+            elif check.status == TAMPERED:
+                issues.append(Issue(
+                    "tampered_report", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
+                ))
+    return issues
+
+
+def root_logs(ws: Workspace) -> list[Issue]:
+    return [
+        Issue("root_log", f"{path.name} left at the workspace root; evidence belongs in a report folder", path.name)
+        for path in sorted(ws.root.glob("*.log"))
+        if path.is_file()
+    ]

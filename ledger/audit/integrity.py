@@ -1,0 +1,96 @@
+"""Does a report folder still hold exactly what its manifest recorded?"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger.evidence import MANIFEST, TIMESTAMP, sha256_file
+
+INTACT, TAMPERED, INCOMPLETE, NO_MANIFEST = "intact", "tampered", "incomplete", "no_manifest"
+
+
+@dataclass(frozen=True)
+class FolderCheck:
+    folder: Path
+    status: str
+    manifest: dict | None
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # harmless differences, e.g. a file added after the run
+
+    @property
+    def outcome(self) -> str | None:
+        return self.manifest.get("outcome") if self.manifest else None
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        """Oldest first: the `<TS>` folder name, then the recorded start time."""
+        timestamp = next((p.name for p in (self.folder, *self.folder.parents) if TIMESTAMP.match(p.name)), "")
+        started = str(self.manifest.get("started_at", "")) if self.manifest else ""
+        return timestamp, started
+
+
+class IntegrityChecker:
+    """Checks each folder once; an audit asks about the same folder from many rows."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Path, FolderCheck] = {}
+
+    def check(self, folder: Path) -> FolderCheck:
+        if folder not in self._cache:
+            self._cache[folder] = check_folder(folder)
+        return self._cache[folder]
+
+    def checked(self) -> list[FolderCheck]:
+        return list(self._cache.values())
+
+
+def check_folder(folder: Path) -> FolderCheck:
+    path = folder / MANIFEST
+    if not path.is_file():
+        return FolderCheck(folder, NO_MANIFEST, None)
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return FolderCheck(folder, TAMPERED, None, (f"manifest.json is not valid JSON ({exc.__class__.__name__})",))
+    if not isinstance(manifest, dict):
+        return FolderCheck(folder, TAMPERED, None, ("manifest.json is not a JSON object",))
+    if manifest.get("complete") is not True:
+        return FolderCheck(folder, INCOMPLETE, manifest, ("the run never finished writing its evidence (manifest complete=false)",))
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return FolderCheck(folder, TAMPERED, manifest, ("manifest.json lists no file hashes",))
+    problems: list[str] = []
+    root = folder.resolve()
+    for name, expected in sorted(files.items()):
+        target = folder / name
+        if root not in target.resolve().parents:
+            problems.append(f"{name}: listed path leaves the report folder")
+        elif not target.is_file():
+            problems.append(f"{name}: listed in the manifest but missing")
+        elif sha256_file(target) != expected:
+            problems.append(f"{name}: sha256 differs from the manifest (edited after the run)")
+    notes = tuple(
+        f"{p.relative_to(folder).as_posix()}: added after the run (not in the manifest)"
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST and p.relative_to(folder).as_posix() not in files
+    )
+    return FolderCheck(folder, TAMPERED if problems else INTACT, manifest, tuple(problems), notes)
+
+
+def evidence_folder(path: Path, stop: Path) -> Path | None:
+    """The nearest folder at or above `path` (below `stop`) that holds a manifest."""
+    current = path if path.is_dir() else path.parent
+    while current != stop and stop in current.parents:
+        if (current / MANIFEST).is_file():
+            return current
+        current = current.parent
+    return None
+
+
+def manifest_folders_below(folder: Path) -> list[Path]:
+    """Manifest folders one level down: a cited `reports/<TS>/` covers its `<slug>/` runs."""
+    if not folder.is_dir():
+        return []
+    return sorted(child for child in folder.iterdir() if child.is_dir() and (child / MANIFEST).is_file())

@@ -1,0 +1,66 @@
+"""The audit as a readable report: counts per class, then the rows and issues worth a look."""
+
+from __future__ import annotations
+
+from ledger.audit.model import CLASSES, EVIDENCED, FAILING, AuditReport
+
+# Issue kinds in the order a reader should fix them.
+ISSUE_TITLES = {
+    "tampered_report": "tampered report folders",
+    "incomplete_report": "half-written report folders",
+    "attempt_numbers": "attempt numbering",
+    "ledger_item": "ledger items",
+    "missing_artifact": "attempts citing missing artifacts",
+    "placeholder": "attempts citing placeholders",
+    "unknown_finding": "unknown findings",
+    "orphan_report": "orphan report folders",
+    "root_log": "logs at the workspace root",
+    "uninterpreted": "could not interpret",
+}
+
+
+def counts_line(counts: dict[str, int]) -> str:
+    return " · ".join(f"{name} {counts[name]}" for name in CLASSES if counts[name] or name not in ("unknown",))
+
+
+def audit_lines(report: AuditReport, strict: bool = False, show_all: bool = False, max_issues: int = 20) -> list[str]:
+    lines: list[str] = []
+    flagged = FAILING | ({EVIDENCED} if strict else set())
+    for initiative in report.initiatives:
+        rows = [r for r in report.rows if r.initiative == initiative]
+        lines.append(f"{initiative}  ({len(rows)} rows)")
+        lines.append(f"  {counts_line(report.counts(initiative))}")
+        shown = rows if show_all else [r for r in rows if r.audit in flagged or r.audit in ("verified", "evidenced", "unknown")]
+        if shown:
+            width = max(len(r.qualified_id) for r in shown)
+            for row in shown:
+                mark = "!" if row.audit in flagged else " "
+                first = str(row.reasons[0]) if row.reasons else ""
+                lines.append(f"  {mark} {row.audit:<12} {row.qualified_id:<{width}} {row.token or '?':<5} {first}")
+                for reason in row.reasons[1:4] if row.audit in flagged else []:
+                    lines.append(f"  {'':<14} {'':<{width}} {'':<5} {reason}")
+                if row.audit in flagged and len(row.reasons) > 4:
+                    lines.append(f"  {'':<14} {'':<{width}} {'':<5} … {len(row.reasons) - 4} more (--json)")
+        lines.append("")
+    by_kind: dict[str, list] = {}
+    for issue in report.issues:
+        by_kind.setdefault(issue.kind, []).append(issue)
+    for kind, title in ISSUE_TITLES.items():
+        issues = by_kind.get(kind, [])
+        if not issues:
+            continue
+        lines.append(f"{title} ({len(issues)})")
+        for issue in issues[:max_issues]:
+            lines.append(f"  {'!' if issue.failing else '-'} {issue}")
+        if len(issues) > max_issues:
+            lines.append(f"  … {len(issues) - max_issues} more (--json)")
+        lines.append("")
+    code = report.exit_code(strict)
+    total = counts_line(report.counts())
+    lines.append(f"total: {total}")
+    lines.append(
+        "verdict: FAIL (" + ", ".join(sorted({r.audit for r in report.failing_rows(strict)} | {i.kind for i in report.issues if i.failing})) + ")"
+        if code
+        else "verdict: ok" + (" (strict)" if strict else "")
+    )
+    return lines
