@@ -1,0 +1,65 @@
+"""Evidence citations as agents write them (shapes quoted from the real corpus in ../shared/corpus)."""
+
+from pathlib import Path
+
+from ledger.citations import citation_bases, expand_braces, find_citations, is_placeholder, resolve
+
+
+def test_brace_expansion_multiplies_left_to_right():
+    assert expand_braces("reports/2025-10-17T{193400Z,195624Z}/{summary.md, pytest.log}") == [
+        "reports/2025-10-17T193400Z/summary.md",
+        "reports/2025-10-17T193400Z/pytest.log",
+        "reports/2025-10-17T195624Z/summary.md",
+        "reports/2025-10-17T195624Z/pytest.log",
+    ]
+    assert expand_braces("no/braces") == ["no/braces"]
+    assert len(expand_braces("{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}")) == 64  # capped
+
+
+def test_placeholders_are_not_paths():
+    for text in ("reports/<TS>/phase_b/", "reports/<execution-ts>/", "reports/{TS}/x.md", "reports/YYYY-MM-DDTHHMMSSZ/x", "reports/…/x"):
+        assert is_placeholder(text), text
+    assert not is_placeholder("reports/2025-10-19T193425Z/phase_d_hardening/summary.md")
+
+
+def test_find_citations_in_prose_and_code_spans():
+    text = (
+        "Done; see `reports/2025-10-19T201900Z/phase_d_hardening/{doc_alignment_notes.md,summary.md}`.\n"
+        "Logs: plans/active/TEST-PYTORCH-001/reports/2025-10-19T193425Z/phase_d_hardening/, and `reports/<TS>/baseline/`.\n"
+        "The reports/ folder and plans/active/X/reports/* are not evidence.\n"
+    )
+    found = find_citations(text, first_line=10)
+    assert [(c.line, c.placeholder) for c in found] == [(10, False), (11, False), (11, True)]
+    assert found[0].paths == (
+        "reports/2025-10-19T201900Z/phase_d_hardening/doc_alignment_notes.md",
+        "reports/2025-10-19T201900Z/phase_d_hardening/summary.md",
+    )
+    assert found[1].text == "plans/active/TEST-PYTORCH-001/reports/2025-10-19T193425Z/phase_d_hardening/"
+
+
+def test_resolution_relative_to_initiative_and_root(tmp_path):
+    initiative = tmp_path / "plans/active/X"
+    hub = initiative / "reports/2025-01-01T000000Z/phase_a"
+    hub.mkdir(parents=True)
+    (hub / "summary.md").write_text("x")
+    (hub / "a.log").write_text("x")
+    bases = citation_bases(tmp_path, initiative, initiative / "reports")
+    (relative,) = find_citations("`reports/2025-01-01T000000Z/phase_a/{summary.md,gone.md}`")
+    resolution = resolve(relative, tmp_path, bases)
+    assert resolution.existing == [hub / "summary.md"] and resolution.missing == ["reports/2025-01-01T000000Z/phase_a/gone.md"]
+    (rooted,) = find_citations("plans/active/X/reports/2025-01-01T000000Z/phase_a/*.log")
+    assert resolve(rooted, tmp_path, bases).existing == [hub / "a.log"]
+    (escape,) = find_citations("../../etc/reports/2025-01-01T000000Z/")
+    assert not resolve(escape, tmp_path, bases).existing
+
+
+def test_symlink_out_of_the_workspace_is_outside(tmp_path):
+    outside = tmp_path / "outside"
+    (outside / "2025-01-01T000000Z").mkdir(parents=True)
+    root = tmp_path / "ws"
+    (root / "plans/active/X").mkdir(parents=True)
+    (root / "plans/active/X/reports").symlink_to(outside)
+    bases = citation_bases(root, root / "plans/active/X", root / "plans/active/X/reports")
+    (citation,) = find_citations("reports/2025-01-01T000000Z/")
+    resolution = resolve(citation, root, bases)
+    assert not resolution.existing and resolution.outside == ["reports/2025-01-01T000000Z/"]
