@@ -224,6 +224,11 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     counts = _read_counts(junit_path)
     log_tail = (folder / "pytest.log").read_bytes()[-8192:].decode("utf-8", errors="replace")
     outcome, reason = classify_outcome(result, counts, options.timeout_s, log_tail)
+    from ledger.profile import verdict_for_new_run
+
+    guardrail = verdict_for_new_run(ws, options.initiative, row.id, ws.relative(row.path), result.duration_s, outcome)
+    if guardrail:
+        echo(f"[ledger] runtime guardrail: {guardrail}")
     git = env.get("git") or {}
     manifest = {
         **base_manifest,
@@ -238,6 +243,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         "finished_at": result.finished_at,
         "git_commit": git.get("commit"),
         "git_dirty": git.get("dirty"),
+        "guardrail": guardrail,
     }
     context = _template_context(ws, options, plan, report, manifest, previous)
     (folder / "summary.md").write_text(renderer.render("summary.md.j2", **context, files=_listed_files(folder)), encoding="utf-8")
@@ -273,6 +279,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         exit_code=OUTCOME_EXIT[outcome],
         argv=argv,
         env_overrides=plan.selector.env,
+        guardrail=guardrail,
     )
 
 
