@@ -11,7 +11,9 @@ is reported as a placeholder, never looked up as a path.
 
 from __future__ import annotations
 
+import functools
 import glob
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,9 +24,10 @@ _SEGMENT = r"(?:\{[^{}\n]*\}|<[^<>\n]*>|[\w.\-*…])+"
 _CITATION = re.compile(
     rf"(?<![\w/.\-<>{{}}*])((?:{_SEGMENT}/)*reports/(?:{_SEGMENT}(?:/{_SEGMENT})*/?)?)"
 )
-_PLACEHOLDER_SEGMENT = re.compile(
-    r"<[^<>]*>|\{[^,{}]*\}|YYYY|HHMMSS|…|\.\.\.|\bTS\b|\bTIMESTAMP\b|\bts\b", re.IGNORECASE
+_PLACEHOLDER = re.compile(
+    r"<[^<>]*>|\{[^,{}]*\}|YYYY|HHMMSS|…|\.\.\.|(?:^|/)(?:TS|TIMESTAMP|ts|timestamp)(?:/|$)", re.IGNORECASE
 )
+_PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-*…/<>")
 _REPORT_ROOT_ONLY = re.compile(r"(?:^|/)reports/?\*?$")
 _BRACES = re.compile(r"\{([^{}]*,[^{}]*)\}")
 MAX_EXPANSIONS = 64
@@ -66,7 +69,7 @@ def expand_braces(text: str) -> list[str]:
 
 
 def is_placeholder(path_text: str) -> bool:
-    return any(_PLACEHOLDER_SEGMENT.search(segment) for segment in path_text.split("/"))
+    return _PLACEHOLDER.search(path_text) is not None
 
 
 def find_citations(text: str, first_line: int = 1) -> list[Citation]:
@@ -74,14 +77,36 @@ def find_citations(text: str, first_line: int = 1) -> list[Citation]:
     if "reports/" not in text:
         return []
     found: list[Citation] = []
-    for match in _CITATION.finditer(text):
+    line, counted_to = first_line, 0
+    for match in _citation_matches(text):
         raw = match.group(1).rstrip(".:")
         if _REPORT_ROOT_ONLY.search(raw):
             continue  # "reports/" or "reports/*" names the folder, not a piece of evidence
-        line = first_line + text.count("\n", 0, match.start())
+        line += text.count("\n", counted_to, match.start())
+        counted_to = match.start()
         paths = tuple(p.rstrip(".:") for p in expand_braces(raw))
         found.append(Citation(raw, line, paths, any(is_placeholder(p) for p in paths)))
     return found
+
+
+def _citation_matches(text: str):
+    """`_CITATION` matches, tried only where a `reports/` occurs: scanning every position is quadratic."""
+    position = 0
+    while True:
+        index = text.find("reports/", position)
+        if index < 0:
+            return
+        start = index
+        while start > 0 and text[start - 1] in _PATH_CHARS:
+            start -= 1
+        match = _CITATION.match(text, start)
+        if match is None or match.end() <= index:
+            match = _CITATION.search(text, start, index + len("reports/") + 1024)
+        if match is None or match.end() <= index:
+            position = index + len("reports/")
+            continue
+        yield match
+        position = max(match.end(), index + len("reports/"))
 
 
 def citation_bases(root: Path, initiative_dir: Path | None, report_root: Path | None) -> list[Path]:
@@ -98,38 +123,46 @@ def citation_bases(root: Path, initiative_dir: Path | None, report_root: Path | 
     return bases
 
 
-def resolve(citation: Citation, root: Path, bases: list[Path]) -> Resolution:
-    """Which of the cited paths exist, relative to the workspace root or one of `bases`."""
+def resolve(citation: Citation, root: Path, bases: list[Path], cache: dict | None = None) -> Resolution:
+    """Which of the cited paths exist, relative to the workspace root or one of `bases`.
+
+    `cache` (a dict the caller keeps for one set of bases) remembers each path's
+    answer: ledgers cite the same folders over and over.
+    """
     resolution = Resolution(citation)
     if citation.placeholder:
         return resolution
-    root_resolved = root.resolve()
     for path_text in citation.paths:
-        if path_text.startswith("/") or path_text.startswith("~"):
-            resolution.outside.append(path_text)
-            continue
-        candidates = [root / path_text] if not path_text.startswith("reports/") else [b / path_text for b in bases]
-        if not path_text.startswith("reports/"):
-            # `phase_x/reports/…`-style prefixes are taken from the root first, then the bases.
-            candidates += [b / path_text for b in bases]
-        hit = None
-        escaped = False
-        for candidate in candidates:
-            for concrete in _glob(candidate):
-                if not _inside(root_resolved, concrete):
-                    escaped = True
-                    continue
-                hit = concrete
-                break
-            if hit is not None:
-                break
-        if hit is not None:
+        found = cache.get(path_text) if cache is not None else None
+        if found is None:
+            found = _locate(path_text, root, bases)
+            if cache is not None:
+                cache[path_text] = found
+        kind, hit = found
+        if kind == "existing":
             resolution.existing.append(hit)
-        elif escaped:
+        elif kind == "outside":
             resolution.outside.append(path_text)
         else:
             resolution.missing.append(path_text)
     return resolution
+
+
+def _locate(path_text: str, root: Path, bases: list[Path]) -> tuple[str, Path | None]:
+    if path_text.startswith("/") or path_text.startswith("~"):
+        return "outside", None
+    if path_text.startswith("reports/"):
+        candidates = [b / path_text for b in bases]
+    else:
+        # `plans/…/reports/…` is taken from the root first, then the bases.
+        candidates = [root / path_text, *(b / path_text for b in bases)]
+    escaped = False
+    for candidate in candidates:
+        for concrete in _glob(candidate):
+            if _inside(root, concrete):
+                return "existing", concrete
+            escaped = True
+    return ("outside", None) if escaped else ("missing", None)
 
 
 def _glob(candidate: Path) -> list[Path]:
@@ -140,5 +173,21 @@ def _glob(candidate: Path) -> list[Path]:
 
 
 def _inside(root: Path, path: Path) -> bool:
-    resolved = path.resolve()
-    return resolved == root or root in resolved.parents
+    """Is `path`, symlinks followed, inside `root`? Folder resolutions are cached: audits ask thousands of times."""
+    if path.is_symlink():
+        resolved = os.path.realpath(path)
+    else:
+        resolved = os.path.join(_real_folder(os.path.dirname(path)), os.path.basename(path))
+    root_text = _real_folder(str(root))
+    return resolved == root_text or resolved.startswith(root_text.rstrip(os.sep) + os.sep)
+
+
+@functools.lru_cache(maxsize=65536)
+def _real_folder(folder: str) -> str:
+    """realpath, one lstat per new folder: the parent's answer is cached and reused."""
+    parent = os.path.dirname(folder)
+    if parent == folder:
+        return folder
+    if os.path.islink(folder):
+        return os.path.realpath(folder)
+    return os.path.join(_real_folder(parent), os.path.basename(folder))

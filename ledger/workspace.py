@@ -54,6 +54,10 @@ class Workspace:
         return self.root / self.config.templates
 
     def relative(self, path: Path) -> str:
+        text, prefix = str(path), str(self.root).rstrip("/") + "/"
+        # String slicing, no file-system calls: an audit asks this thousands of times.
+        if text.startswith(prefix) and "/../" not in text[len(prefix) - 1 :] + "/":
+            return text[len(prefix) :]
         try:
             return path.resolve().relative_to(self.root).as_posix()
         except ValueError:

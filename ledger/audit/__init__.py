@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ledger.audit.context import InitiativeEvidence
-from ledger.audit.hygiene import attempt_citations, attempt_numbering, orphans_and_damage, root_logs, unknown_findings
+from ledger.audit.hygiene import (
+    attempt_citations,
+    attempt_numbering,
+    covered_folders,
+    orphans_and_damage,
+    root_logs,
+    unknown_findings,
+)
 from ledger.audit.integrity import IntegrityChecker
 from ledger.audit.model import CLASSES, AuditReport, Issue, RowAudit
 from ledger.audit.rows import classify_row
@@ -64,8 +71,9 @@ def audit_workspace(ws: Workspace, initiative: str | None = None) -> AuditReport
             text = SourceText.read(directive).text
             for resolution in context.resolve_text(text, 1):
                 cited_paths.update(resolution.existing)
+    covered = covered_folders(cited_paths)
     for context in contexts:
-        report.issues += orphans_and_damage(ws, context, cited_paths, checker)
+        report.issues += orphans_and_damage(ws, context, cited_paths, covered, checker)
     report.issues += unknown_findings(ws, names)
     report.issues += root_logs(ws)
     return report

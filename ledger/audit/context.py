@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.audit.integrity import IntegrityChecker, evidence_folder, manifest_folders_below
+from ledger.audit.integrity import IntegrityChecker, manifest_folders_below
 from ledger.citations import Resolution, citation_bases, find_citations, resolve
 from ledger.errors import BadInput
 from ledger.evidence import iter_manifests
@@ -43,10 +43,17 @@ class InitiativeEvidence:
         except BadInput:
             initiative_dir = None
         self.bases = citation_bases(ws.root, initiative_dir, self.report_root)
+        self._resolved: dict = {}
         self.attempts = [
             AttemptEvidence(a, frozenset(_WORD.findall(a.text)), self.resolve_text(a.text, a.line))
             for a in (ledger.attempts_for(initiative) if ledger else [])
         ]
+        # Which attempts contain which words: a row only looks at attempts that contain its id.
+        self._by_word: dict[str, list[AttemptEvidence]] = {}
+        for evidence in self.attempts:
+            for word in evidence.words:
+                self._by_word.setdefault(word, []).append(evidence)
+        self._with_rows = [a for a in self.attempts if a.attempt.rows]
         self.recorded: dict[str, list[Path]] = {}
         for folder, manifest in iter_manifests(self.report_root):
             row_id = manifest.get("row")
@@ -54,13 +61,15 @@ class InitiativeEvidence:
                 self.recorded.setdefault(row_id, []).append(folder)
 
     def resolve_text(self, text: str, first_line: int) -> list[Resolution]:
-        return [resolve(c, self.ws.root, self.bases) for c in find_citations(text, first_line)]
+        return [resolve(c, self.ws.root, self.bases, self._resolved) for c in find_citations(text, first_line)]
 
     def row_resolutions(self, row: Row) -> list[Resolution]:
         return self.resolve_text(f"{row.description} {row.guidance}", row.line)
 
     def attempts_naming(self, row: Row) -> list[AttemptEvidence]:
-        return [a for a in self.attempts if a.names(row)]
+        parts = _WORD.findall(row.id)
+        candidates = self._by_word.get(parts[-1], []) if parts else []
+        return [a for a in candidates if a.names(row)] + [a for a in self._with_rows if row.id in a.attempt.rows and a not in candidates]
 
     def recorded_folders(self, row: Row) -> list[Path]:
         plan = self.ws.relative(row.path)
@@ -77,9 +86,12 @@ class InitiativeEvidence:
         folders: set[Path] = set()
         for resolution in resolutions:
             for path in resolution.existing:
-                folder = evidence_folder(path, self.ws.root)
+                folder = self.checker.evidence_folder(path, self.ws.root)
                 if folder is not None:
-                    folders.add(folder)
+                    recorded_row = (self.checker.check(folder).manifest or {}).get("row")
+                    # Another row's run proves that row, not this one.
+                    if recorded_row in (None, row.id):
+                        folders.add(folder)
                     continue
                 below = manifest_folders_below(path)
                 mine = [f for f in below if (self.checker.check(f).manifest or {}).get("row") == row.id]

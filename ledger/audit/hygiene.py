@@ -86,14 +86,21 @@ def evidence_leaves(report_root: Path) -> list[Path]:
     return leaves
 
 
-def orphans_and_damage(
-    ws: Workspace, context: InitiativeEvidence, cited_paths: set[Path], checker: IntegrityChecker
-) -> list[Issue]:
-    """Report folders nothing cites, and manifests that are incomplete or no longer match."""
+def covered_folders(cited_paths: set[Path]) -> set[Path]:
+    """Every cited path and all its ancestors: a folder is cited when anything inside it is."""
     covered: set[Path] = set()
     for path in cited_paths:
-        covered.add(path)
-        covered.update(path.parents)
+        for folder in (path, *path.parents):
+            if folder in covered:
+                break
+            covered.add(folder)
+    return covered
+
+
+def orphans_and_damage(
+    ws: Workspace, context: InitiativeEvidence, cited_paths: set[Path], covered: set[Path], checker: IntegrityChecker
+) -> list[Issue]:
+    """Report folders nothing cites, and manifests that are incomplete or no longer match."""
     issues: list[Issue] = []
     for leaf in evidence_leaves(context.report_root):
         rel = ws.relative(leaf) + "/"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class IntegrityChecker:
 
     def __init__(self) -> None:
         self._cache: dict[Path, FolderCheck] = {}
+        self._folders: dict[tuple[str, str], Path | None] = {}
 
     def check(self, folder: Path) -> FolderCheck:
         if folder not in self._cache:
@@ -44,6 +46,13 @@ class IntegrityChecker:
 
     def checked(self) -> list[FolderCheck]:
         return list(self._cache.values())
+
+    def evidence_folder(self, path: Path, stop: Path) -> Path | None:
+        """`evidence_folder`, remembered per folder: many citations point into the same run."""
+        key = (str(path), str(stop))
+        if key not in self._folders:
+            self._folders[key] = evidence_folder(path, stop)
+        return self._folders[key]
 
 
 def check_folder(folder: Path) -> FolderCheck:
@@ -62,10 +71,9 @@ def check_folder(folder: Path) -> FolderCheck:
     if not isinstance(files, dict):
         return FolderCheck(folder, TAMPERED, manifest, ("manifest.json lists no file hashes",))
     problems: list[str] = []
-    root = folder.resolve()
     for name, expected in sorted(files.items()):
         target = folder / name
-        if root not in target.resolve().parents:
+        if not isinstance(name, str) or name.startswith("/") or ".." in name.split("/") or target.is_symlink():
             problems.append(f"{name}: listed path leaves the report folder")
         elif not target.is_file():
             problems.append(f"{name}: listed in the manifest but missing")
@@ -81,11 +89,12 @@ def check_folder(folder: Path) -> FolderCheck:
 
 def evidence_folder(path: Path, stop: Path) -> Path | None:
     """The nearest folder at or above `path` (below `stop`) that holds a manifest."""
-    current = path if path.is_dir() else path.parent
-    while current != stop and stop in current.parents:
-        if (current / MANIFEST).is_file():
-            return current
-        current = current.parent
+    stop_text = str(stop).rstrip(os.sep)
+    current = str(path) if path.is_dir() else os.path.dirname(path)
+    while current.startswith(stop_text + os.sep):
+        if os.path.isfile(os.path.join(current, MANIFEST)):
+            return Path(current)
+        current = os.path.dirname(current)
     return None
 
 
