@@ -21,13 +21,14 @@ PROBE = (
     "    main(args=sys.argv[1:], prog_name='ledger')\n"
     "except SystemExit:\n"
     "    pass\n"
-    f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    f"print('HEAVY=' + ','.join(m for m in {HEAVY!r} if m in sys.modules))\n"
 )
 
 
 def heavy_imports(args: list[str], cwd: Path) -> str:
     out = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True, text=True).stdout
-    return out.strip().splitlines()[-1] if out.strip() else ""
+    marked = [line for line in out.splitlines() if line.startswith("HEAVY=")]
+    return marked[-1].removeprefix("HEAVY=") if marked else "probe failed"
 
 
 def main(repeat: int = 15) -> dict:

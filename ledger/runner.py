@@ -24,7 +24,9 @@ Echo = Callable[[str], None]
 GRACE_S = 5.0
 # With no output for this long, print a heartbeat so a loop's log shows the run is alive.
 HEARTBEAT_S = 30.0
-RSS_SAMPLE_S = 0.05
+# Sampling the process tree costs CPU the tests would use; the kernel's own peak
+# (wait4's ru_maxrss) covers the pytest process exactly, sampling adds its workers.
+RSS_SAMPLE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,22 @@ class _LineEcho:
             self._pending = b""
 
 
+def _reap(process: subprocess.Popen, timeout: float | None = None) -> bool:
+    """Wait for the child with wait4, keeping its peak RSS; False when `timeout` passed first."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while process.returncode is None:
+        flags = 0 if deadline is None else os.WNOHANG
+        pid, status, usage = os.wait4(process.pid, flags)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            process.ledger_max_rss = usage.ru_maxrss * 1024  # Linux reports KiB
+            break
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
 def _signal_group(pgid: int, signum: int) -> None:
     try:
         os.killpg(pgid, signum)
@@ -146,7 +164,7 @@ def _stop_group(process: subprocess.Popen, first_signal: int, log, lines: "_Line
     # Grandchildren may outlive pytest itself and hold the pipe open; kill the group regardless.
     _signal_group(process.pid, signal.SIGKILL)
     _copy_until(process, log, lines, time.monotonic() + 1.0)
-    process.wait()
+    _reap(process)
 
 
 def _copy_until(process, log, lines: "_LineEcho", deadline: float) -> None:
@@ -157,10 +175,7 @@ def _copy_until(process, log, lines: "_LineEcho", deadline: float) -> None:
         open_pipe = True
         while time.monotonic() < deadline:
             if not open_pipe:
-                try:
-                    process.wait(timeout=max(0.0, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    pass
+                _reap(process, max(0.0, deadline - time.monotonic()))
                 return
             if selector.select(min(0.1, max(0.0, deadline - time.monotonic()))):
                 try:
@@ -203,7 +218,8 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
             if timed_out:
                 echo(f"[ledger] timeout after {request.timeout_s:g}s: killing the test process group")
                 _stop_group(process, signal.SIGTERM, log, lines)
-            exit_code = process.wait()
+            _reap(process)
+            exit_code = process.returncode
         lines.flush()
         log.flush()
         os.fsync(log.fileno())
@@ -214,7 +230,7 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
         duration_s=duration,
         timed_out=timed_out,
         interrupted=interrupted,
-        peak_rss_bytes=rss.peak,
+        peak_rss_bytes=max(filter(None, (rss.peak, getattr(process, "ledger_max_rss", None))), default=None),
         started_at=_iso(started),
         finished_at=_iso(time.time()),
     )
@@ -240,11 +256,7 @@ def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s, echo) -> 
                 if not chunk:
                     # The pipe closed; the process may still be running (it closed stdout itself).
                     remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-                    try:
-                        process.wait(timeout=remaining)
-                    except subprocess.TimeoutExpired:
-                        return True
-                    return False
+                    return not _reap(process, remaining)
                 log.write(chunk)
                 lines.feed(chunk)
                 last_output = time.monotonic()
