@@ -301,6 +301,8 @@ def mapped_selectors(value: str) -> tuple[list[str], bool]:
 
     stripped = value.strip().strip("*_").strip()
     says_none = bool(re.match(r"^`?(?:none|n/a|na)\b", stripped, re.IGNORECASE))
+    if says_none:
+        return [], True  # code spans after "none —" explain why; they map nothing
     spans = [m.group(2).strip() for m in _CODE_SPAN.finditer(value)]
     if spans:
         selectors = [s for s in spans if looks_like_selector(s)]

@@ -104,3 +104,10 @@ def test_mapped_tests_none_forms(value):
 
 def test_mapped_tests_without_code_spans():
     assert mapped_selectors("pytest tests/a.py -k x; pytest tests/b.py") == (["pytest tests/a.py -k x", "pytest tests/b.py"], False)
+
+
+def test_mapped_tests_none_with_an_example_code_span_maps_nothing():
+    from ledger.directive import mapped_selectors
+
+    value = "none — row D3 has no pytest selector in its guidance (a code span like `pytest tests/x.py::test_y`)"
+    assert mapped_selectors(value) == ([], True)
