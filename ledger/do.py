@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -203,9 +204,10 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     # Written first so a run killed half-way leaves a folder that says so.
     write_manifest(folder, base_manifest)
 
-    env = capture_environment(ws.root, environ={**os.environ, **plan.selector.env})
-    (folder / "env.json").write_text(json.dumps(env, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (folder / "env_snapshot.txt").write_text(render_snapshot_text(env), encoding="utf-8")
+    # The snapshot (package metadata, GitPython, nvidia-smi) is taken while the tests run,
+    # not before: it would otherwise add its whole cost to every `ledger do`.
+    snapshot_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-env")
+    env_future = snapshot_pool.submit(capture_environment, ws.root, environ={**os.environ, **plan.selector.env})
 
     previous = previous_duration(ws, options.initiative, row)
     echo(f"[ledger] {options.initiative} {row.id}: {plan.selector.selector.display}")
@@ -221,6 +223,10 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         ),
         echo,
     )
+    env = env_future.result()
+    snapshot_pool.shutdown()
+    (folder / "env.json").write_text(json.dumps(env, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "env_snapshot.txt").write_text(render_snapshot_text(env), encoding="utf-8")
     counts = _read_counts(junit_path)
     log_tail = (folder / "pytest.log").read_bytes()[-8192:].decode("utf-8", errors="replace")
     outcome, reason = classify_outcome(result, counts, options.timeout_s, log_tail)

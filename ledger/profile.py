@@ -67,12 +67,14 @@ class Profile:
 
 def baseline_bands(durations_of_passing_runs: list[float], warn: float, fail: float, last_n: int) -> Bands | None:
     """Median of the last `last_n` passing durations, and the warn/fail thresholds as multiples of it."""
-    import numpy
+    # statistics.median, not numpy: `ledger do` calls this after every run and numpy's
+    # import alone would cost more than the arithmetic on five numbers.
+    import statistics
 
     recent = [d for d in durations_of_passing_runs if d is not None and d > 0][-last_n:]
     if not recent:
         return None
-    baseline = float(numpy.median(numpy.asarray(recent, dtype=float)))
+    baseline = float(statistics.median(recent))
     return Bands(baseline=baseline, warn=baseline * warn, fail=baseline * fail, runs=len(recent))
 
 
