@@ -9,6 +9,7 @@ from ledger.audit.hygiene import (
     attempt_citations,
     attempt_numbering,
     covered_folders,
+    items_without_plans,
     orphans_and_damage,
     root_logs,
     unknown_findings,
@@ -44,6 +45,8 @@ def audit_workspace(ws: Workspace, initiative: str | None = None) -> AuditReport
     if ledger is not None:
         numbering = attempt_numbering(ws, ledger)
         report.issues += [i for i in numbering if initiative is None or i.initiative == initiative]
+        if initiative is None:
+            report.issues += items_without_plans(ws, ledger, names)
     checker = IntegrityChecker()
     contexts = []
     cited_paths: set[Path] = set()

@@ -40,6 +40,20 @@ def attempt_numbering(ws: Workspace, ledger: LedgerDoc) -> list[Issue]:
     return issues
 
 
+def items_without_plans(ws: Workspace, ledger: LedgerDoc, initiatives: list[str]) -> list[Issue]:
+    """Ledger items whose initiative has no plan folder: their attempts cannot be tied to rows."""
+    roots = " or ".join(ws.config.plan_roots)
+    return [
+        Issue(
+            "ledger_item",
+            f"[{item.id}] has no plan folder under {roots}; its {len(item.attempts)} attempts were not checked against evidence",
+            ws.relative(ws.ledger_path), item.line, item.id,
+        )
+        for item in ledger.items.values()
+        if item.id not in initiatives
+    ]
+
+
 def attempt_citations(ws: Workspace, context: InitiativeEvidence) -> list[Issue]:
     issues: list[Issue] = []
     file = ws.relative(ws.ledger_path)

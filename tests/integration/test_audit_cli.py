@@ -205,3 +205,11 @@ def test_corpus_workspace_never_crashes_and_is_not_changed(corpus_workspace):
     text = CliRunner().invoke(main, ["audit", "--root", str(corpus_workspace)], catch_exceptions=False)
     assert "Traceback" not in text.output and "verdict:" in text.output
     assert snapshot(corpus_workspace) == before
+
+
+def test_ledger_item_without_a_plan_folder_is_reported(ws):
+    ledger = ws / "docs/fix_plan.md"
+    ledger.write_text(ledger.read_text() + "\n## [OTHER-9] Elsewhere\n- Attempts History:\n  * [2026-11-05] Attempt #1 — done.\n")
+    _, data = audit_json(ws)
+    (issue,) = [i for i in data["issues"] if i["kind"] == "ledger_item"]
+    assert "[OTHER-9] has no plan folder" in issue["text"] and issue["line"] == 11
