@@ -101,7 +101,8 @@ def parse_env_table(table: object, path: Path | None) -> dict[str, str]:
         raise BadInput("env must be a table of NAME = \"value\" pairs", path)
     env: dict[str, str] = {}
     for name, value in table.items():
-        if not ENV_NAME.match(name) or not isinstance(value, (str, int, float)):
+        # TOML `true` would reach the tests as "True": only strings and numbers are values.
+        if not ENV_NAME.match(name) or isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise BadInput(f"env override {name!r} must be NAME = \"value\"", path)
         env[name] = str(value)
     return env

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import threading
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -11,6 +14,8 @@ from typing import Callable
 
 from ledger.bookkeeping import add_attempt, change_row
 from ledger.errors import BadInput, ExitCode
+from ledger.fixplan import parse_ledger
+from ledger.markdown.text import SourceText
 from ledger.evidence import (
     ReportDir,
     create_report_dir,
@@ -133,6 +138,10 @@ def phase_slug(row: Row, override: str | None) -> str:
 def prepare(ws: Workspace, options: DoOptions) -> DoPlan:
     row = ws.find_row(options.initiative, options.row)
     resolved = resolve_selector(ws, row, options.selector)
+    if ws.ledger_path.exists():
+        # An unreadable ledger (binary, not UTF-8) would fail only after the run, leaving
+        # evidence and a flipped row without their attempt: refuse before running anything.
+        parse_ledger(SourceText.read(ws.ledger_path))
     report_dir = plan_report_dir(ws.report_root(options.initiative), phase_slug(row, options.slug), utc_now())
     return DoPlan(row, resolved, report_dir, None, ws.config.states.token_for(DONE))
 
@@ -163,7 +172,7 @@ def previous_duration(ws: Workspace, initiative: str, row: Row) -> float | None:
 
 
 def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
-    with workspace_lock(ws.root, options.lock_timeout_s):
+    with workspace_lock(ws.root, options.lock_timeout_s), _restore_sigint():
         plan = prepare(ws, options)
         if not options.commit:
             return _execute(ws, options, plan, echo)
@@ -175,6 +184,28 @@ def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
         result = _execute(ws, options, plan, echo)
         result.commit = commit_run(guard, result, [ws.root / result.report_dir, *paths])
         return result
+
+
+@contextmanager
+def _restore_sigint():
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if threading.current_thread() is threading.main_thread() and previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _defer_sigint(echo: Echo) -> None:
+    """From here on, Ctrl-C is noted, not raised: the run is over and its evidence, row
+    flip and attempt are written together (`_restore_sigint` puts the handler back)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def note(signum, frame):
+        echo("[ledger] Ctrl-C: the run is over; finishing its record first")
+
+    signal.signal(signal.SIGINT, note)
 
 
 def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoResult:
@@ -223,6 +254,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         ),
         echo,
     )
+    _defer_sigint(echo)
     env = env_future.result()
     snapshot_pool.shutdown()
     (folder / "env.json").write_text(json.dumps(env, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

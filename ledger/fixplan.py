@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.edit import Splice
-from ledger.markdown.text import Line, SourceText, dominant_eol
+from ledger.markdown.text import Line, SourceText, dominant_eol, normalise_hyphens
 
 ITEMS, GLOBAL, EMPTY = "items", "global", "empty"
 
@@ -147,7 +147,7 @@ def _read_items(doc: LedgerDoc, lines: list[Line], headings) -> None:
         match = _ITEM_HEADING.match(title)
         if not match or level < 2:
             continue
-        item_id = match.group("id")
+        item_id = normalise_hyphens(match.group("id"))
         end = _section_end(lines, headings, position)
         item = LedgerItem(id=item_id, title=match.group("title"), line=index + 1, level=level, end_line=end + 1)
         _read_item_body(item, lines, index + 1, end)
@@ -243,7 +243,7 @@ def _read_global_history(doc: LedgerDoc, lines: list[Line], headings) -> None:
 
 def split_subject(subject: str) -> tuple[str, tuple[str, ...]]:
     """`DEBUG-SIM-LINES-DOSE-001.C1/C2` -> ("DEBUG-SIM-LINES-DOSE-001", ("C1", "C2"))."""
-    head, _, rest = subject.strip().partition(" ")
+    head, _, rest = normalise_hyphens(subject).strip().partition(" ")
     initiative, dot, row_part = head.partition(".")
     row_text = row_part if dot else rest
     rows = tuple(r for r in re.split(r"[/,\s–—]+|-(?=[A-Z])", row_text) if re.match(r"^[A-Za-z0-9]*\d[A-Za-z0-9.]*$", r))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.markdown.table import Cell, is_delimiter_row, split_cells
-from ledger.markdown.text import Line, SourceText
+from ledger.markdown.text import Line, SourceText, normalise_hyphens
 from ledger.states import STATE_TOKEN, StateVocabulary
 
 ROW_ID = re.compile(r"^[A-Za-z0-9]+(?:[.\-][A-Za-z0-9]+)*$")
@@ -26,6 +26,8 @@ _CHECKLIST_ID = re.compile(
     r"^(?:\*\*)?(?P<id>[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[.\-][A-Za-z0-9]+)*)(?:\*\*)?\s*(?::|—|–)\s*"
 )
 _EMPHASIS = re.compile(r"^[*_`\s]+|[*_`\s]+$")
+# A table row pasted from a diff: `-| A1 | ... |` or `+| A1 | ... |`.
+_DIFF_ROW = re.compile(r"^[-+]\|.*\|\s*$")
 
 
 @dataclass
@@ -147,6 +149,10 @@ class _PlanParser:
                 fence, table = fence_match.group(1), None
                 continue
             cells = split_cells(line.text)
+            if cells is None and _DIFF_ROW.match(line.text):
+                # Neither keep nor drop the table around it: its other rows still count.
+                self._diagnose(line, f"stray diff prefix {line.text[0]!r} before a table row; line ignored (remove the prefix)")
+                continue
             if cells is None:
                 table = None
                 heading = _HEADING.match(line.text)
@@ -183,7 +189,7 @@ class _PlanParser:
         if len(cells) <= needed:
             self._diagnose(line, f"table row has {len(cells)} cells, header (line {table.header_line}) needs {needed + 1}")
             return
-        row_id = _EMPHASIS.sub("", cells[table.id_col].text)
+        row_id = normalise_hyphens(_EMPHASIS.sub("", cells[table.id_col].text))
         if not ROW_ID.match(row_id):
             if row_id:
                 self._diagnose(line, f"unrecognised row id {row_id!r}")
@@ -223,13 +229,13 @@ class _PlanParser:
         if not match:
             return
         body = match.group(4)
-        id_match = _CHECKLIST_ID.match(body)
+        id_match = _CHECKLIST_ID.match(normalise_hyphens(body))
         if not id_match:
             return
         token = match.group(2)
         token_start = line.start + len(match.group(1))
         state = self.vocabulary.classify(token)
-        row_id = id_match.group("id")
+        row_id = id_match.group("id")  # hyphens already normalised
         if state is None:
             self._diagnose(line, f"row {row_id}: unrecognised state {token!r}")
         guidance_start = token_start + len(token) + len(match.group(3)) + id_match.end()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ledger.config import Config, load_config
 from ledger.errors import BadInput
-from ledger.markdown.text import SourceText
+from ledger.markdown.text import SourceText, normalise_hyphens
 from ledger.plan import Plan, Row, parse_plan
 
 INITIATIVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -114,6 +114,7 @@ class Workspace:
     def find_row(self, initiative: str, reference: str) -> Row:
         """Row `D1`, or `C.C1` (phase C, row C1) when an id appears twice."""
         rows = self.rows(initiative)
+        reference = normalise_hyphens(reference)
         matches = [row for row in rows if row.id == reference]
         if not matches and "." in reference:
             phase_key, _, row_id = reference.partition(".")
@@ -122,7 +123,11 @@ class Workspace:
             return matches[0]
         if len(matches) > 1:
             places = ", ".join(f"{self.relative(r.path)}:{r.line} (phase {r.phase.key if r.phase else '-'})" for r in matches)
-            hint = next((f"; name one as {r.qualified_id}" for r in matches if r.phase and r.phase.key), "")
+            qualified = list(dict.fromkeys(r.qualified_id for r in matches if r.phase and r.phase.key))
+            if len(qualified) == len(matches) and qualified != [reference]:
+                hint = f"; name one as {' or '.join(qualified)}"
+            else:
+                hint = "; the ids repeat within one phase: give one of them a new id in the plan"
             raise BadInput(f"row {reference} of {initiative} is ambiguous: {places}{hint}")
         plan_path = self.relative(self.plan_files(initiative)[0]) if self.plan_files(initiative) else initiative
         known = ", ".join(r.id for r in rows[:30]) or "none"

@@ -51,6 +51,15 @@ def split_lines(text: str) -> list[Line]:
     return lines
 
 
+_HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-"})
+
+
+def normalise_hyphens(text: str) -> str:
+    """U+2010 HYPHEN and U+2011 NON-BREAKING HYPHEN (which agents and editors put into
+    ids like `A\u20111`) as the ASCII hyphen; one character for one, so offsets hold."""
+    return text.translate(_HYPHENS)
+
+
 def dominant_eol(lines: list[Line]) -> str:
     crlf = sum(1 for line in lines if line.eol == "\r\n")
     lf = sum(1 for line in lines if line.eol == "\n")
