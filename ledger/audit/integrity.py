@@ -79,12 +79,20 @@ def check_folder(folder: Path) -> FolderCheck:
             problems.append(f"{name}: listed in the manifest but missing")
         elif sha256_file(target) != expected:
             problems.append(f"{name}: sha256 differs from the manifest (edited after the run)")
-    notes = tuple(
-        f"{p.relative_to(folder).as_posix()}: added after the run (not in the manifest)"
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != MANIFEST and p.relative_to(folder).as_posix() not in files
-    )
+    notes = tuple(f"{name}: added after the run (not in the manifest)" for name in _files_below(folder) if name not in files)
     return FolderCheck(folder, TAMPERED if problems else INTACT, manifest, tuple(problems), notes)
+
+
+def _files_below(folder: Path) -> list[str]:
+    """Relative POSIX names of the regular files under `folder`, the manifest excepted."""
+    names = []
+    for current, _, files in os.walk(folder):
+        prefix = os.path.relpath(current, folder).replace(os.sep, "/")
+        for name in files:
+            relative = name if prefix == "." else f"{prefix}/{name}"
+            if relative != MANIFEST and os.path.isfile(os.path.join(current, name)):
+                names.append(relative)
+    return sorted(names)
 
 
 def evidence_folder(path: Path, stop: Path) -> Path | None:

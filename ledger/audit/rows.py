@@ -76,6 +76,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
             audit.audit = VERIFIED
             audit.evidence += [rel(c.folder) for c in cited_passing]
             audit.reasons.insert(0, Reason(f"passing run with intact manifest: {rel(cited_passing[-1].folder)}"))
+            audit.reasons += [Reason(f"{rel(c.folder)}{note}") for c in cited_passing for note in c.notes]
             return audit
         if newest is not None:
             audit.reasons.append(Reason(f"a passing run {rel(newest.folder)} is recorded but neither the row nor an attempt cites it"))

@@ -213,3 +213,13 @@ def test_ledger_item_without_a_plan_folder_is_reported(ws):
     _, data = audit_json(ws)
     (issue,) = [i for i in data["issues"] if i["kind"] == "ledger_item"]
     assert "[OTHER-9] has no plan folder" in issue["text"] and issue["line"] == 11
+
+
+def test_file_added_after_the_run_is_named_but_not_tampering(ws):
+    only_b_rows(ws)
+    assert run(ws, "do", "DEMO-001", "A1").exit_code == 0
+    (folder,) = (ws / "plans/active/DEMO-001/reports").glob("*/phase_a_runs")
+    (folder / "extra_green.log").write_text("1 passed\n")
+    code, data = audit_json(ws)
+    assert classes(data)["A1"] == "verified" and code == 0
+    assert "extra_green.log: added after the run (not in the manifest)" in reasons(data, "A1")
