@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
 import re
+import shutil
+import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -54,7 +58,12 @@ def plan_report_dir(report_root: Path, slug: str, now: datetime) -> ReportDir:
 
 
 def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: datetime) -> ReportDir:
-    """Create a new report folder, refusing any path that leaves the workspace."""
+    """Create a new report folder, refusing any path that leaves the workspace.
+
+    The folder appears with a `"complete": false` manifest already inside: it is
+    built under a hidden temporary name and renamed into place, so a process
+    killed at any moment never leaves a report folder without a manifest.
+    """
     root = workspace_root.resolve()
     _refuse_escape(root, report_root)
     while True:
@@ -62,10 +71,18 @@ def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: d
         _refuse_escape(root, planned.path.parent)
         planned.path.parent.mkdir(parents=True, exist_ok=True)
         _refuse_escape(root, planned.path.parent)
+        staging = Path(tempfile.mkdtemp(prefix=f".{slug}.", suffix=".tmp", dir=planned.path.parent))
         try:
-            planned.path.mkdir()
-        except FileExistsError:
-            continue  # another process took this second; take the next one
+            write_manifest(staging, {"version": MANIFEST_VERSION, "complete": False, "tool": "ledger do", "started_at": planned.timestamp})
+            if planned.path.exists() or planned.path.is_symlink():
+                raise FileExistsError(planned.path)
+            # rename(2) refuses a non-empty target; every report folder holds a manifest.
+            os.rename(staging, planned.path)
+        except OSError as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            if isinstance(exc, FileExistsError) or exc.errno in (errno.EEXIST, errno.ENOTEMPTY):
+                continue  # another process took this second; take the next one
+            raise
         return planned
 
 
@@ -114,7 +131,8 @@ def iter_manifests(report_root: Path):
         if not ts_dir.is_dir() or not TIMESTAMP.match(ts_dir.name):
             continue
         for slug_dir in sorted(ts_dir.iterdir()):
-            if slug_dir.is_dir():
+            # `.slug.*.tmp`: a folder still being created (or abandoned by a killed process).
+            if slug_dir.is_dir() and not slug_dir.name.startswith("."):
                 manifest = read_manifest(slug_dir)
                 if manifest is not None:
                     yield slug_dir, manifest
