@@ -29,6 +29,8 @@ _ATTEMPT = re.compile(
 )
 _ATTEMPTS_FIELD = re.compile(r"^(?P<indent>\s*)[*+-]\s+(?:\*\*)?Attempts?\s+History(?:\*\*)?\s*:?", re.IGNORECASE)
 _FIELD = re.compile(r"^(?P<indent>\s*)[*+-]\s+(?:\*\*)?(?P<key>[A-Za-z][\w /&()-]{0,40}?)(?:\*\*)?\s*:(?:\*\*)?(?P<value>.*)$")
+# Lines of attempt text that would start an entry-level heading.
+_ENTRY_HEADING = re.compile(r"^( {0,3})(#{1,3}(?=\s|$))")
 _GLOBAL_ENTRY = re.compile(
     r"^(?P<when>\d{4}-\d{2}-\d{2}\S*)\s+[—–-]+\s+(?P<subject>.*?)(?:\s+\((?P<label>[^()]*)\))?\s*$"
 )
@@ -262,7 +264,11 @@ def append_attempt(doc: LedgerDoc, initiative: str, entry_lines: list[str], new_
     lines = doc._lines
     eol = dominant_eol(lines) if lines else "\n"
     if doc.layout == GLOBAL:
-        return _insert_after(lines, _last_content_line(lines, doc.history.end_line), ["", *entry_lines], eol)
+        # The entry's own heading is its first line; text below it (a summary, a selector
+        # with a newline) must not open another heading or a code fence that would hide
+        # every entry after it.
+        first, *body = entry_lines
+        return _insert_after(lines, _last_content_line(lines, doc.history.end_line), ["", first, *_inert_body(body)], eol)
     item = doc.items.get(initiative)
     if item is None:
         block = ["", f"## [{initiative}] {new_item_title or initiative}", "- Attempts History:"]
@@ -274,6 +280,34 @@ def append_attempt(doc: LedgerDoc, initiative: str, entry_lines: list[str], new_
         at = _last_content_line(lines, item.end_line)
         return _insert_after(lines, at, ["- Attempts History:", *_bullet(entry_lines, "  ", "*")], eol)
     return _insert_after(lines, item.attempt_insert_line, bullet, eol)
+
+
+def _inert_body(body: list[str]) -> list[str]:
+    """`body` with a backslash before each line that would end the entry: a heading of
+    level 1-3, or a code fence that is never closed (it would hide every later entry).
+    Closed fences are kept, and so is what they enclose."""
+    out: list[str] = []
+    index = 0
+    while index < len(body):
+        line = body[index]
+        fence = _FENCE.match(line)
+        if fence:
+            marker = fence.group(1)
+            close = next(
+                (j for j in range(index + 1, len(body))
+                 if (m := _FENCE.match(body[j])) and m.group(1)[0] == marker[0] and len(m.group(1)) >= len(marker)),
+                None,
+            )
+            if close is not None:
+                out.extend(body[index : close + 1])
+                index = close + 1
+                continue
+            line = line.replace(marker, "\\" + marker, 1)
+        else:
+            line = _ENTRY_HEADING.sub(r"\1\\\2", line)
+        out.append(line)
+        index += 1
+    return out
 
 
 def _bullet(entry_lines: list[str], indent: str, bullet: str) -> list[str]:

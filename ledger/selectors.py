@@ -19,6 +19,8 @@ _PYTHON = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
 # Shell syntax has no meaning in an argv list; its presence means the text was
 # written for a shell, so running it "as is" would not do what its author meant.
 _SHELL_SYNTAX = re.compile(r"[;&|<>`]|\$\(|\$\{")
+# In a NAME=value prefix, only substitutions betray shell intent (`;` or `|` in a quoted value is data).
+_SUBSTITUTION = re.compile(r"`|\$\(|\$\{")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ def parse_selector(text: str) -> Selector:
         name, value = tokens[0].split("=", 1)
         if not ENV_NAME.match(name):
             raise UnsafeSelector(f"selector {text!r}: {tokens[0]!r} is not a NAME=value prefix")
+        if _SUBSTITUTION.search(value):
+            raise UnsafeSelector(f"selector {text!r}: {tokens[0]!r} holds shell substitution; ledger never runs a shell")
         env[name] = value
         tokens = tokens[1:]
     if not tokens:
