@@ -14,7 +14,7 @@ from typing import Callable
 from ledger.edit import Splice, apply_splices, write_atomic
 from ledger.errors import BadInput
 from ledger.fixplan import GLOBAL, LedgerDoc, append_attempt, parse_ledger
-from ledger.markdown.table import escape_cell_text
+from ledger.markdown.table import escape_backticks, escape_cell_text
 from ledger.markdown.text import SourceText
 from ledger.plan import Row, parse_plan
 from ledger.workspace import Workspace
@@ -50,13 +50,23 @@ def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None)
             raise BadInput(f"row {fresh.id} has no state token to change", fresh.path, fresh.line)
         if token_after != fresh.state_token:
             splices.append(Splice(*fresh.state_span, token_after))
+    note_splice = None
     if note:
         safe = escape_cell_text(note) if fresh.kind == "table" else " ".join(note.split())
         start, end = fresh.guidance_span
         joiner = " " if end > start else ""
-        splices.append(Splice(end, end, joiner + safe))
-    if splices:
-        write_atomic(fresh.path, apply_splices(source.text, splices), source.sha256)
+        if safe.strip():
+            note_splice = Splice(end, end, joiner + safe)
+    if splices or note_splice:
+        new_text = apply_splices(source.text, splices + ([note_splice] if note_splice else []))
+        if not _only_target_changed(source, new_text, fresh, ws):
+            # Backticks in the note paired with ones already in the row: escape them all.
+            if note_splice is not None and fresh.kind == "table":
+                note_splice = Splice(note_splice.start, note_splice.end, escape_backticks(note_splice.text))
+                new_text = apply_splices(source.text, splices + [note_splice])
+            if not _only_target_changed(source, new_text, fresh, ws):
+                raise BadInput(f"editing row {fresh.id} would change other rows or cells; nothing written", fresh.path, fresh.line)
+        write_atomic(fresh.path, new_text, source.sha256)
         ws.reload_path(fresh.path)
     return RowChange(
         path=fresh.path,
@@ -66,6 +76,20 @@ def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None)
         state_after=new_state if new_state is not None else fresh.state,
         token_after=token_after,
     )
+
+
+def _only_target_changed(source: SourceText, new_text: str, target: Row, ws: Workspace) -> bool:
+    """The edited document still has the same rows, cell for cell, apart from `target`'s
+    state and guidance: the guard that no edit can damage the table around it."""
+    def shape(text: str) -> list[tuple]:
+        rows = parse_plan(SourceText(source.path, text, ""), ws.config.states).rows
+        return [
+            (r.id, r.kind, r.line)
+            + ((None, None, None if r.kind == "checklist" else r.description) if r.line == target.line else (r.state_token, r.guidance, r.description))
+            for r in rows
+        ]
+
+    return shape(source.text) == shape(new_text)
 
 
 @dataclass(frozen=True)
@@ -81,8 +105,13 @@ def add_attempt(
     initiative: str,
     render: Callable[[int, str], list[str]],
     item_title: str | None = None,
+    write: bool = True,
 ) -> AttemptAdded:
-    """Append the next numbered attempt of `initiative`; `render(number, layout)` gives its lines."""
+    """Append the next numbered attempt of `initiative`; `render(number, layout)` gives its lines.
+
+    With `write=False` nothing is written: the checks run (a readable ledger, an entry
+    that reads back), so a caller can refuse before doing work it could not record.
+    """
     path = ws.ledger_path
     if path.exists():
         source = SourceText.read(path)
@@ -93,6 +122,15 @@ def add_attempt(
     layout = doc.layout if doc.layout == GLOBAL else "items"
     splice = append_attempt(doc, initiative, render(number, layout), new_item_title=item_title)
     new_text = apply_splices(source.text, [splice])
-    write_atomic(path, new_text, source.sha256)
     line = new_text[: splice.start].count("\n") + 1 + (1 if splice.text.startswith(("\n", "\r")) else 0)
+    after = parse_ledger(SourceText(path, new_text, ""))
+    if len(after.attempts_for(initiative)) != len(doc.attempts_for(initiative)) + 1 or len(after.all_attempts()) != len(doc.all_attempts()) + 1:
+        # e.g. an unclosed ``` above the insertion point would swallow the new entry.
+        raise BadInput(
+            f"attempt #{number} of {initiative} would not read back from the ledger at line {line} "
+            "(an unclosed code fence above it?); nothing written",
+            path,
+        )
+    if write:
+        write_atomic(path, new_text, source.sha256)
     return AttemptAdded(path=path, number=number, layout=layout, line=line)

@@ -14,8 +14,6 @@ from typing import Callable
 
 from ledger.bookkeeping import add_attempt, change_row
 from ledger.errors import BadInput, ExitCode
-from ledger.fixplan import parse_ledger
-from ledger.markdown.text import SourceText
 from ledger.evidence import (
     ReportDir,
     create_report_dir,
@@ -138,10 +136,11 @@ def phase_slug(row: Row, override: str | None) -> str:
 def prepare(ws: Workspace, options: DoOptions) -> DoPlan:
     row = ws.find_row(options.initiative, options.row)
     resolved = resolve_selector(ws, row, options.selector)
-    if ws.ledger_path.exists():
-        # An unreadable ledger (binary, not UTF-8) would fail only after the run, leaving
-        # evidence and a flipped row without their attempt: refuse before running anything.
-        parse_ledger(SourceText.read(ws.ledger_path))
+    # A ledger that cannot take the attempt (binary, not UTF-8, an unclosed code fence)
+    # would fail only after the run, leaving evidence and a flipped row without their
+    # attempt: refuse before running anything.
+    add_attempt(ws, options.initiative, lambda number, layout: [f"### {utc_now():%Y-%m-%dT%H:%MZ} — {options.initiative} {row.id} (check)"]
+                if layout == "global" else [f"[{utc_now():%Y-%m-%d}] Attempt #{number} — check"], write=False)
     report_dir = plan_report_dir(ws.report_root(options.initiative), phase_slug(row, options.slug), utc_now())
     return DoPlan(row, resolved, report_dir, None, ws.config.states.token_for(DONE))
 

@@ -90,9 +90,11 @@ def is_delimiter_row(cells: list[Cell]) -> bool:
 def escape_cell_text(text: str) -> str:
     """Make arbitrary text safe to place inside one table cell.
 
-    Line breaks become spaces, every unescaped pipe gets a backslash, and an
-    unpaired backtick is escaped so it cannot open a code span that would
-    swallow the pipes of the cells after it.
+    Line breaks become spaces, every unescaped pipe gets a backslash, and if any
+    backtick run would not close a code span within the text, every backtick is
+    escaped so none can open a span that swallows the pipes of the cells after
+    it. A trailing lone backslash is doubled so it cannot escape the cell's
+    closing pipe. Backslashes are read as the row splitter reads them.
     """
     text = re.sub(r"\r\n|\n|\r", " ", text)
     out: list[str] = []
@@ -104,17 +106,41 @@ def escape_cell_text(text: str) -> str:
         backslashes = backslashes + 1 if ch == "\\" else 0
     escaped = "".join(out)
     if _unpaired_backticks(escaped):
-        escaped = re.sub(r"(?<!\\)`", r"\\`", escaped)
+        escaped = escape_backticks(escaped)
+    if (len(escaped) - len(escaped.rstrip("\\"))) % 2:
+        escaped += "\\"
     return escaped
 
 
+def escape_backticks(text: str) -> str:
+    out: list[str] = []
+    backslashes = 0
+    for ch in text:
+        if ch == "`" and backslashes % 2 == 0:
+            out.append("\\")
+        out.append(ch)
+        backslashes = backslashes + 1 if ch == "\\" else 0
+    return "".join(out)
+
+
 def _unpaired_backticks(text: str) -> bool:
-    """True when the backtick runs cannot all pair into code spans."""
-    runs = [len(m.group()) for m in re.finditer(r"(?<!\\)`+", text)]
-    open_runs: list[int] = []
-    for run in runs:
-        if run in open_runs:
-            open_runs.remove(run)
-        else:
-            open_runs.append(run)
-    return bool(open_runs)
+    """True when a backtick run opens a code span that does not close within `text`
+    (the same scan `_pipe_positions` makes)."""
+    i = 0
+    length = len(text)
+    while i < length:
+        ch = text[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "`":
+            run = _backtick_run(text, i)
+            close = text.find("`" * run, i + run)
+            while close != -1 and _backtick_run(text, close) != run:
+                close = text.find("`" * run, close + _backtick_run(text, close))
+            if close == -1:
+                return True
+            i = close + run
+            continue
+        i += 1
+    return False

@@ -280,3 +280,16 @@ def test_crlf_files_stay_crlf_through_mark_attempt_and_do(tmp_path):
     ledger_after = (root / LEDGER_FILE).read_bytes()
     assert len(ledger_after.split(b"\r\n")) == len(ledger_before.split(b"\r\n")) + 2
     assert ledger_after.endswith(b"- Exit Criteria:\r\n  - all green\r\n")
+
+
+@pytest.mark.parametrize("text", [
+    "# Fix Plan Ledger\n\n```text\n## [DEMO-001] Demo\n- Attempts History:\n  * [2026-11-01] Attempt #1 — x\n",
+    "# Ledger\n\n## Attempts History\n\n### 2026-01-01T10:00Z — DEMO-001 A1 (attempt #1)\n```\nunclosed\n",
+])
+@pytest.mark.parametrize("args", [("attempt", "add", "DEMO-001", "--summary", "s"), ("do", "DEMO-001", "A1")])
+def test_a_ledger_that_would_swallow_the_attempt_is_refused_untouched(tmp_path, text, args):
+    """An unclosed code fence hides whatever is appended after it: the attempt would be lost."""
+    root = workspace(tmp_path, ledger_text=text)
+    before = files(root)
+    assert_clean_error(ledger(root, *args), 2, LEDGER_FILE, "would not read back", "nothing written")
+    assert files(root) == before
