@@ -171,7 +171,7 @@ def previous_duration(ws: Workspace, initiative: str, row: Row) -> float | None:
 
 
 def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
-    with workspace_lock(ws.root, options.lock_timeout_s), _restore_sigint():
+    with _interrupt_handling(), workspace_lock(ws.root, options.lock_timeout_s):
         plan = prepare(ws, options)
         if not options.commit:
             return _execute(ws, options, plan, echo)
@@ -185,26 +185,38 @@ def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
         return result
 
 
+def _terminated(signum, frame):
+    raise KeyboardInterrupt
+
+
 @contextmanager
-def _restore_sigint():
-    previous = signal.getsignal(signal.SIGINT)
+def _interrupt_handling():
+    """SIGTERM (a supervisor's kill, a CI timeout) stops the run the way Ctrl-C does, so
+    the test process group is stopped and the interrupted run recorded, not orphaned."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         yield
     finally:
-        if threading.current_thread() is threading.main_thread() and previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            if handler is not None:
+                signal.signal(signum, handler)
 
 
 def _defer_sigint(echo: Echo) -> None:
-    """From here on, Ctrl-C is noted, not raised: the run is over and its evidence, row
-    flip and attempt are written together (`_restore_sigint` puts the handler back)."""
+    """From here on, Ctrl-C and SIGTERM are noted, not raised: the run is over and its
+    evidence, row flip and attempt are written together (`_interrupt_handling` restores)."""
     if threading.current_thread() is not threading.main_thread():
         return
 
     def note(signum, frame):
-        echo("[ledger] Ctrl-C: the run is over; finishing its record first")
+        echo("[ledger] interrupted after the run: finishing its record first")
 
     signal.signal(signal.SIGINT, note)
+    signal.signal(signal.SIGTERM, note)
 
 
 def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoResult:
@@ -322,7 +334,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
 
 def classify_outcome(result, counts: dict | None, timeout_s: float | None, log_text: str = "") -> tuple[str, str | None]:
     if result.interrupted:
-        return "interrupted", "interrupted (Ctrl-C); partial log kept"
+        return "interrupted", "interrupted (Ctrl-C or SIGTERM); partial log kept"
     if result.timed_out:
         return "timeout", f"timed out after {timeout_s:g}s; process group killed"
     code = result.exit_code

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -150,6 +151,19 @@ def _reap(process: subprocess.Popen, timeout: float | None = None) -> bool:
     return True
 
 
+@contextmanager
+def _interrupts_ignored():
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, lambda *_: None) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _signal_group(pgid: int, signum: int) -> None:
     try:
         os.killpg(pgid, signum)
@@ -214,7 +228,9 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
             except KeyboardInterrupt:
                 interrupted = True
                 echo("[ledger] interrupted: stopping the test process group")
-                _stop_group(process, signal.SIGINT, log, lines)
+                # A second Ctrl-C while the group winds down must not abandon it half-stopped.
+                with _interrupts_ignored():
+                    _stop_group(process, signal.SIGINT, log, lines)
             if timed_out:
                 echo(f"[ledger] timeout after {request.timeout_s:g}s: killing the test process group")
                 _stop_group(process, signal.SIGTERM, log, lines)

@@ -41,6 +41,10 @@ def reports_errors(func):
                 print_json({"error": str(exc), "exit_code": exc.exit_code})
             click.echo(f"ledger: error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            # Ctrl-C outside a test run (a run records its own interruption and exits 130 itself).
+            click.echo("ledger: interrupted", err=True)
+            sys.exit(130)
         except OSError as exc:
             if kwargs.get("as_json"):
                 print_json({"error": str(exc), "exit_code": 2})

@@ -52,7 +52,9 @@ def report_dirs(root: Path) -> list[Path]:
 # ------------------------------------------------------------------ Ctrl-C
 
 
-def test_sigint_during_do_records_an_interrupted_attempt(tmp_path):
+@pytest.mark.parametrize("signals", [(signal.SIGINT,), (signal.SIGINT, signal.SIGINT), (signal.SIGTERM,)],
+                         ids=["ctrl-c", "ctrl-c-twice", "sigterm"])
+def test_interrupting_do_records_an_interrupted_attempt(tmp_path, signals):
     root = make_workspace(tmp_path / "ws", git_repo=False)
     proc = popen(root, "do", "DEMO-001", "A6")  # the row's test sleeps 30 s
     try:
@@ -60,10 +62,15 @@ def test_sigint_during_do_records_an_interrupted_attempt(tmp_path):
         (folder,) = report_dirs(root)
         # Wait until pytest is inside the sleeping test (its process exists and ran a while).
         deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and not any("pytest" in " ".join(c.cmdline()) for c in psutil.Process(proc.pid).children(recursive=True)):
+        children = []
+        while time.monotonic() < deadline and not children:
+            children = [c for c in psutil.Process(proc.pid).children(recursive=True) if "pytest" in " ".join(c.cmdline())]
             time.sleep(0.05)
+        assert children
         time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
+        for signum in signals:
+            proc.send_signal(signum)
+            time.sleep(0.2)
         out, err = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
@@ -71,6 +78,8 @@ def test_sigint_during_do_records_an_interrupted_attempt(tmp_path):
     assert proc.returncode == 130, (out, err)
     assert "Traceback" not in out + err
     assert "outcome: interrupted" in out
+    # The test process group was stopped with ledger, not orphaned.
+    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     line = next(l for l in (root / PLAN_FILE).read_text().splitlines() if l.startswith("| A6 "))
     assert line.startswith("| A6 | Slow | [P] | `SLOW_SECONDS=30 pytest tests/test_demo.py::test_slow -q` ")
     assert "interrupted" in line.lower() and line.endswith(" |")
@@ -84,6 +93,21 @@ def test_sigint_during_do_records_an_interrupted_attempt(tmp_path):
     (attempt,) = [a for a in doc.attempts_for("DEMO-001") if a.number == 2]
     assert "INTERRUPTED" in attempt.text and "1 passed" not in attempt.text
     assert folder.name in attempt.text
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_interrupted_while_waiting_for_the_lock_is_one_line_exit_130(tmp_path, signum):
+    """Outside a test run, an interrupt is one line and exit 130, with nothing written."""
+    root = make_workspace(tmp_path / "ws", git_repo=False)
+    before = files(root)
+    with FileLock(str(root / ".ledger.lock"), timeout=0):
+        proc = popen(root, "do", "DEMO-001", "A1", "--lock-timeout", "60")
+        time.sleep(1.5)  # well inside the wait for the lock
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert err.strip().splitlines() == ["ledger: interrupted"]
+    assert files(root) == before
 
 
 # ------------------------------------------------------------------ locking
