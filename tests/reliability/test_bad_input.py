@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.reliability.helpers import (
-    HEADER, LEDGER_FILE, PLAN_FILE, SEPARATOR, assert_clean_error, changed, files, ledger, workspace,
+    HEADER, LEDGER_FILE, PLAN_FILE, SEPARATOR, assert_clean_error, changed, cli, files, ledger, workspace,
 )
 
 OK = "`pytest tests/test_demo.py::test_ok -q`"
@@ -164,7 +164,7 @@ DUPLICATES = (
 def test_duplicate_row_ids_name_both_places(tmp_path, args):
     root = workspace(tmp_path, plan=DUPLICATES)
     before = files(root)
-    result = ledger(root, *args)
+    result = cli(root, *args)
     assert_clean_error(result, 2, f"{PLAN_FILE}:6 (phase A)", f"{PLAN_FILE}:11 (phase C)", "A.C1 or C.C1")
     assert files(root) == before
 
@@ -201,7 +201,7 @@ LATIN1 = "# Caf\xe9 plan\n".encode("latin-1")
 def test_unreadable_plan_is_one_line_naming_the_file(tmp_path, content, message, args):
     root = workspace(tmp_path, plan=content)
     before = files(root)
-    result = ledger(root, *args)
+    result = cli(root, *args)
     assert_clean_error(result, 2, PLAN_FILE, message)
     if "--json" in args:
         assert json.loads(result.stdout)["exit_code"] == 2
@@ -213,7 +213,7 @@ def test_unreadable_plan_is_one_line_naming_the_file(tmp_path, content, message,
 def test_unreadable_ledger_is_refused_before_anything_runs(tmp_path, content, message, args):
     root = workspace(tmp_path, ledger_text=content)
     before = files(root)
-    result = ledger(root, *args)
+    result = cli(root, *args)
     assert_clean_error(result, 2, LEDGER_FILE, message)
     # `do` refuses up front: no test run, no evidence folder, no flipped row.
     assert files(root) == before

@@ -15,7 +15,7 @@ from ledger.markdown.table import split_cells
 from ledger.markdown.text import SourceText
 from ledger.plan import parse_plan
 from tests.reliability.helpers import (
-    HEADER, LEDGER_FILE, PLAN_FILE, SEPARATOR, assert_clean_error, changed, files, ledger, workspace,
+    HEADER, LEDGER_FILE, PLAN_FILE, SEPARATOR, assert_clean_error, changed, cli, files, ledger, workspace,
 )
 
 INJECTIONS = [
@@ -49,7 +49,7 @@ def root(tmp_path):
 def test_selector_override_never_reaches_a_shell(root, tmp_path, template):
     marker = tmp_path / "INJECTED"
     before = files(root)
-    result = ledger(root, "do", "DEMO-001", "A1", "--selector", template.format(m=marker))
+    result = cli(root, "do", "DEMO-001", "A1", "--selector", template.format(m=marker))
     assert_clean_error(result, 2, "selector")
     assert not marker.exists()
     assert files(root) == before  # no report folder, no flip, no attempt
@@ -62,7 +62,7 @@ def test_selector_in_plan_text_never_reaches_a_shell(tmp_path, template):
     root = workspace(tmp_path, plan=HEADER + SEPARATOR + f"| A1 | evil | [ ] | Run `` {span} ``. |\n")
     before = files(root)
     for args in (("do", "DEMO-001", "A1"), ("do", "DEMO-001", "A1", "--dry-run")):
-        result = ledger(root, *args)
+        result = cli(root, *args)
         assert_clean_error(result, 2)
     assert not marker.exists()
     assert files(root) == before
@@ -100,7 +100,7 @@ def test_shell_words_in_an_argv_element_are_only_data(root):
 def test_ids_and_slugs_cannot_escape_the_workspace(root, args, fragment):
     before = files(root)
     outside = set(os.listdir(root.parent))
-    assert_clean_error(ledger(root, *args), 2, fragment)
+    assert_clean_error(cli(root, *args), 2, fragment)
     assert files(root) == before and set(os.listdir(root.parent)) == outside
 
 
@@ -217,7 +217,7 @@ def test_global_ledger_summary_keeps_a_closed_code_block_verbatim(tmp_path):
 ])
 def test_selector_env_overrides_are_only_name_value(root, selector, fragment):
     before = files(root)
-    assert_clean_error(ledger(root, "do", "DEMO-001", "A1", "--selector", selector, "--dry-run"), 2, fragment)
+    assert_clean_error(cli(root, "do", "DEMO-001", "A1", "--selector", selector, "--dry-run"), 2, fragment)
     assert files(root) == before
 
 
@@ -242,5 +242,5 @@ def test_valid_env_override_reaches_only_the_environment(root):
 def test_config_env_overrides_are_only_name_value(root, table, fragment):
     (root / "ledger.toml").write_text(f"[tool.ledger]\n{table}\n")
     before = files(root)
-    assert_clean_error(ledger(root, "do", "DEMO-001", "A1", "--dry-run"), 2, "ledger.toml", fragment)
+    assert_clean_error(cli(root, "do", "DEMO-001", "A1", "--dry-run"), 2, "ledger.toml", fragment)
     assert files(root) == before
