@@ -214,7 +214,7 @@ def test_kill_9_during_do_never_leaves_a_truncated_file(tmp_path):
     # (line that arms the kill, delay): before the run, while pytest runs, and after it
     # ("elapsed" is printed when pytest is done and the bookkeeping starts).
     kill_points = [(None, 0.05), ("evidence ->", 0.0), ("evidence ->", 0.3)]
-    kill_points += [("elapsed", rng.uniform(0.0, 0.25)) for _ in range(9)]
+    kill_points += [("elapsed", rng.uniform(0.0, 0.25)) for _ in range(7)]
     runs = []
     for i, (trigger, delay) in enumerate(kill_points):
         root = make_workspace(tmp_path / f"ws{i}", git_repo=False)
@@ -266,3 +266,26 @@ def test_kill_9_during_mark_leaves_old_or_new_bytes(tmp_path):
         content = (root / PLAN_FILE).read_bytes()
         assert content in (old, new)
         assert not [p for p in (root / PLAN_FILE).parent.glob("*.md") if p.name != "implementation.md"]
+
+
+def test_edits_made_while_do_runs_are_kept(tmp_path):
+    """A person (or another tool) edits the plan and the ledger while the tests run: the row
+    is found again by id, and their edits survive the flip and the attempt."""
+    root = make_workspace(tmp_path / "ws", git_repo=False)
+    proc = popen(root, "do", "DEMO-001", "A1", "--selector", "SLOW_SECONDS=2 pytest tests/test_demo.py::test_slow -q")
+    wait_for_line(proc.stdout, "evidence ->", 20)
+    plan = root / PLAN_FILE
+    text = plan.read_text()
+    edited = text.replace("| A1 |", "| A0 | Inserted above | [ ] | new row |\n| A1 |").replace("Prose only.", "Prose only, edited.")
+    plan.write_text(edited)
+    ledger_path = root / LEDGER_FILE
+    ledger_path.write_text(ledger_path.read_text().replace("  - all green\n", "  - all green\n  - and documented\n"))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, (out, err)
+    after = plan.read_text()
+    assert "| A0 | Inserted above | [ ] | new row |" in after and "Prose only, edited." in after
+    a1 = next(l for l in after.splitlines() if l.startswith("| A1 "))
+    assert a1.startswith("| A1 | Passing selector | [x] |")
+    assert after.replace(a1, "") == edited.replace(next(l for l in edited.splitlines() if l.startswith("| A1 ")), "")
+    ledger_text = ledger_path.read_text()
+    assert ledger_text.endswith("  - all green\n  - and documented\n") and "Attempt #2 — Phase A.A1 `ledger do`: PASSED" in ledger_text
