@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -45,10 +46,18 @@ def reports_errors(func):
             # Ctrl-C outside a test run (a run records its own interruption and exits 130 itself).
             click.echo("ledger: interrupted", err=True)
             sys.exit(130)
+        except BrokenPipeError:
+            # The reader went away (`ledger audit | head`): stop quietly, as a shell tool does.
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+            sys.exit(141)
         except OSError as exc:
             if kwargs.get("as_json"):
                 print_json({"error": str(exc), "exit_code": 2})
-            click.echo(f"ledger: error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"ledger: error: {where}{exc.strerror or exc}", err=True)
             sys.exit(2)
 
     return wrapper

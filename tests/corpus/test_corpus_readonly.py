@@ -106,3 +106,15 @@ def test_corpus_plans_parse_without_losing_rows(corpus_workspace):
             assert len(rows) >= len(stated), (plan, len(rows), len(stated))
             total += len(stated)
     assert total >= 40  # the heuristic does see the corpus tables
+
+
+def test_a_reader_that_goes_away_stops_the_command_quietly(corpus_workspace):
+    """`ledger audit --json | true`: no traceback, no error line, the shell's 141."""
+    if "audit" not in registered():
+        pytest.skip("audit is not registered in this build")
+    proc = subprocess.Popen([str(LEDGER_BIN), "audit", "--json", "--root", str(corpus_workspace)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # gone before the command writes a byte
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert err == ""
