@@ -266,6 +266,10 @@ def test_kill_9_during_mark_leaves_old_or_new_bytes(tmp_path):
         content = (root / PLAN_FILE).read_bytes()
         assert content in (old, new)
         assert not [p for p in (root / PLAN_FILE).parent.glob("*.md") if p.name != "implementation.md"]
+        if i < 3:
+            # The killed holder's lock died with it: the next writer gets in at once.
+            assert ledger(root, "mark", "DEMO-001", "A3", "P", "--lock-timeout", "0").returncode == 0
+            assert (root / PLAN_FILE).read_bytes() == new
 
 
 def test_edits_made_while_do_runs_are_kept(tmp_path):
