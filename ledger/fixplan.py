@@ -81,6 +81,9 @@ class LedgerDoc:
     items: dict[str, LedgerItem] = field(default_factory=dict)
     history: GlobalHistory | None = None
     duplicate_items: list[tuple[str, int, int]] = field(default_factory=list)
+    # Attempt numbers under a repeated `## [ID]` heading (its item is not kept in `items`):
+    # the next number must still be above them.
+    duplicate_numbers: dict[str, list[int]] = field(default_factory=dict)
     _lines: list[Line] = field(default_factory=list, repr=False)
 
     @property
@@ -102,7 +105,9 @@ class LedgerDoc:
         if self.layout == GLOBAL:
             return len(self.attempts_for(initiative)) + 1
         item = self.items.get(initiative)
-        return item.next_attempt_number() if item else 1
+        numbers = [a.number for a in item.attempts if a.number is not None] if item else []
+        numbers += self.duplicate_numbers.get(initiative, [])
+        return max(numbers) + 1 if numbers else 1
 
 
 def parse_ledger(source: SourceText) -> LedgerDoc:
@@ -155,6 +160,7 @@ def _read_items(doc: LedgerDoc, lines: list[Line], headings) -> None:
         _read_item_body(item, lines, index + 1, end)
         if item_id in doc.items:
             doc.duplicate_items.append((item_id, doc.items[item_id].line, item.line))
+            doc.duplicate_numbers.setdefault(item_id, []).extend(a.number for a in item.attempts if a.number is not None)
             continue
         doc.items[item_id] = item
 

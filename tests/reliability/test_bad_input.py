@@ -293,3 +293,24 @@ def test_a_ledger_that_would_swallow_the_attempt_is_refused_untouched(tmp_path, 
     before = files(root)
     assert_clean_error(ledger(root, *args), 2, LEDGER_FILE, "would not read back", "nothing written")
     assert files(root) == before
+
+
+def test_a_repeated_ledger_item_never_gets_a_reused_attempt_number(tmp_path):
+    text = ("# Ledger\n\n## [DEMO-001] first\n- Attempts History:\n  * [2026-01-01] Attempt #1 — a\n\n"
+            "## [DEMO-001] repeated\n- Attempts History:\n  * [2026-01-01] Attempt #5 — b\n")
+    root = workspace(tmp_path, ledger_text=text)
+    result = ledger(root, "attempt", "add", "DEMO-001", "--summary", "s", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["attempt"] == 6
+    assert (root / LEDGER_FILE).read_text() == text.replace("Attempt #1 — a\n", "Attempt #1 — a\n" + re.search(
+        r"  \* \[[\d-]+\] Attempt #6 — s\n", (root / LEDGER_FILE).read_text()).group())
+
+
+def test_a_state_cell_without_a_token_is_a_clear_error(tmp_path):
+    plan = HEADER + SEPARATOR + "| A1 | one | DONE | g |\n| A2 | two | ✅ | g |\n"
+    root = workspace(tmp_path, plan=plan)
+    _, diagnostics = status_rows(root)
+    assert len(diagnostics) == 2 and all("unrecognised state" in str(d) for d in diagnostics)
+    for row, line in (("A1", 6), ("A2", 7)):
+        assert_clean_error(cli(root, "mark", "DEMO-001", row, "x"), 2, f"implementation.md:{line}", "no state token")
+    assert (root / PLAN_FILE).read_text() == plan
