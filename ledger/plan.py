@@ -164,6 +164,10 @@ class _PlanParser:
             if table is None:
                 table = _table_header(cells, line.number)
                 continue
+            repeated_header = _table_header(cells, line.number)
+            if repeated_header is not None:
+                table = repeated_header  # a header row again (two tables run together): not a row "ID"
+                continue
             self._table_row(table, line, cells)
         self._assign_slugs()
         return self.plan

@@ -314,3 +314,10 @@ def test_a_state_cell_without_a_token_is_a_clear_error(tmp_path):
     for row, line in (("A1", 6), ("A2", 7)):
         assert_clean_error(cli(root, "mark", "DEMO-001", row, "x"), 2, f"implementation.md:{line}", "no state token")
     assert (root / PLAN_FILE).read_text() == plan
+
+
+def test_a_repeated_header_row_is_not_read_as_a_row(tmp_path):
+    header = "| ID | Task Description | State | How/Why & Guidance |\n"
+    root = workspace(tmp_path, plan=HEADER + SEPARATOR + "| A1 | one | [ ] | g |\n" + header + SEPARATOR + "| A2 | two | [x] | g |\n")
+    rows, diagnostics = status_rows(root)
+    assert {k: v["state"] for k, v in rows.items()} == {"A1": "open", "A2": "done"} and diagnostics == []
