@@ -391,7 +391,8 @@ def format_bytes(value: int | None) -> str:
 
 def _listed_files(folder: Path) -> list[str]:
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    return [n for n in names if n != "summary.md"] + ["summary.md", "manifest.json"]
+    # The staged manifest (complete: false) is already in the folder; it is listed once, last.
+    return [n for n in names if n not in ("summary.md", "manifest.json")] + ["summary.md", "manifest.json"]
 
 
 def _template_context(ws, options, plan: DoPlan, report: ReportDir, manifest: dict, previous) -> dict:

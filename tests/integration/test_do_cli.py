@@ -68,6 +68,8 @@ def test_passing_row_flips_writes_evidence_and_appends_attempt(ws):
     env = json.loads((folder / "env.json").read_text())
     assert env["cuda_visible_devices"] == "" and env["python"]["version"]
     assert "1 passed" in (folder / "pytest.log").read_text()
+    listed = re.findall(r"^- `([^`]+)`$", (folder / "summary.md").read_text(), flags=re.M)
+    assert sorted(listed) == sorted(names) and listed[-1] == "manifest.json"
 
     # Only the state cell and the guidance note changed in the plan.
     plan_after = (ws / PLAN_FILE).read_bytes()
