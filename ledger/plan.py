@@ -62,6 +62,13 @@ class Row:
     def qualified_id(self) -> str:
         return f"{self.phase.key}.{self.id}" if self.phase and self.phase.key else self.id
 
+    @property
+    def own_text(self) -> str:
+        """Description and guidance, each once: a checklist item's body is both."""
+        if self.description == self.guidance:
+            return self.guidance
+        return f"{self.description} {self.guidance}"
+
 
 @dataclass(frozen=True)
 class Diagnostic:

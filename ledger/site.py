@@ -351,7 +351,7 @@ class SiteBuilder:
         """The newest existing `reports/<TS>/<slug>/` folder the row's own text cites (no manifest needed)."""
         report_root = self.ws.report_root(initiative)
         found: list[tuple[str, Path]] = []
-        for match in _CITED_REPORT.finditer(f"{row.description} {row.guidance}"):
+        for match in _CITED_REPORT.finditer(row.own_text):
             timestamp, slug = match.group(1), match.group(2)
             folder = report_root / timestamp / slug if slug and (report_root / timestamp / slug).is_dir() else report_root / timestamp
             if folder.is_dir() and _inside(self.ws.root, folder):

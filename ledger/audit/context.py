@@ -64,7 +64,7 @@ class InitiativeEvidence:
         return [resolve(c, self.ws.root, self.bases, self._resolved) for c in find_citations(text, first_line)]
 
     def row_resolutions(self, row: Row) -> list[Resolution]:
-        return self.resolve_text(f"{row.description} {row.guidance}", row.line)
+        return self.resolve_text(row.own_text, row.line)
 
     def attempts_naming(self, row: Row) -> list[AttemptEvidence]:
         parts = _WORD.findall(row.id)

@@ -223,3 +223,12 @@ def test_file_added_after_the_run_is_named_but_not_tampering(ws):
     code, data = audit_json(ws)
     assert classes(data)["A1"] == "verified" and code == 0
     assert "extra_green.log: added after the run (not in the manifest)" in reasons(data, "A1")
+
+
+def test_checklist_item_citation_is_reported_once(ws):
+    """A checklist item's body is both its description and its guidance; its citations count once."""
+    plan = ws / "plans/active/DEMO-001/implementation.md"
+    plan.write_text(plan.read_text() + "\n### Phase C — Checklist\n- [x] C1: Wrote it (see `reports/2025-01-05T000000Z/notes.md`).\n")
+    code, data = audit_json(ws)
+    assert classes(data)["C1"] == "claimed"
+    assert reasons(data, "C1").count("cited but missing: reports/2025-01-05T000000Z/notes.md") == 1
