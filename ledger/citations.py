@@ -149,32 +149,35 @@ def resolve(citation: Citation, root: Path, bases: list[Path], cache: dict | Non
 
 
 def _locate(path_text: str, root: Path, bases: list[Path]) -> tuple[str, Path | None]:
+    # Candidates are strings until one exists: audits locate tens of thousands of
+    # citations, and building a Path for each candidate was most of their cost.
     if path_text.startswith("/") or path_text.startswith("~"):
         return "outside", None
+    # As pathlib would read it: empty and `.` parts dropped, `..` kept (`_inside` judges it).
+    relative = "/".join(part for part in path_text.split("/") if part not in ("", "."))
     if path_text.startswith("reports/"):
-        candidates = [b / path_text for b in bases]
+        candidates = [os.path.join(b, relative) for b in bases]
     else:
         # `plans/…/reports/…` is taken from the root first, then the bases.
-        candidates = [root / path_text, *(b / path_text for b in bases)]
+        candidates = [os.path.join(root, relative), *(os.path.join(b, relative) for b in bases)]
     escaped = False
     for candidate in candidates:
         for concrete in _glob(candidate):
             if _inside(root, concrete):
-                return "existing", concrete
+                return "existing", Path(concrete)
             escaped = True
     return ("outside", None) if escaped else ("missing", None)
 
 
-def _glob(candidate: Path) -> list[Path]:
-    text = str(candidate)
-    if any(ch in text for ch in "*?["):
-        return [Path(p) for p in sorted(glob.glob(text))]
-    return [candidate] if candidate.exists() else []
+def _glob(candidate: str) -> list[str]:
+    if any(ch in candidate for ch in "*?["):
+        return sorted(glob.glob(candidate))
+    return [candidate] if os.path.exists(candidate) else []
 
 
-def _inside(root: Path, path: Path) -> bool:
+def _inside(root: Path, path: str | Path) -> bool:
     """Is `path`, symlinks followed, inside `root`? Folder resolutions are cached: audits ask thousands of times."""
-    if path.is_symlink():
+    if os.path.islink(path):
         resolved = os.path.realpath(path)
     else:
         resolved = os.path.join(_real_folder(os.path.dirname(path)), os.path.basename(path))

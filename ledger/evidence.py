@@ -123,8 +123,8 @@ def read_manifest(folder: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def iter_manifests(report_root: Path):
-    """(report folder, manifest) for every `<TS>/<slug>/manifest.json`, oldest first."""
+def run_folders(report_root: Path):
+    """Every `<TS>/<slug>/` folder that holds a manifest.json, oldest first."""
     if not report_root.is_dir():
         return
     for ts_dir in sorted(report_root.iterdir()):
@@ -132,10 +132,16 @@ def iter_manifests(report_root: Path):
             continue
         for slug_dir in sorted(ts_dir.iterdir()):
             # `.slug.*.tmp`: a folder still being created (or abandoned by a killed process).
-            if slug_dir.is_dir() and not slug_dir.name.startswith("."):
-                manifest = read_manifest(slug_dir)
-                if manifest is not None:
-                    yield slug_dir, manifest
+            if not slug_dir.name.startswith(".") and (slug_dir / MANIFEST).is_file():
+                yield slug_dir
+
+
+def iter_manifests(report_root: Path):
+    """(report folder, manifest) for every readable `<TS>/<slug>/manifest.json`, oldest first."""
+    for folder in run_folders(report_root):
+        manifest = read_manifest(folder)
+        if manifest is not None:
+            yield folder, manifest
 
 
 def row_manifests(report_root: Path, row_id: str, source: str | None = None) -> list[tuple[Path, dict]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from pathlib import Path
 
 from ledger.audit.context import InitiativeEvidence
@@ -35,7 +37,25 @@ def load_ledger(ws: Workspace) -> tuple[LedgerDoc | None, list[Issue]]:
         return None, [Issue("uninterpreted", f"ledger not read: {exc.message}", ws.relative(ws.ledger_path), exc.line)]
 
 
+@contextmanager
+def _cyclic_gc_paused():
+    """The audit builds hundreds of thousands of small acyclic objects; the cyclic collector
+    re-scanned them all the time for nothing (a fifth of a large audit's time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def audit_workspace(ws: Workspace, initiative: str | None = None) -> AuditReport:
+    with _cyclic_gc_paused():
+        return _audit_workspace(ws, initiative)
+
+
+def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
     if initiative is not None:
         ws.initiative_dir(initiative)  # unknown initiative: a clear error, exit 2
     names = [initiative] if initiative else ws.initiatives()

@@ -9,7 +9,7 @@ from pathlib import Path
 from ledger.audit.integrity import IntegrityChecker, manifest_folders_below
 from ledger.citations import Resolution, citation_bases, find_citations, resolve
 from ledger.errors import BadInput
-from ledger.evidence import iter_manifests
+from ledger.evidence import run_folders
 from ledger.fixplan import Attempt, LedgerDoc
 from ledger.plan import Row
 from ledger.views import mentions_row
@@ -48,15 +48,14 @@ class InitiativeEvidence:
             AttemptEvidence(a, frozenset(_WORD.findall(a.text)), self.resolve_text(a.text, a.line))
             for a in (ledger.attempts_for(initiative) if ledger else [])
         ]
-        # Which attempts contain which words: a row only looks at attempts that contain its id.
+        # Which attempts contain a word, filled per row id word on first use: a row only looks
+        # at attempts that contain its id, and indexing every word of every attempt cost more.
         self._by_word: dict[str, list[AttemptEvidence]] = {}
-        for evidence in self.attempts:
-            for word in evidence.words:
-                self._by_word.setdefault(word, []).append(evidence)
         self._with_rows = [a for a in self.attempts if a.attempt.rows]
         self.recorded: dict[str, list[Path]] = {}
-        for folder, manifest in iter_manifests(self.report_root):
-            row_id = manifest.get("row")
+        # Through the checker, so each manifest is read once for both this map and the integrity check.
+        for folder in run_folders(self.report_root):
+            row_id = (checker.check(folder).manifest or {}).get("row")
             if isinstance(row_id, str):
                 self.recorded.setdefault(row_id, []).append(folder)
 
@@ -68,8 +67,13 @@ class InitiativeEvidence:
 
     def attempts_naming(self, row: Row) -> list[AttemptEvidence]:
         parts = _WORD.findall(row.id)
-        candidates = self._by_word.get(parts[-1], []) if parts else []
+        candidates = self._attempts_with_word(parts[-1]) if parts else []
         return [a for a in candidates if a.names(row)] + [a for a in self._with_rows if row.id in a.attempt.rows and a not in candidates]
+
+    def _attempts_with_word(self, word: str) -> list[AttemptEvidence]:
+        if word not in self._by_word:
+            self._by_word[word] = [a for a in self.attempts if word in a.words]
+        return self._by_word[word]
 
     def recorded_folders(self, row: Row) -> list[Path]:
         plan = self.ws.relative(row.path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ledger.audit.context import InitiativeEvidence
@@ -100,25 +101,32 @@ def evidence_leaves(report_root: Path) -> list[Path]:
     return leaves
 
 
-def covered_folders(cited_paths: set[Path]) -> set[Path]:
-    """Every cited path and all its ancestors: a folder is cited when anything inside it is."""
-    covered: set[Path] = set()
+def covered_folders(cited_paths: set[Path]) -> set[str]:
+    """Every cited path and all its ancestors, as strings: a folder is cited when anything inside it is.
+
+    Strings, not Paths: an audit walks tens of thousands of parents, and pathlib's
+    parsing was a tenth of its time.
+    """
+    covered: set[str] = set()
     for path in cited_paths:
-        for folder in (path, *path.parents):
-            if folder in covered:
-                break
+        folder = str(path)
+        while folder not in covered:
             covered.add(folder)
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
     return covered
 
 
 def orphans_and_damage(
-    ws: Workspace, context: InitiativeEvidence, cited_paths: set[Path], covered: set[Path], checker: IntegrityChecker
+    ws: Workspace, context: InitiativeEvidence, cited_paths: set[Path], covered: set[str], checker: IntegrityChecker
 ) -> list[Issue]:
     """Report folders nothing cites, and manifests that are incomplete or no longer match."""
     issues: list[Issue] = []
     for leaf in evidence_leaves(context.report_root):
         rel = ws.relative(leaf) + "/"
-        if leaf not in covered and leaf.parent not in cited_paths:
+        if str(leaf) not in covered and leaf.parent not in cited_paths:
             issues.append(Issue("orphan_report", f"{rel} is cited by no row, attempt or plan text", initiative=context.initiative))
         if (leaf / MANIFEST).is_file():
             check = checker.check(leaf)

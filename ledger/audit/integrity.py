@@ -27,7 +27,7 @@ class FolderCheck:
     @property
     def sort_key(self) -> tuple[str, str]:
         """Oldest first: the `<TS>` folder name, then the recorded start time."""
-        timestamp = next((p.name for p in (self.folder, *self.folder.parents) if TIMESTAMP.match(p.name)), "")
+        timestamp = next((name for name in reversed(str(self.folder).split(os.sep)) if TIMESTAMP.match(name)), "")
         started = str(self.manifest.get("started_at", "")) if self.manifest else ""
         return timestamp, started
 
@@ -38,6 +38,7 @@ class IntegrityChecker:
     def __init__(self) -> None:
         self._cache: dict[Path, FolderCheck] = {}
         self._folders: dict[tuple[str, str], Path | None] = {}
+        self._has_manifest: dict[str, bool] = {}
 
     def check(self, folder: Path) -> FolderCheck:
         if folder not in self._cache:
@@ -51,7 +52,7 @@ class IntegrityChecker:
         """`evidence_folder`, remembered per folder: many citations point into the same run."""
         key = (str(path), str(stop))
         if key not in self._folders:
-            self._folders[key] = evidence_folder(path, stop)
+            self._folders[key] = evidence_folder(path, stop, self._has_manifest)
         return self._folders[key]
 
 
@@ -85,22 +86,34 @@ def check_folder(folder: Path) -> FolderCheck:
 
 def _files_below(folder: Path) -> list[str]:
     """Relative POSIX names of the regular files under `folder`, the manifest excepted."""
-    names = []
-    for current, _, files in os.walk(folder):
-        prefix = os.path.relpath(current, folder).replace(os.sep, "/")
-        for name in files:
-            relative = name if prefix == "." else f"{prefix}/{name}"
-            if relative != MANIFEST and os.path.isfile(os.path.join(current, name)):
-                names.append(relative)
+    names: list[str] = []
+    pending = [(str(folder), "")]
+    while pending:
+        current, prefix = pending.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                # DirEntry answers from the directory listing: no stat per file.
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, relative + "/"))
+                elif relative != MANIFEST and entry.is_file():
+                    names.append(relative)
     return sorted(names)
 
 
-def evidence_folder(path: Path, stop: Path) -> Path | None:
-    """The nearest folder at or above `path` (below `stop`) that holds a manifest."""
+def evidence_folder(path: Path, stop: Path, has_manifest: dict[str, bool] | None = None) -> Path | None:
+    """The nearest folder at or above `path` (below `stop`) that holds a manifest.
+
+    `has_manifest` remembers each folder's answer: citations of sibling files walk the same parents.
+    """
+    known = has_manifest if has_manifest is not None else {}
     stop_text = str(stop).rstrip(os.sep)
-    current = str(path) if path.is_dir() else os.path.dirname(path)
+    current = str(path) if os.path.isdir(path) else os.path.dirname(path)
     while current.startswith(stop_text + os.sep):
-        if os.path.isfile(os.path.join(current, MANIFEST)):
+        found = known.get(current)
+        if found is None:
+            found = known[current] = os.path.isfile(os.path.join(current, MANIFEST))
+        if found:
             return Path(current)
         current = os.path.dirname(current)
     return None
