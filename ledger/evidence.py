@@ -123,16 +123,30 @@ def read_manifest(folder: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def run_folders(report_root: Path):
+def timestamp_folders(report_root: Path) -> list[tuple[Path, list[Path]]]:
+    """Each `<TS>/` folder under the report root with its sub-folders, both sorted by name.
+
+    One listing per folder (scandir, no stat per entry): audits walk thousands of them.
+    """
+    try:
+        with os.scandir(report_root) as entries:
+            stamps = sorted(e.path for e in entries if TIMESTAMP.match(e.name) and e.is_dir())
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    tree = []
+    for stamp in stamps:
+        with os.scandir(stamp) as entries:
+            children = sorted(e.path for e in entries if e.is_dir())
+        tree.append((Path(stamp), [Path(c) for c in children]))
+    return tree
+
+
+def run_folders(report_root: Path, tree: list[tuple[Path, list[Path]]] | None = None):
     """Every `<TS>/<slug>/` folder that holds a manifest.json, oldest first."""
-    if not report_root.is_dir():
-        return
-    for ts_dir in sorted(report_root.iterdir()):
-        if not ts_dir.is_dir() or not TIMESTAMP.match(ts_dir.name):
-            continue
-        for slug_dir in sorted(ts_dir.iterdir()):
+    for _, children in timestamp_folders(report_root) if tree is None else tree:
+        for slug_dir in children:
             # `.slug.*.tmp`: a folder still being created (or abandoned by a killed process).
-            if not slug_dir.name.startswith(".") and (slug_dir / MANIFEST).is_file():
+            if not slug_dir.name.startswith(".") and os.path.isfile(os.path.join(slug_dir, MANIFEST)):
                 yield slug_dir
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from ledger.audit.integrity import IntegrityChecker, manifest_folders_below
 from ledger.citations import Resolution, citation_bases, find_citations, resolve
 from ledger.errors import BadInput
-from ledger.evidence import run_folders
+from ledger.evidence import run_folders, timestamp_folders
 from ledger.fixplan import Attempt, LedgerDoc
 from ledger.plan import Row
 from ledger.views import mentions_row
@@ -54,7 +54,8 @@ class InitiativeEvidence:
         self._with_rows = [a for a in self.attempts if a.attempt.rows]
         self.recorded: dict[str, list[Path]] = {}
         # Through the checker, so each manifest is read once for both this map and the integrity check.
-        for folder in run_folders(self.report_root):
+        self.timestamp_folders = timestamp_folders(self.report_root)
+        for folder in run_folders(self.report_root, self.timestamp_folders):
             row_id = (checker.check(folder).manifest or {}).get("row")
             if isinstance(row_id, str):
                 self.recorded.setdefault(row_id, []).append(folder)

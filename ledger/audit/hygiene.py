@@ -8,7 +8,7 @@ from pathlib import Path
 from ledger.audit.context import InitiativeEvidence
 from ledger.audit.integrity import INCOMPLETE, TAMPERED, IntegrityChecker
 from ledger.audit.model import Issue
-from ledger.evidence import MANIFEST, TIMESTAMP
+from ledger.evidence import MANIFEST
 from ledger.fixplan import LedgerDoc
 from ledger.workspace import Workspace
 
@@ -88,15 +88,10 @@ def unknown_findings(ws: Workspace, initiatives: list[str]) -> list[Issue]:
     return found
 
 
-def evidence_leaves(report_root: Path) -> list[Path]:
+def evidence_leaves(context: InitiativeEvidence) -> list[Path]:
     """`<TS>/<slug>/` folders, or `<TS>/` itself when it holds files only (hand-made hubs)."""
     leaves: list[Path] = []
-    if not report_root.is_dir():
-        return leaves
-    for ts_dir in sorted(report_root.iterdir()):
-        if not ts_dir.is_dir() or not TIMESTAMP.match(ts_dir.name):
-            continue
-        children = [c for c in sorted(ts_dir.iterdir()) if c.is_dir()]
+    for ts_dir, children in context.timestamp_folders:
         leaves.extend(children if children else [ts_dir])
     return leaves
 
@@ -124,11 +119,11 @@ def orphans_and_damage(
 ) -> list[Issue]:
     """Report folders nothing cites, and manifests that are incomplete or no longer match."""
     issues: list[Issue] = []
-    for leaf in evidence_leaves(context.report_root):
+    for leaf in evidence_leaves(context):
         rel = ws.relative(leaf) + "/"
         if str(leaf) not in covered and leaf.parent not in cited_paths:
             issues.append(Issue("orphan_report", f"{rel} is cited by no row, attempt or plan text", initiative=context.initiative))
-        if (leaf / MANIFEST).is_file():
+        if os.path.isfile(os.path.join(leaf, MANIFEST)):
             check = checker.check(leaf)
             if check.status == INCOMPLETE:
                 issues.append(Issue("incomplete_report", f"{rel} is a half-written run (manifest complete=false)", initiative=context.initiative))
