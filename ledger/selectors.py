@@ -19,6 +19,7 @@ _PYTHON = re.compile(r"^(?:.*/)?python(?:3(?:\.\d+)?)?$")
 # Shell syntax has no meaning in an argv list; its presence means the text was
 # written for a shell, so running it "as is" would not do what its author meant.
 _SHELL_SYNTAX = re.compile(r"[;&|<>`]|\$\(|\$\{")
+_ELISIONS = frozenset({"...", "…"})
 # In a NAME=value prefix, only substitutions betray shell intent (`;` or `|` in a quoted value is data).
 _SUBSTITUTION = re.compile(r"`|\$\(|\$\{")
 
@@ -92,4 +93,14 @@ def parse_selector(text: str) -> Selector:
     for arg in args:
         if _SHELL_SYNTAX.search(arg):
             raise UnsafeSelector(f"selector {text!r} contains shell syntax {arg!r}; ledger never runs a shell")
+        if _is_elided(arg):
+            raise UnsafeSelector(
+                f"selector {text!r} is elided ({arg!r} stands for text the plan left out); "
+                "write the whole selector in the plan or pass it with --selector"
+            )
     return Selector(text=text, env=env, args=tuple(args))
+
+
+def _is_elided(arg: str) -> bool:
+    """`pytest ... -k X` or `tests/…/test_x.py`: plans abbreviate selectors; pytest would collect nothing."""
+    return any(part in _ELISIONS for part in re.split(r"/|::", arg))

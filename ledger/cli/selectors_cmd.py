@@ -52,7 +52,7 @@ def selectors(initiative, collect, timeout_s, markdown, as_json, root):
             env = " ".join(f'{k}=""' if v == "" else f"{k}={v}" for k, v in entry.env.items())
             where = f"{entry.file}:{entry.line}"
             if entry.error:
-                click.echo(f"{entry.initiative} {entry.row:<8} {where}  UNSAFE: {entry.error}")
+                click.echo(f"{entry.initiative} {entry.row:<8} {where}  REFUSED: {entry.error}")
                 continue
             counted = ""
             if collect:

@@ -193,7 +193,7 @@ def test_selectors_markdown_document(ws):
     assert 'export CUDA_VISIBLE_DEVICES=""' in text
     assert "| A3 | open | `pytest tests/test_demo.py::test_missing -q` | — | **0** |" in text
     assert "| C1 | open | `DEMO_FLAG=on pytest tests/test_demo.py::test_env -q` | DEMO_FLAG=on | 1 |" in text
-    assert "| A5 | open | UNSAFE: " in text
+    assert "| A5 | open | REFUSED: " in text
 
 
 def test_brief_with_a_broken_workspace_template_is_one_line(ws):

@@ -39,6 +39,23 @@ def test_unsafe_selectors_are_refused(text):
         parse_selector(text)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pytest ... -k ExecutionConfig",  # ADR-003-BACKEND-API C2 in the real corpus
+        "pytest tests/…/test_x.py",
+        "pytest tests/torch/test_a.py::... -vv",
+    ],
+)
+def test_elided_selectors_are_refused_with_a_reason(text):
+    with pytest.raises(UnsafeSelector, match="is elided"):
+        parse_selector(text)
+
+
+def test_dots_inside_a_name_are_not_an_elision():
+    assert parse_selector("pytest tests/a.py::test_b[x...y] -k 'a ... b'").args == ("tests/a.py::test_b[x...y]", "-k", "a ... b")
+
+
 def test_find_selectors_in_guidance():
     guidance = (
         "Dry-run `pytest tests/a.py::t -vv` with `TEE_LOG=x.log`. Also `tests/b.py::test_c`; "
