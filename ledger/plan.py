@@ -180,6 +180,7 @@ class _PlanParser:
         return self.plan
 
     def _enter_section(self, line: Line, level: int, title: str) -> None:
+        title = _EMPHASIS.sub("", title) or title  # `### **Checklist: …**` titles the section "Checklist: …"
         key_match = _PHASE_KEY.search(title)
         key = key_match.group(1) if key_match and title.lstrip("*_ ").lower().startswith("phase") else None
         if key is not None and len(key) > 3 and not any(ch.isdigit() for ch in key):

@@ -128,3 +128,10 @@ def test_non_phase_heading_ends_the_phase():
         "### Exit Checklist\n- [ ] X1: exit item\n"
     )
     assert plan.rows[0].phase.key == "A" and plan.rows[1].phase.key is None
+
+
+def test_bold_section_heading_is_titled_without_its_emphasis():
+    # The shape of the real registration-refactor checklist in the corpus.
+    plan = plan_of("### **Agent Checklist: Core Module**\n\n| ID | Task Description | State | How/Why & API Guidance |\n| :-- | :-- | :-- | :-- |\n| 0.A | **Review** | `[D]` | Why.\n")
+    assert [p.title for p in plan.phases] == ["Agent Checklist: Core Module"]
+    assert plan.rows[0].phase.title == "Agent Checklist: Core Module" and plan.rows[0].state == DONE
