@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ledger.errors import BadInput
 from ledger.evidence import TIMESTAMP
+from ledger.markdown.fences import FenceTracker
 from ledger.markdown.text import SourceText
 
 MODES = ("TDD", "Parity", "Perf", "Docs", "none")
@@ -47,7 +48,6 @@ SECTION_TITLES = {
 }
 _ALIASES = {alias: key for table in (HEADER_FIELDS, SECTIONS) for key, aliases in table.items() for alias in aliases}
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HEADING_PREFIX = re.compile(r"^#{1,6}\s+")
 _PLAIN_KEY = re.compile(r"^(?P<key>[A-Za-z][A-Za-z &/-]{0,40}?)\s*:(?P<value>.*)$")
 _FOCUS_TOKEN = re.compile(r"^\s*(?:\[(?P<bracketed>[^\]\s]+)\](?P<suffix>\.[A-Za-z0-9.]+)?|(?P<bare>[A-Za-z0-9][A-Za-z0-9._-]*))")
@@ -117,15 +117,10 @@ def split_key_line(text: str) -> tuple[str, str, bool] | None:
 def parse_directive(source: SourceText) -> Directive:
     directive = Directive(source.path, source.text)
     current: Field | None = None
-    fence: str | None = None
+    fences = FenceTracker()
     for line in source.lines():
         text = line.text
-        fence_match = _FENCE.match(text)
-        if fence is not None or fence_match:
-            if fence is None:
-                fence = fence_match.group(1)
-            elif fence_match and fence_match.group(1)[0] == fence[0]:
-                fence = None
+        if fences.in_fence(text):
             if current is not None:
                 current.continuation.append(text)
             continue

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ledger.markdown.fences import FenceTracker
 from ledger.markdown.table import is_delimiter_row, split_cells
 from ledger.markdown.text import SourceText
 
@@ -22,7 +23,6 @@ FINDING_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z][A-Z0-9]*)*-\d{3,4}$")
 # Citations: a bare `WORD-NNN` not glued to a longer hyphenated name.
 _CITED_ID = re.compile(r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9]*)-(\d{3,4})(?![A-Za-z0-9_]|-[A-Za-z0-9])")
 _HEADING = re.compile(r"^ {0,3}#{1,6}\s+(?:\*\*)?`?(?P<id>[A-Z][A-Z0-9-]*-\d{3,4})`?(?:\*\*)?\s*(?:[—–:-]+\s*(?P<title>.*?))?\s*#*\s*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _MENTIONS_FINDINGS = re.compile(r"finding", re.IGNORECASE)
 # Categories the real process uses; the findings file adds its own.
 DEFAULT_CATEGORIES = frozenset({"POLICY", "CONFIG", "FORMAT", "DATA", "BUG", "PERF", "TEST", "ENV"})
@@ -80,16 +80,11 @@ class Citation:
 def parse_findings(source: SourceText) -> FindingsDoc:
     doc = FindingsDoc(source.path)
     columns: dict[str, int] | None = None
-    fence: str | None = None
+    fences = FenceTracker()
     for line in source.lines():
         text = normalise_hyphens(line.text)
-        fence_match = _FENCE.match(text)
-        if fence is not None:
-            if fence_match and fence_match.group(1)[0] == fence[0]:
-                fence = None
-            continue
-        if fence_match:
-            fence, columns = fence_match.group(1), None
+        if fences.in_fence(text):
+            columns = None  # a table does not continue across a code block
             continue
         cells = split_cells(text)
         if cells is None:
@@ -152,15 +147,9 @@ def find_citations(
 ) -> list[Citation]:
     """Finding IDs cited in `text`, first occurrence per line, in order."""
     found: list[Citation] = []
-    fence: str | None = None
+    fences = FenceTracker()
     for number, line in enumerate(normalise_hyphens(text).splitlines(), start=1):
-        fence_match = _FENCE.match(line)
-        if fence is not None:
-            if fence_match and fence_match.group(1)[0] == fence[0]:
-                fence = None
-            continue
-        if fence_match:
-            fence = fence_match.group(1)
+        if fences.in_fence(line):
             continue
         about_findings = bool(_MENTIONS_FINDINGS.search(line))
         seen_here: set[str] = set()

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.edit import Splice
+from ledger.markdown.fences import FENCE, FenceTracker, closes
 from ledger.markdown.text import Line, SourceText, dominant_eol, normalise_hyphens
 
 ITEMS, GLOBAL, EMPTY = "items", "global", "empty"
 
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _ITEM_HEADING = re.compile(r"^\[(?P<id>[^\]\s]+)\]\s*(?P<title>.*)$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _ATTEMPT = re.compile(
     r"^(?P<indent>\s*)(?P<bullet>[*+-])\s+(?:\*\*)?\[(?P<date>\d{4}-\d{2}-\d{2}[^\]]*)\](?:\*\*)?\s+"
     r"(?:\*\*)?Attempt\s+#(?P<number>\d+)"
@@ -124,15 +124,9 @@ def parse_ledger(source: SourceText) -> LedgerDoc:
 def _headings(lines: list[Line]) -> list[tuple[int, int, str]]:
     """(index, level, title) of every heading outside code fences."""
     found = []
-    fence: str | None = None
+    fences = FenceTracker()
     for index, line in enumerate(lines):
-        fence_match = _FENCE.match(line.text)
-        if fence is not None:
-            if fence_match and fence_match.group(1)[0] == fence[0]:
-                fence = None
-            continue
-        if fence_match:
-            fence = fence_match.group(1)
+        if fences.in_fence(line.text):
             continue
         match = _HEADING.match(line.text)
         if match:
@@ -296,14 +290,10 @@ def _inert_body(body: list[str]) -> list[str]:
     index = 0
     while index < len(body):
         line = body[index]
-        fence = _FENCE.match(line)
+        fence = FENCE.match(line)
         if fence:
             marker = fence.group(1)
-            close = next(
-                (j for j in range(index + 1, len(body))
-                 if (m := _FENCE.match(body[j])) and m.group(1)[0] == marker[0] and len(m.group(1)) >= len(marker)),
-                None,
-            )
+            close = next((j for j in range(index + 1, len(body)) if closes(marker, body[j])), None)
             if close is not None:
                 out.extend(body[index : close + 1])
                 index = close + 1

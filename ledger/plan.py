@@ -13,13 +13,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ledger.markdown.fences import FenceTracker
 from ledger.markdown.table import Cell, is_delimiter_row, split_cells
 from ledger.markdown.text import Line, SourceText, normalise_hyphens
 from ledger.states import STATE_TOKEN, StateVocabulary
 
 ROW_ID = re.compile(r"^[A-Za-z0-9]+(?:[.\-][A-Za-z0-9]+)*$")
 _HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _PHASE_KEY = re.compile(r"\bPhase\s+([A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)\b", re.IGNORECASE)
 _CHECKLIST = re.compile(r"^(\s*[-*+]\s+)(\[[^\[\]]{0,3}\])(\s+)(.*)$")
 _CHECKLIST_ID = re.compile(
@@ -145,15 +145,10 @@ class _PlanParser:
 
     def parse(self) -> Plan:
         table: _Table | None = None
-        fence: str | None = None
+        fences = FenceTracker()
         for line in self.lines:
-            fence_match = _FENCE.match(line.text)
-            if fence is not None:
-                if fence_match and fence_match.group(1)[0] == fence[0] and len(fence_match.group(1)) >= len(fence):
-                    fence = None
-                continue
-            if fence_match:
-                fence, table = fence_match.group(1), None
+            if fences.in_fence(line.text):
+                table = None  # a table does not continue across a code block
                 continue
             cells = split_cells(line.text)
             if cells is None and _DIFF_ROW.match(line.text):
