@@ -99,7 +99,7 @@ def parse_findings(source: SourceText) -> FindingsDoc:
                 continue
         if columns is None or is_delimiter_row(cells):
             continue
-        texts = [_strip_emphasis(c.text) for c in cells]
+        texts = [_strip_emphasis(c.value) for c in cells]
         finding_id = texts[columns["id"]] if columns["id"] < len(texts) else ""
         if not FINDING_ID.match(finding_id):
             continue

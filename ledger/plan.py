@@ -217,7 +217,7 @@ class _PlanParser:
         self.plan.rows.append(
             Row(
                 id=row_id,
-                description=_EMPHASIS.sub("", cells[description_col].text),
+                description=_EMPHASIS.sub("", cells[description_col].value),
                 state=state,
                 state_token=token,
                 state_span=state_span,

@@ -21,6 +21,11 @@ class Cell:
         return self.raw.strip()
 
     @property
+    def value(self) -> str:
+        """The text as GFM shows it: trimmed, an escaped `\\|` read as `|` (in code spans too)."""
+        return self.text.replace("\\|", "|")
+
+    @property
     def content_start(self) -> int:
         return self.start + (len(self.raw) - len(self.raw.lstrip()))
 

@@ -82,3 +82,8 @@ def test_non_breaking_hyphens_are_read_as_hyphens():
     assert list(doc.findings) == ["POLICY-001"]
     cited = find_citations("- Findings: CONFIG\u2011001\n", Path("p.md"), DEFAULT_CATEGORIES)
     assert [c.id for c in cited] == ["CONFIG-001"]
+
+
+def test_synopsis_with_an_escaped_pipe_reads_as_shown():
+    doc = parse_findings(SourceText(Path("findings.md"), "| Finding ID | Synopsis |\n| --- | --- |\n| CONFIG-001 | before \\| after |\n", "0"))
+    assert doc.findings["CONFIG-001"].synopsis == "before | after"

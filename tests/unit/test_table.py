@@ -56,3 +56,9 @@ def test_escape_cell_text_keeps_text_in_one_cell():
 def test_escape_does_not_double_escape():
     assert escape_cell_text(r"a \| b") == r"a \| b"
     assert escape_cell_text("a | b") == r"a \| b"
+
+
+def test_cell_value_reads_an_escaped_pipe_as_gfm_shows_it():
+    cells = split_cells(r"| F-001 | call `a \| b` before \| loading | x |")
+    assert cells[1].text == r"call `a \| b` before \| loading"
+    assert cells[1].value == "call `a | b` before | loading"
