@@ -16,7 +16,7 @@ from common import BIN, example_workspace, median, time_command
 SELECTOR = "tests/torch/test_integration_workflow_torch.py::test_run_pytorch_train_save_load_infer"
 
 
-def main(repeat: int = 3) -> dict:
+def main(repeat: int = 5) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         ws = example_workspace(Path(tmp) / "ws")
         env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
@@ -37,4 +37,4 @@ def main(repeat: int = 3) -> dict:
 
 
 if __name__ == "__main__":
-    print(main(int(sys.argv[1]) if len(sys.argv) > 1 else 3))
+    print(main(int(sys.argv[1]) if len(sys.argv) > 1 else 5))

@@ -250,6 +250,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     # not before: it would otherwise add its whole cost to every `ledger do`.
     snapshot_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-env")
     env_future = snapshot_pool.submit(capture_environment, ws.root, environ={**os.environ, **plan.selector.env})
+    # Likewise what the record needs afterwards (Jinja2, the templates, the JUnit reader).
+    snapshot_pool.submit(_prepare_record, renderer)
 
     previous = previous_duration(ws, options.initiative, row)
     echo(f"[ledger] {options.initiative} {row.id}: {plan.selector.selector.display}")
@@ -330,6 +332,13 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         env_overrides=plan.selector.env,
         guardrail=guardrail,
     )
+
+
+def _prepare_record(renderer: Renderer) -> None:
+    import ledger.junit  # noqa: F401
+    import ledger.profile  # noqa: F401
+
+    renderer.load(["summary.md.j2", "guidance_note.md.j2", "attempt.md.j2", "attempt_global.md.j2"])
 
 
 def classify_outcome(result, counts: dict | None, timeout_s: float | None, log_text: str = "") -> tuple[str, str | None]:

@@ -45,6 +45,11 @@ class Renderer:
         env.filters["one_line"] = one_line
         return env
 
+    def load(self, names: list[str]) -> None:
+        """Compile `names` now (they are cached): `ledger do` does this while the tests run."""
+        for name in names:
+            self.environment.get_template(name)
+
     def render(self, name: str, **context) -> str:
         return self.environment.get_template(name).render(**context)
 
