@@ -169,9 +169,9 @@ def workspace_citations(ws, doc: FindingsDoc, initiatives: list[str] | None = No
     not_findings = frozenset(ws.initiatives())
     citations: list[Citation] = []
     for initiative in names:
-        for path in ws.plan_files(initiative):
-            text = SourceText.read(path).text
-            citations.extend(find_citations(text, path, doc.categories, not_findings))
+        # The workspace's parsed plans: an audit has read them already.
+        for plan in ws.plans(initiative):
+            citations.extend(find_citations(plan.source.text, plan.path, doc.categories, not_findings))
     return citations
 
 

@@ -21,15 +21,10 @@ _WORD = re.compile(r"[A-Za-z0-9]+")
 @dataclass
 class AttemptEvidence:
     attempt: Attempt
-    words: frozenset[str]
     resolutions: list[Resolution]
 
     def names(self, row: Row) -> bool:
-        if row.id in self.attempt.rows:
-            return True
-        parts = _WORD.findall(row.id)
-        # A cheap word-set test first: most attempts do not mention most rows.
-        return bool(parts) and parts[-1] in self.words and mentions_row(self.attempt.text, row)
+        return row.id in self.attempt.rows or mentions_row(self.attempt.text, row)
 
 
 class InitiativeEvidence:
@@ -45,11 +40,11 @@ class InitiativeEvidence:
         self.bases = citation_bases(ws.root, initiative_dir, self.report_root)
         self._resolved: dict = {}
         self.attempts = [
-            AttemptEvidence(a, frozenset(_WORD.findall(a.text)), self.resolve_text(a.text, a.line))
+            AttemptEvidence(a, self.resolve_text(a.text, a.line))
             for a in (ledger.attempts_for(initiative) if ledger else [])
         ]
-        # Which attempts contain a word, filled per row id word on first use: a row only looks
-        # at attempts that contain its id, and indexing every word of every attempt cost more.
+        # Attempts whose text contains a row id's last word, filled on first use: a cheap
+        # substring test spares the exact (regex) test for the attempts that cannot name the row.
         self._by_word: dict[str, list[AttemptEvidence]] = {}
         self._with_rows = [a for a in self.attempts if a.attempt.rows]
         self.recorded: dict[str, list[Path]] = {}
@@ -73,7 +68,7 @@ class InitiativeEvidence:
 
     def _attempts_with_word(self, word: str) -> list[AttemptEvidence]:
         if word not in self._by_word:
-            self._by_word[word] = [a for a in self.attempts if word in a.words]
+            self._by_word[word] = [a for a in self.attempts if word in a.attempt.text]
         return self._by_word[word]
 
     def recorded_folders(self, row: Row) -> list[Path]:
