@@ -57,7 +57,14 @@ def split_cells(line: str) -> list[Cell] | None:
 
 
 def _pipe_positions(line: str) -> list[int]:
+    return _scan(line)[0]
+
+
+def _scan(line: str) -> tuple[list[int], bool]:
+    """The offsets of the cell-splitting pipes (not escaped, not in a code span), and whether
+    a backtick run opens a code span that never closes (its backticks are then literal)."""
     positions: list[int] = []
+    unpaired = False
     i = 0
     length = len(line)
     while i < length:
@@ -73,12 +80,13 @@ def _pipe_positions(line: str) -> list[int]:
             if close != -1:
                 i = close + run
                 continue
+            unpaired = True
             i += run
             continue
         if ch == "|":
             positions.append(i)
         i += 1
-    return positions
+    return positions, unpaired
 
 
 def _backtick_run(line: str, i: int) -> int:
@@ -129,23 +137,5 @@ def escape_backticks(text: str) -> str:
 
 
 def _unpaired_backticks(text: str) -> bool:
-    """True when a backtick run opens a code span that does not close within `text`
-    (the same scan `_pipe_positions` makes)."""
-    i = 0
-    length = len(text)
-    while i < length:
-        ch = text[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "`":
-            run = _backtick_run(text, i)
-            close = text.find("`" * run, i + run)
-            while close != -1 and _backtick_run(text, close) != run:
-                close = text.find("`" * run, close + _backtick_run(text, close))
-            if close == -1:
-                return True
-            i = close + run
-            continue
-        i += 1
-    return False
+    """True when a backtick run opens a code span that does not close within `text`."""
+    return _scan(text)[1]
