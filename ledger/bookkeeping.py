@@ -7,6 +7,7 @@ Callers hold the workspace lock.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -41,11 +42,12 @@ def _locate(rows: list[Row], row: Row) -> Row:
 def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None) -> RowChange:
     """Set `row`'s state token and/or append `note` to its guidance."""
     source = SourceText.read(row.path)
-    fresh = _locate(parse_plan(source, ws.config.states).rows, row)
+    rows = parse_plan(source, ws.config.states).rows
+    fresh = _locate(rows, row)
     splices: list[Splice] = []
     token_after = fresh.state_token
     if new_state is not None:
-        token_after = ws.config.states.token_for(new_state)
+        token_after = _token_in_use(rows, fresh, new_state) or ws.config.states.token_for(new_state)
         if not fresh.state_token:
             raise BadInput(f"row {fresh.id} has no state token to change", fresh.path, fresh.line)
         if token_after != fresh.state_token:
@@ -76,6 +78,13 @@ def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None)
         state_after=new_state if new_state is not None else fresh.state,
         token_after=token_after,
     )
+
+
+def _token_in_use(rows: list[Row], target: Row, state: str) -> str | None:
+    """The token this file already writes for `state` in rows like `target` (a table that
+    marks done rows `[D]` keeps getting `[D]`), the most common one; None when none does."""
+    tokens = Counter(r.state_token for r in rows if r.kind == target.kind and r.state == state)
+    return tokens.most_common(1)[0][0] if tokens else None
 
 
 def _only_target_changed(source: SourceText, new_text: str, target: Row, ws: Workspace) -> bool:

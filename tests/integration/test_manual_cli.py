@@ -87,3 +87,24 @@ def test_unknown_row_names_the_plan_file(ws):
     result = CliRunner().invoke(main, ["show", "DEMO-001", "Z9", "--root", str(ws)])
     assert result.exit_code == 2
     assert "plans/active/DEMO-001/implementation.md" in result.output and "unknown row 'Z9'" in result.output
+
+
+D_TABLE_PLAN = """# DEMO-001 — A table that marks done rows `[D]` (the corpus registration checklist's convention)
+
+### Phase 1 — Work
+| ID  | Task Description | State | How/Why & API Guidance |
+| :-- | :--------------- | :---- | :--------------------- |
+| 1.A | First            | `[D]` | Done.
+| 1.B | Second           | `[D]` | Done.
+| 1.C | Third            | `[ ]` | Open.
+"""
+
+
+def test_mark_writes_the_token_the_file_already_uses_for_that_state(tmp_path):
+    ws = make_workspace(tmp_path / "ws", plan=D_TABLE_PLAN)
+    plan = ws / "plans/active/DEMO-001/implementation.md"
+    assert run(ws, "mark", "DEMO-001", "1.C", "done").exit_code == 0
+    assert "| 1.C | Third            | `[D]` | Open." in plan.read_text()
+    # No row of the file is partial yet: the configured default, [P].
+    assert run(ws, "mark", "DEMO-001", "1.A", "partial").exit_code == 0
+    assert "| 1.A | First            | `[P]` | Done." in plan.read_text()
