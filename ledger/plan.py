@@ -26,6 +26,7 @@ _CHECKLIST_ID = re.compile(
     r"^(?:\*\*)?(?P<id>[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[.\-][A-Za-z0-9]+)*)(?:\*\*)?\s*(?::|—|–)\s*"
 )
 _EMPHASIS = re.compile(r"^[*_`\s]+|[*_`\s]+$")
+_WRAPPED = re.compile(r"^(\*\*|__|\*|_)(?P<inner>.+)\1$")
 # A table row pasted from a diff: `-| A1 | ... |` or `+| A1 | ... |`.
 _DIFF_ROW = re.compile(r"^[-+]\|.*\|\s*$")
 
@@ -114,6 +115,14 @@ class _Table:
     section: str | None = None
 
 
+def unwrap_emphasis(text: str) -> str:
+    """`**Review APIs**` -> `Review APIs`; a code span at either end (`` Implement `X` ``) stays whole."""
+    text = text.strip()
+    while (match := _WRAPPED.match(text)) and match.group(1) not in match.group("inner"):
+        text = match.group("inner").strip()
+    return text
+
+
 def _normalise_header(text: str) -> str:
     return _EMPHASIS.sub("", text).strip().lower()
 
@@ -175,7 +184,7 @@ class _PlanParser:
         return self.plan
 
     def _enter_section(self, line: Line, level: int, title: str) -> None:
-        title = _EMPHASIS.sub("", title) or title  # `### **Checklist: …**` titles the section "Checklist: …"
+        title = unwrap_emphasis(title) or title  # `### **Checklist: …**` titles the section "Checklist: …"
         key_match = _PHASE_KEY.search(title)
         key = key_match.group(1) if key_match and title.lstrip("*_ ").lower().startswith("phase") else None
         if key is not None and len(key) > 3 and not any(ch.isdigit() for ch in key):
@@ -190,7 +199,7 @@ class _PlanParser:
             return
         filled = [cell for cell in cells if cell.text]
         if len(filled) == 1 and len(cells) <= 2 or len(cells) == 1:
-            table.section = _EMPHASIS.sub("", filled[0].text) if filled else None
+            table.section = unwrap_emphasis(filled[0].text) if filled else None
             return
         needed = max(table.id_col, table.state_col, table.guidance_col)
         if len(cells) <= needed:
@@ -217,7 +226,7 @@ class _PlanParser:
         self.plan.rows.append(
             Row(
                 id=row_id,
-                description=_EMPHASIS.sub("", cells[description_col].value),
+                description=unwrap_emphasis(cells[description_col].value),
                 state=state,
                 state_token=token,
                 state_span=state_span,

@@ -135,3 +135,14 @@ def test_bold_section_heading_is_titled_without_its_emphasis():
     plan = plan_of("### **Agent Checklist: Core Module**\n\n| ID | Task Description | State | How/Why & API Guidance |\n| :-- | :-- | :-- | :-- |\n| 0.A | **Review** | `[D]` | Why.\n")
     assert [p.title for p in plan.phases] == ["Agent Checklist: Core Module"]
     assert plan.rows[0].phase.title == "Agent Checklist: Core Module" and plan.rows[0].state == DONE
+
+
+def test_description_keeps_a_code_span_at_its_end_and_loses_wrapping_bold():
+    # Row shapes of the real INTEGRATE-PYTORCH-001 plan and the registration checklist.
+    plan = plan_of(
+        "### Phase C — X\n| ID | Task Description | State | How/Why & Guidance |\n| --- | --- | --- | --- |\n"
+        "| C4 | Implement `PtychoDataContainerTorch` | [x] | g |\n"
+        "| C5 | **Review Key Documents** | [x] | g |\n"
+        "| C6 | **a** and **b** | [x] | g |\n"
+    )
+    assert [r.description for r in plan.rows] == ["Implement `PtychoDataContainerTorch`", "Review Key Documents", "**a** and **b**"]
