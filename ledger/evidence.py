@@ -141,9 +141,9 @@ def timestamp_folders(report_root: Path) -> list[tuple[Path, list[Path]]]:
     return tree
 
 
-def run_folders(report_root: Path, tree: list[tuple[Path, list[Path]]] | None = None):
-    """Every `<TS>/<slug>/` folder that holds a manifest.json, oldest first."""
-    for _, children in timestamp_folders(report_root) if tree is None else tree:
+def run_folders(tree: list[tuple[Path, list[Path]]]):
+    """Every `<TS>/<slug>/` folder of a `timestamp_folders` tree that holds a manifest.json, oldest first."""
+    for _, children in tree:
         for slug_dir in children:
             # `.slug.*.tmp`: a folder still being created (or abandoned by a killed process).
             if not slug_dir.name.startswith(".") and os.path.isfile(os.path.join(slug_dir, MANIFEST)):
@@ -152,7 +152,7 @@ def run_folders(report_root: Path, tree: list[tuple[Path, list[Path]]] | None = 
 
 def iter_manifests(report_root: Path):
     """(report folder, manifest) for every readable `<TS>/<slug>/manifest.json`, oldest first."""
-    for folder in run_folders(report_root):
+    for folder in run_folders(timestamp_folders(report_root)):
         manifest = read_manifest(folder)
         if manifest is not None:
             yield folder, manifest

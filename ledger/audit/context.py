@@ -50,7 +50,7 @@ class InitiativeEvidence:
         self.recorded: dict[str, list[Path]] = {}
         # Through the checker, so each manifest is read once for both this map and the integrity check.
         self.timestamp_folders = timestamp_folders(self.report_root)
-        for folder in run_folders(self.report_root, self.timestamp_folders):
+        for folder in run_folders(self.timestamp_folders):
             row_id = (checker.check(folder).manifest or {}).get("row")
             if isinstance(row_id, str):
                 self.recorded.setdefault(row_id, []).append(folder)
