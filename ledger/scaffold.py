@@ -6,6 +6,8 @@ an existing repository keeps its files; only missing pieces are added.
 
 from __future__ import annotations
 
+import shlex
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +19,6 @@ from ledger.locking import LOCK_NAME, workspace_lock
 from ledger.render import PACKAGE_TEMPLATES, Renderer, render_reported
 
 MERGE_DRIVER_NAME = "ledger plan/ledger merge driver (concurrent attempts and state flips)"
-MERGE_DRIVER_COMMAND = "ledger merge-driver %O %A %B %P"
 # Rendered once at init; copying them would only invite stale duplicates.
 SCAFFOLD_ONLY = {"fix_plan.md.j2", "findings.md.j2"}
 
@@ -79,6 +80,12 @@ def gitattributes_lines(config: Config) -> list[str]:
     return lines
 
 
+def merge_driver_command() -> str:
+    """This interpreter by absolute path: git runs the driver from hooks, IDEs and loop
+    scripts whose PATH often lacks the venv (a bare `ledger` failed there with 'not found')."""
+    return f"{shlex.quote(sys.executable)} -m ledger merge-driver %O %A %B %P"
+
+
 def setup_git(root: Path, config: Config, result: ScaffoldResult) -> None:
     """A repository (created if missing) whose merges of ledger files use our driver."""
     import git
@@ -93,7 +100,7 @@ def setup_git(root: Path, config: Config, result: ScaffoldResult) -> None:
     with repo.config_writer() as writer:
         section = 'merge "ledger"'
         changed = False
-        for option, value in (("name", MERGE_DRIVER_NAME), ("driver", MERGE_DRIVER_COMMAND)):
+        for option, value in (("name", MERGE_DRIVER_NAME), ("driver", merge_driver_command())):
             if not writer.has_option(section, option) or writer.get_value(section, option) != value:
                 writer.set_value(section, option, value)
                 changed = True

@@ -1,7 +1,9 @@
 """`init`, `new` and `do --commit` through the real CLI on temp git repositories."""
 
 import json
+import shlex
 import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -25,7 +27,7 @@ def test_init_scaffolds_an_empty_folder_and_is_idempotent(tmp_path):
     attributes = (tmp_path / ".gitattributes").read_text().splitlines()
     assert "docs/fix_plan.md merge=ledger" in attributes and "plans/**/*.md merge=ledger" in attributes
     assert ".ledger.lock" in (tmp_path / ".gitignore").read_text().splitlines()
-    assert git(tmp_path, "config", "--get", "merge.ledger.driver").strip() == "ledger merge-driver %O %A %B %P"
+    assert git(tmp_path, "config", "--get", "merge.ledger.driver").strip() == f"{shlex.quote(sys.executable)} -m ledger merge-driver %O %A %B %P"
     assert git(tmp_path, "config", "--get", "merge.ledger.name").strip()
     before = snapshot(tmp_path)
     again = json.loads(run("init", "--git", "--root", str(tmp_path), "--json").output)
