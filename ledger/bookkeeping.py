@@ -29,6 +29,7 @@ class RowChange:
     token_before: str
     state_after: str | None
     token_after: str
+    note: str | None = None  # the note exactly as written into the row, if one was
 
 
 def _locate(rows: list[Row], row: Row) -> Row:
@@ -39,8 +40,12 @@ def _locate(rows: list[Row], row: Row) -> Row:
     return min(same, key=lambda r: abs(r.line - row.line))
 
 
-def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None) -> RowChange:
-    """Set `row`'s state token and/or append `note` to its guidance."""
+def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None, replacing: str | None = None) -> RowChange:
+    """Set `row`'s state token and/or append `note` to its guidance.
+
+    `replacing`: a note ledger wrote earlier; when the guidance still ends with it, `note`
+    takes its place instead of piling up after it (a row shows its newest run; the ledger
+    keeps every attempt)."""
     source = SourceText.read(row.path)
     rows = parse_plan(source, ws.config.states).rows
     fresh = _locate(rows, row)
@@ -56,9 +61,8 @@ def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None)
     if note:
         safe = escape_cell_text(note) if fresh.kind == "table" else " ".join(note.split())
         start, end = fresh.guidance_span
-        joiner = " " if end > start else ""
         if safe.strip():
-            note_splice = Splice(end, end, joiner + safe)
+            note_splice = _note_splice(source.text[start:end], start, end, safe, replacing)
     if splices or note_splice:
         new_text = apply_splices(source.text, splices + ([note_splice] if note_splice else []))
         if not _only_target_changed(source, new_text, fresh, ws):
@@ -77,7 +81,18 @@ def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None)
         token_before=fresh.state_token,
         state_after=new_state if new_state is not None else fresh.state,
         token_after=token_after,
+        note=note_splice.text.lstrip(" ") if note_splice else None,
     )
+
+
+def _note_splice(guidance: str, start: int, end: int, note: str, replacing: str | None) -> Splice:
+    """Append `note` to the guidance at [start, end), or put it in place of `replacing` when
+    the guidance ends with that note as a separate word run (never half of a human word)."""
+    if replacing and guidance.endswith(replacing):
+        cut = end - len(replacing)
+        if cut == start or guidance[cut - start - 1].isspace():
+            return Splice(cut, end, note)
+    return Splice(end, end, (" " if end > start else "") + note)
 
 
 def _token_in_use(rows: list[Row], target: Row, state: str) -> str | None:

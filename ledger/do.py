@@ -163,6 +163,14 @@ def describe_plan(ws: Workspace, plan: DoPlan, options: DoOptions) -> list[str]:
     return lines
 
 
+def previous_row_note(ws: Workspace, initiative: str, row: Row) -> str | None:
+    """The note the newest flipping `ledger do` of this row wrote into its guidance cell."""
+    for _, manifest in reversed(row_manifests(ws.report_root(initiative), row.id, ws.relative(row.path))):
+        if isinstance(manifest.get("row_note"), str):
+            return manifest["row_note"]
+    return None
+
+
 def previous_duration(ws: Workspace, initiative: str, row: Row) -> float | None:
     for _, manifest in reversed(row_manifests(ws.report_root(initiative), row.id)):
         if manifest.get("outcome") == "passed" and isinstance(manifest.get("duration_s"), (int, float)):
@@ -298,15 +306,19 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     }
     context = _template_context(ws, options, plan, report, manifest, previous)
     (folder / "summary.md").write_text(renderer.render("summary.md.j2", **context, files=_listed_files(folder)), encoding="utf-8")
-    write_manifest(folder, {**manifest, "complete": True, "files": hash_files(folder)})
+    manifest = {**manifest, "complete": True, "files": hash_files(folder)}
+    write_manifest(folder, manifest)
 
     state_before = row.state
     state_after = row.state
     if options.flip:
         new_state = DONE if outcome == "passed" else PARTIAL
         note = renderer.render("guidance_note.md.j2", **context).strip()
-        change = change_row(ws, row, new_state, note)
+        change = change_row(ws, row, new_state, note, replacing=previous_row_note(ws, options.initiative, row))
         state_before, state_after = change.state_before, change.state_after
+        if change.note:
+            # Kept so the next run of this row can replace it (the manifest is not among the hashed files).
+            write_manifest(folder, {**manifest, "row_note": change.note})
     attempt = add_attempt(
         ws,
         options.initiative,

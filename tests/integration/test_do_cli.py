@@ -167,3 +167,18 @@ def test_second_run_shows_elapsed_against_previous(ws):
     second = ledger(ws, "do", "DEMO-001", "A1")
     assert second.returncode == 0
     assert re.search(r"elapsed \d+\.\ds \(previous passing run \d+\.\ds, \d+\.\d\dx\)", second.stdout)
+    # The row shows the newest run: the second note took the first one's place.
+    first, newest = report_dirs(ws)
+    line = row_line(ws, "A1")
+    assert line.count("✅") == 1 and f"reports/{newest.parent.name}/{newest.name}/" in line
+    assert f"reports/{first.parent.name}/" not in line
+    assert json.loads((newest / "manifest.json").read_text())["row_note"] in line
+
+
+def test_a_note_edited_after_the_run_is_kept_and_the_next_note_appended(ws):
+    assert ledger(ws, "do", "DEMO-001", "A1").returncode == 0
+    plan = ws / PLAN_FILE
+    plan.write_text(plan.read_text().replace("phase_a_assessment/ |", "phase_a_assessment/ (reviewed by Ana) |"))
+    assert ledger(ws, "do", "DEMO-001", "A1").returncode == 0
+    line = row_line(ws, "A1")
+    assert line.count("✅") == 2 and "(reviewed by Ana) ✅" in line
