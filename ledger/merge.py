@@ -11,6 +11,8 @@ those edits mean:
   by cell: text both sides appended to a cell is kept from both, and when the
   two states differ the one that needs attention wins (partial, then open,
   then done);
+- a row whose previous run note (`✅ date — … Artifacts: reports/<TS>/…`) both
+  sides' `ledger do` replaced with their own keeps both new notes;
 - in the ledger, the incoming attempts (theirs) are renumbered to follow ours;
   ours and the base keep their numbers.
 
@@ -31,6 +33,9 @@ from ledger.states import STATE_TOKEN, StateVocabulary
 BASE, OURS, THEIRS, BOTH = "base", "ours", "theirs", "both"
 
 _CHECKLIST = re.compile(r"^(?P<lead>\s*[-*+]\s+)(?P<token>\[[^\[\]]{0,3}\])(?P<rest>.*)$")
+# The start of the note `ledger do` writes at the end of a row (templates/guidance_note.md.j2).
+_RUN_NOTE_START = re.compile(r"(?:✅|⚠️) \d{4}-\d{2}-\d{2} — ")
+_RUN_NOTE_END = re.compile(r"Artifacts: \S*reports/\d{4}-\d{2}-\d{2}T\d{6}Z/\S*\s*$")
 _ITEM_ATTEMPT_NUMBER = re.compile(r"(Attempt\s+#)(\d+)")
 _GLOBAL_ATTEMPT_NUMBER = re.compile(r"(attempt\s+#)(\d+)", re.IGNORECASE)
 # Which state wins when both sides set a row differently: the one needing attention.
@@ -276,6 +281,22 @@ def _merge_appends(b: str, o: str, t: str) -> str | None:
     return None
 
 
+def _merge_run_notes(b: str, o: str, t: str) -> str | None:
+    """Both sides ran the row: each replaced the base's closing run note with its own.
+    Keep both new notes (ours first); anything else changed differently stays a conflict."""
+    def split(text: str) -> tuple[str, str] | None:
+        starts = [m.start() for m in _RUN_NOTE_START.finditer(text)]
+        if not starts or not _RUN_NOTE_END.search(text, starts[-1]):
+            return None
+        return text[: starts[-1]], text[starts[-1]:]
+
+    parts = [split(x) for x in (b, o, t)]
+    if any(p is None for p in parts) or len({p[0] for p in parts}) != 1:
+        return None
+    their_note = parts[2][1].strip()
+    return o.rstrip() + " " + their_note + o[len(o.rstrip()):]
+
+
 def _merge_state(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str | None:
     """Cell or token text whose only content is a state token."""
     tokens = [STATE_TOKEN.search(x) for x in (b, o, t)]
@@ -303,6 +324,8 @@ def _merge_table_row(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str
         if value is None:
             value = _merge_appends(bc.raw, oc.raw, tc.raw)
         if value is None:
+            value = _merge_run_notes(bc.raw, oc.raw, tc.raw)
+        if value is None:
             return None
         pieces.append((oc.start, oc.end, value))
     line = o
@@ -324,6 +347,8 @@ def _merge_checklist(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str
     rest = _pick(mb.group("rest"), mo.group("rest"), mt.group("rest"))
     if rest is None:
         rest = _merge_appends(mb.group("rest"), mo.group("rest"), mt.group("rest"))
+    if rest is None:
+        rest = _merge_run_notes(mb.group("rest"), mo.group("rest"), mt.group("rest"))
     if token is None or rest is None:
         return None
     return mb.group("lead") + token + rest

@@ -118,3 +118,29 @@ def test_real_conflict_is_reported_to_git(clones):
     assert "<<<<<<< ours\n| A1 | Rewritten by b |" in text and "=======\n| A1 | Rewritten by a |" in text
     assert "\n>>>>>>> theirs\n" in text
     assert "1 conflict(s) left with markers" in merged.stderr
+
+
+def run_row(ws: Path, *args: str) -> None:
+    result = CliRunner().invoke(main, ["do", "DEMO-001", "A1", "--commit", *args, "--root", str(ws)])
+    assert result.exit_code in (0, 1), result.output
+
+
+def test_both_sides_running_a_row_keep_both_new_run_notes(clones):
+    a, b = clones
+    run_row(a)
+    git_env(a, "push", "-q", "origin", "main")
+    git_env(b, "pull", "-q", "--no-rebase", "origin", "main")
+    # Each side's next run replaces the shared note with its own.
+    run_row(a)
+    git_env(a, "push", "-q", "origin", "main")
+    # Its own slug: two machines running one row in the same second would otherwise both
+    # add reports/<TS>/phase_a_assessment/ (an add/add conflict no merge driver can settle).
+    run_row(b, "--selector", "pytest tests/test_demo.py::test_bad -q", "--slug", "phase_a_machine_b")
+    git_env(b, "fetch", "-q", "origin")
+    merged = git_env(b, "merge", "--no-edit", "origin/main", check=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr
+    row = next(line for line in (b / "plans/active/DEMO-001/implementation.md").read_text().splitlines() if line.startswith("| A1 "))
+    assert "| [P] |" in row and "<<<" not in row
+    assert row.count("✅") == 1 and row.count("⚠️") == 1  # a's second run and b's run; a's first note is gone
+    attempts = [line for line in (b / "docs/fix_plan.md").read_text().splitlines() if "Attempt #" in line]
+    assert [line.split("Attempt #")[1].split(" ")[0] for line in attempts] == ["0", "1", "2", "3", "4"]

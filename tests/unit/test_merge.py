@@ -165,3 +165,25 @@ def test_attempt_for_the_last_item_stays_in_it_when_the_other_side_adds_an_item(
         assert result.text == LEDGER + "  * [2026-11-03] Attempt #2 — theirs on OTHER.\n" + (
             "\n## [NEW-003] New\n- Attempts History:\n  * [2026-11-03] Attempt #1 — ours.\n"
         )
+
+
+def test_both_sides_replacing_the_run_note_keep_both_new_notes():
+    note = "{mark} 2026-11-25 — {what}. Artifacts: reports/2026-11-25T{ts}Z/phase_a/"
+    row = "| A1 | Task | {state} | Run it. {note} |\n"
+    base = row.format(state="[x]", note=note.format(mark="✅", what="1 passed", ts="100000"))
+    ours = row.format(state="[x]", note=note.format(mark="✅", what="1 passed", ts="110000"))
+    theirs = row.format(state="[P]", note=note.format(mark="⚠️", what="FAILED: 1 failed", ts="110001"))
+    merged = merge_texts(base, ours, theirs)
+    assert merged.conflicts == 0
+    assert merged.text == (
+        "| A1 | Task | [P] | Run it. ✅ 2026-11-25 — 1 passed. Artifacts: reports/2026-11-25T110000Z/phase_a/ "
+        "⚠️ 2026-11-25 — FAILED: 1 failed. Artifacts: reports/2026-11-25T110001Z/phase_a/ |\n"
+    )
+
+
+def test_both_sides_rewriting_prose_before_a_run_note_is_still_a_conflict():
+    note = " ✅ 2026-11-25 — 1 passed. Artifacts: reports/2026-11-25T{ts}Z/phase_a/ |\n"
+    base = "| A1 | Task | [x] | Run it." + note.format(ts="100000")
+    ours = "| A1 | Task | [x] | Run it now." + note.format(ts="110000")
+    theirs = "| A1 | Task | [x] | Run it later." + note.format(ts="110001")
+    assert merge_texts(base, ours, theirs).conflicts == 1
