@@ -153,7 +153,7 @@ def _locate(path_text: str, root: Path, bases: list[Path]) -> tuple[str, Path | 
     # citations, and building a Path for each candidate was most of their cost.
     if path_text.startswith("/") or path_text.startswith("~"):
         return "outside", None
-    # As pathlib would read it: empty and `.` parts dropped, `..` kept (`_inside` judges it).
+    # As pathlib would read it: empty and `.` parts dropped, `..` kept (`is_inside` judges it).
     relative = "/".join(part for part in path_text.split("/") if part not in ("", "."))
     if path_text.startswith("reports/"):
         candidates = [os.path.join(b, relative) for b in bases]
@@ -163,7 +163,7 @@ def _locate(path_text: str, root: Path, bases: list[Path]) -> tuple[str, Path | 
     escaped = False
     for candidate in candidates:
         for concrete in _glob(candidate):
-            if _inside(root, concrete):
+            if is_inside(root, concrete):
                 return "existing", Path(concrete)
             escaped = True
     return ("outside", None) if escaped else ("missing", None)
@@ -175,22 +175,25 @@ def _glob(candidate: str) -> list[str]:
     return [candidate] if os.path.exists(candidate) else []
 
 
-def _inside(root: Path, path: str | Path) -> bool:
+def is_inside(root: Path, path: str | Path) -> bool:
     """Is `path`, symlinks followed, inside `root`? Folder resolutions are cached: audits ask thousands of times."""
-    if os.path.islink(path):
-        resolved = os.path.realpath(path)
-    else:
-        resolved = os.path.join(_real_folder(os.path.dirname(path)), os.path.basename(path))
-    root_text = _real_folder(str(root))
+    resolved = real_path(str(path))
+    root_text = real_path(str(root))
     return resolved == root_text or resolved.startswith(root_text.rstrip(os.sep) + os.sep)
 
 
 @functools.lru_cache(maxsize=65536)
-def _real_folder(folder: str) -> str:
-    """realpath, one lstat per new folder: the parent's answer is cached and reused."""
+def real_path(folder: str) -> str:
+    """realpath (of a folder or a file), one lstat per new path: the parent's answer is
+    cached and reused, and the link test runs on the resolved path, where it is exact."""
     parent = os.path.dirname(folder)
     if parent == folder:
         return folder
-    if os.path.islink(folder):
-        return os.path.realpath(folder)
-    return os.path.join(_real_folder(parent), os.path.basename(folder))
+    name = os.path.basename(folder)
+    if name in ("", "."):
+        return real_path(parent)
+    if name == "..":
+        # The resolved parent's parent, as realpath reads `..` (after following links).
+        return os.path.dirname(real_path(parent))
+    candidate = os.path.join(real_path(parent), name)
+    return os.path.realpath(candidate) if os.path.islink(candidate) else candidate

@@ -19,9 +19,11 @@ from pathlib import Path
 
 from markupsafe import Markup, escape
 
+from ledger.citations import is_inside, real_path
 from ledger.errors import BadInput
 from ledger.evidence import iter_manifests
 from ledger.fixplan import parse_ledger
+from ledger.gcpause import cyclic_gc_paused
 from ledger.markdown.text import SourceText
 from ledger.plan import Row
 from ledger.render import Renderer
@@ -36,17 +38,7 @@ AUDIT_CLASSES = ("verified", "evidenced", "partial", "open", "claimed", "contrad
 INITIATIVE_DIR = "initiative"
 
 # ---------------------------------------------------------------- switch points
-# The audit classification and the runtime statistics belong to ledger.audit
-# and ledger.profile; these two functions are the only places that call them.
-
-
-def audit_classes(ws: Workspace, initiative: str, rows: list[Row]) -> dict[int, str | None]:
-    """Audit class per row (keyed by id(row)); None where the audit is unavailable."""
-    try:
-        from ledger.audit import classify_rows  # type: ignore[attr-defined]
-    except ImportError:
-        return {id(row): None for row in rows}
-    return classify_rows(ws, initiative, rows)
+# The runtime statistics belong to ledger.profile; this is the only place that calls them.
 
 
 def guardrail_bands(ws: Workspace, runs: list[dict]) -> dict | None:
@@ -72,9 +64,9 @@ def inline_code(text: str | None) -> Markup:
 
 def relative_link(target: Path, page_dir: Path) -> str:
     """A URL path from a page's folder to `target` (a file or a folder), POSIX, percent-safe enough for hrefs."""
-    rel = os.path.relpath(target.resolve(), page_dir.resolve())
-    rel = Path(rel).as_posix()
-    if target.is_dir() and not rel.endswith("/"):
+    rel = os.path.relpath(real_path(str(target)), real_path(str(page_dir)))
+    rel = rel.replace(os.sep, "/")
+    if os.path.isdir(target) and not rel.endswith("/"):
         rel += "/"
     return _quote_path(rel)
 
@@ -219,6 +211,16 @@ class SiteBuilder:
         self.out_dir = out_dir
 
     @cached_property
+    def classifier(self):
+        from ledger.audit import RowClassifier
+
+        return RowClassifier(self.ws, self.ledger_doc)
+
+    def audit_classes(self, initiative: str, rows: list[Row]) -> dict[int, str | None]:
+        """Audit class per row (keyed by id(row)); the ledger is parsed once for the whole site."""
+        return self.classifier.classify(initiative, rows)
+
+    @cached_property
     def ledger_doc(self):
         if not self.ws.ledger_path.is_file():
             return None
@@ -238,7 +240,7 @@ class SiteBuilder:
         page_dir = self.initiative_page_dir()
         plans = ws.plans(initiative)
         rows = [row for plan in plans for row in plan.rows]
-        audit = audit_classes(ws, initiative, rows)
+        audit = self.audit_classes(initiative, rows)
         manifests = self.manifests(initiative)
         attempts = self.attempts(initiative)
         phases: list[dict] = []
@@ -280,7 +282,7 @@ class SiteBuilder:
             "counts": counts,
             "segments": _percentages(counts, len(all_rows)),
             "audit_counts": _audit_counts([r["audit"] for r in all_rows]),
-            "audit_available": any(r["audit"] for r in all_rows) or not all_rows and _audit_importable(),
+            "audit_available": any(r["audit"] for r in all_rows) or not all_rows,
             "phases": phases,
             "attempts": attempts,
             "runs": runs,
@@ -314,7 +316,7 @@ class SiteBuilder:
                 "files": [
                     {"name": name, "href": relative_link(folder / name, page_dir)}
                     for name in [*sorted(files), "manifest.json"]
-                    if _inside(folder, folder / name)
+                    if is_inside(folder, folder / name)
                 ],
             }
         selectors = find_selectors(row.guidance) or find_selectors(row.description)
@@ -323,7 +325,8 @@ class SiteBuilder:
         mentions = [
             {"label": a["number_label"], "anchor": a["anchor"]}
             for a in attempts
-            if row.id in a["rows"] or mentions_row(a["text"], row)
+            # The substring test first: it rules out most attempts without a regex.
+            if row.id in a["rows"] or (row.id in a["text"] and mentions_row(a["text"], row))
         ]
         return {
             "id": row.id,
@@ -354,7 +357,7 @@ class SiteBuilder:
         for match in _CITED_REPORT.finditer(row.own_text):
             timestamp, slug = match.group(1), match.group(2)
             folder = report_root / timestamp / slug if slug and (report_root / timestamp / slug).is_dir() else report_root / timestamp
-            if folder.is_dir() and _inside(self.ws.root, folder):
+            if folder.is_dir() and is_inside(self.ws.root, folder):
                 found.append((timestamp, folder))
         if not found:
             return None
@@ -420,22 +423,6 @@ def _anchor(file: str, line: int) -> str:
     return "p-" + re.sub(r"[^A-Za-z0-9]+", "-", f"{file}-{line}").strip("-").lower()
 
 
-def _inside(folder: Path, path: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-    except ValueError:
-        return False
-    return True
-
-
-def _audit_importable() -> bool:
-    try:
-        from ledger.audit import classify_rows  # type: ignore[attr-defined]  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 # ---------------------------------------------------------------- rendering and writing
 
 
@@ -472,7 +459,8 @@ def build_site(ws: Workspace, out_dir: Path | None = None, now: datetime | None 
     """Write index.html and one page per initiative under `out_dir`; return what was written."""
     out_dir = _check_out_dir(ws, out_dir or default_out_dir(ws))
     builder = SiteBuilder(ws, out_dir)
-    initiatives = [builder.initiative(name) for name in ws.initiatives()]
+    with cyclic_gc_paused():
+        initiatives = [builder.initiative(name) for name in ws.initiatives()]
     index = builder.index(initiatives)
     env = html_environment(ws)
     generated = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
@@ -496,7 +484,7 @@ def build_site(ws: Workspace, out_dir: Path | None = None, now: datetime | None 
         written.append(page)
     return {
         "out_dir": str(out_dir),
-        "pages": [ws.relative(p) if _inside(ws.root, p) else str(p) for p in written],
+        "pages": [ws.relative(p) if is_inside(ws.root, p) else str(p) for p in written],
         "initiatives": len(initiatives),
         "rows": index["total"],
         "runs": index["runs"],

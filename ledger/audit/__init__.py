@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-from contextlib import contextmanager
 from pathlib import Path
 
 from ledger.audit.context import InitiativeEvidence
@@ -21,11 +19,12 @@ from ledger.audit.model import CLASSES, AuditReport, Issue, RowAudit
 from ledger.audit.rows import classify_row
 from ledger.errors import BadInput
 from ledger.fixplan import LedgerDoc, parse_ledger
+from ledger.gcpause import cyclic_gc_paused
 from ledger.markdown.text import SourceText
 from ledger.plan import Row
 from ledger.workspace import Workspace
 
-__all__ = ["CLASSES", "AuditReport", "RowAudit", "Issue", "audit_workspace", "classify_rows"]
+__all__ = ["CLASSES", "AuditReport", "RowAudit", "Issue", "RowClassifier", "audit_workspace"]
 
 
 def load_ledger(ws: Workspace) -> tuple[LedgerDoc | None, list[Issue]]:
@@ -37,21 +36,8 @@ def load_ledger(ws: Workspace) -> tuple[LedgerDoc | None, list[Issue]]:
         return None, [Issue("uninterpreted", f"ledger not read: {exc.message}", ws.relative(ws.ledger_path), exc.line)]
 
 
-@contextmanager
-def _cyclic_gc_paused():
-    """The audit builds hundreds of thousands of small acyclic objects; the cyclic collector
-    re-scanned them all the time for nothing (a fifth of a large audit's time)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def audit_workspace(ws: Workspace, initiative: str | None = None) -> AuditReport:
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused():
         return _audit_workspace(ws, initiative)
 
 
@@ -102,8 +88,16 @@ def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
     return report
 
 
-def classify_rows(ws: Workspace, initiative: str, rows: list[Row]) -> dict[int, str]:
-    """Audit class per row, keyed by id(row): what the html dashboard shows."""
-    ledger, _ = load_ledger(ws)
-    context = InitiativeEvidence(ws, initiative, ledger, IntegrityChecker())
-    return {id(row): classify_row(context, row).audit for row in rows}
+class RowClassifier:
+    """Audit classes of rows (what the html dashboard shows), initiative after initiative,
+    with one parsed ledger and one integrity checker for them all."""
+
+    def __init__(self, ws: Workspace, ledger: LedgerDoc | None):
+        self.ws = ws
+        self.ledger = ledger
+        self.checker = IntegrityChecker()
+
+    def classify(self, initiative: str, rows: list[Row]) -> dict[int, str]:
+        """Audit class per row, keyed by id(row)."""
+        context = InitiativeEvidence(self.ws, initiative, self.ledger, self.checker)
+        return {id(row): classify_row(context, row).audit for row in rows}

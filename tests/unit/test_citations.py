@@ -1,8 +1,12 @@
 """Evidence citations as agents write them (shapes quoted from the real corpus in ../shared/corpus)."""
 
+import os
 from pathlib import Path
 
-from ledger.citations import citation_bases, expand_braces, find_citations, is_placeholder, resolve
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.citations import _locate, citation_bases, expand_braces, find_citations, is_inside, is_placeholder, resolve
 
 
 def test_brace_expansion_multiplies_left_to_right():
@@ -63,3 +67,26 @@ def test_symlink_out_of_the_workspace_is_outside(tmp_path):
     (citation,) = find_citations("reports/2025-01-01T000000Z/")
     resolution = resolve(citation, root, bases)
     assert not resolution.existing and resolution.outside == ["reports/2025-01-01T000000Z/"]
+
+
+def test_a_citation_climbing_out_with_dotdot_is_outside_not_existing(tmp_path):
+    root = tmp_path / "ws"
+    (root / "plans/active/X/reports").mkdir(parents=True)
+    (tmp_path / "secret.txt").write_text("not evidence")
+    kind, found = _locate("reports/../../../../../secret.txt", root, [root / "plans/active/X"])
+    assert (kind, found) == ("outside", None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "..", ".", "out", "in"]), min_size=1, max_size=7))
+def test_is_inside_agrees_with_realpath(tmp_path_factory, parts):
+    base = tmp_path_factory.getbasetemp() / "inside_tree"
+    root = base / "ws"
+    if not root.exists():
+        (root / "a/b").mkdir(parents=True)
+        (base / "elsewhere").mkdir()
+        (root / "a/out").symlink_to(base / "elsewhere")  # a link that leaves the workspace
+        (root / "a/in").symlink_to(root / "a/b")  # one that stays inside
+    path = os.path.join(root, "a", *parts)
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    assert is_inside(root, path) == (real == real_root or real.startswith(real_root + os.sep))

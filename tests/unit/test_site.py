@@ -224,7 +224,7 @@ def test_audit_classes_and_guardrails_come_from_their_switch_points(ws, monkeypa
         seen.setdefault("bands", []).append(len(runs_))
         return BANDS
 
-    monkeypatch.setattr(site, "audit_classes", fake_audit)
+    monkeypatch.setattr(site.SiteBuilder, "audit_classes", lambda self, i, rows: fake_audit(self.ws, i, rows))
     monkeypatch.setattr(site, "guardrail_bands", fake_bands)
     build_site(ws)
     page = (ws.root / "site/initiative/DEMO-001.html").read_text()
@@ -236,7 +236,7 @@ def test_audit_classes_and_guardrails_come_from_their_switch_points(ws, monkeypa
 
 
 def test_without_audit_module_rows_show_no_class(ws, monkeypatch):
-    monkeypatch.setattr(site, "audit_classes", lambda ws_, i, rows: {id(r): None for r in rows})
+    monkeypatch.setattr(site.SiteBuilder, "audit_classes", lambda self, i, rows: {id(r): None for r in rows})
     build_site(ws)
     index = (ws.root / "site/index.html").read_text()
     assert "audit: not available" in index
