@@ -26,10 +26,16 @@ from tests.integration.workspace_factory import make_workspace
 pytestmark = pytest.mark.slow
 
 
+def _default_sigint() -> None:
+    # A suite started in the background (`pytest … &`) inherits SIGINT ignored, and so would
+    # ledger (Python keeps an inherited SIG_IGN): the Ctrl-C tests need the terminal's default.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def popen(root: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [str(LEDGER_BIN), *args, "--root", str(root)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root, preexec_fn=_default_sigint,
     )
 
 
