@@ -194,6 +194,8 @@ def test_serve_on_loopback_serves_the_site_and_its_evidence(ws):
         [str(LEDGER_BIN) if LEDGER_BIN.exists() else sys.executable, *([] if LEDGER_BIN.exists() else ["-m", "ledger"]),
          "html", "--serve", "--root", str(ws)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        # The terminal's Ctrl-C even when the suite runs in the background (which ignores SIGINT).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         url = None
