@@ -37,16 +37,13 @@ STATES = (DONE, PARTIAL, OPEN, "unknown")
 AUDIT_CLASSES = ("verified", "evidenced", "partial", "open", "claimed", "contradicted", "tampered")
 INITIATIVE_DIR = "initiative"
 
-# ---------------------------------------------------------------- switch points
-# The runtime statistics belong to ledger.profile; this is the only place that calls them.
+# ---------------------------------------------------------------- runtime statistics
 
 
 def guardrail_bands(ws: Workspace, runs: list[dict]) -> dict | None:
-    """Baseline and warn/fail thresholds for a row's runs, or None (too few runs, or no profile module)."""
-    try:
-        from ledger.profile import guardrails  # type: ignore[attr-defined]
-    except ImportError:
-        return None
+    """Baseline and warn/fail thresholds for a row's runs (ledger.profile), or None (too few runs)."""
+    from ledger.profile import guardrails
+
     return guardrails(ws, runs)
 
 
