@@ -52,14 +52,17 @@ def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None,
     splices: list[Splice] = []
     token_after = fresh.state_token
     if new_state is not None:
-        token_after = _token_in_use(rows, fresh, new_state) or ws.config.states.token_for(new_state)
+        if new_state != fresh.state:
+            token_after = _token_in_use(rows, fresh, new_state) or ws.config.states.token_for(new_state)
         if not fresh.state_token:
             raise BadInput(f"row {fresh.id} has no state token to change", fresh.path, fresh.line)
         if token_after != fresh.state_token:
             splices.append(Splice(*fresh.state_span, token_after))
     note_splice = None
     if note:
-        safe = escape_cell_text(note) if fresh.kind == "table" else " ".join(note.split())
+        # Stripped before escaping: a trailing line break would become a trailing space that
+        # the cell's text does not hold, so the next run could not find its note to replace.
+        safe = escape_cell_text(note.strip()) if fresh.kind == "table" else " ".join(note.split())
         start, end = fresh.guidance_span
         if safe.strip():
             note_splice = _note_splice(source.text[start:end], start, end, safe, replacing)
@@ -96,9 +99,9 @@ def _note_splice(guidance: str, start: int, end: int, note: str, replacing: str 
 
 
 def _token_in_use(rows: list[Row], target: Row, state: str) -> str | None:
-    """The token this file already writes for `state` in rows like `target` (a table that
-    marks done rows `[D]` keeps getting `[D]`), the most common one; None when none does."""
-    tokens = Counter(r.state_token for r in rows if r.kind == target.kind and r.state == state)
+    """The token this file already writes for `state` in other rows like `target` (a table
+    that marks done rows `[D]` keeps getting `[D]`), the most common one; None when none does."""
+    tokens = Counter(r.state_token for r in rows if r is not target and r.kind == target.kind and r.state == state)
     return tokens.most_common(1)[0][0] if tokens else None
 
 

@@ -116,7 +116,7 @@ def test_change_row_changes_exactly_the_target_state_and_note(plan_text, data):
             fresh = after.rows[i]
             assert fresh.state == new_state
             if note and target.kind == "table":
-                safe = escape_cell_text(note)
+                safe = escape_cell_text(note.strip())
                 expected = (target.guidance + (" " if target.guidance else "") + safe).strip()
             elif note:
                 expected = " ".join((target.guidance + " " + " ".join(note.split())).split())
@@ -235,3 +235,27 @@ def test_add_attempt_adds_one_entry_and_moves_nothing_else(ledger_text, initiati
             assert new_text.count("\n") == new_text.count("\r\n") and new_text.count("\r") == new_text.count("\r\n")
         else:
             assert "\r" not in new_text
+
+
+@settings_
+@given(plans(), st.data())
+def test_a_second_note_replacing_the_first_leaves_the_guidance_as_if_only_it_was_added(plan_text, data):
+    with TempRoot() as root:
+        ws = make_ws(root, plan_text)
+        before, rows = snapshot_rows(ws)
+        index = data.draw(st.integers(0, len(before.rows) - 1))
+        target = before.rows[index]
+        first_note, second_note = data.draw(raw_text), data.draw(raw_text)
+        assume(first_note.strip() and second_note.strip())
+        first = change_row(ws, target, DONE, first_note)
+        second = change_row(ws, target, PARTIAL, second_note, replacing=first.note)
+
+        after, new_rows = snapshot_rows(ws)
+        assert [r for i, r in enumerate(new_rows) if i != index] == [r for i, r in enumerate(rows) if i != index]
+        assert after.rows[index].state == PARTIAL
+        # The guidance holds the original text and the second note only, as a single change_row would leave it.
+        with TempRoot() as other_root:
+            other = make_ws(other_root, plan_text)
+            once = change_row(other, parse_plan(SourceText.read(other_root / PLAN), other.config.states).rows[index], PARTIAL, second_note)
+            _, once_rows = snapshot_rows(other)
+            assert new_rows[index][4] == once_rows[index][4] and once.note == second.note
