@@ -23,6 +23,15 @@ def corpus_target_path(name: str) -> str:
     return name.split("__", 1)[1].replace("__", "/")
 
 
+@pytest.fixture(autouse=True)
+def git_identity(monkeypatch):
+    """Commits made by ledger (do --commit) and by git in tests need an identity; a fresh CI
+    machine has no global one."""
+    for role in ("AUTHOR", "COMMITTER"):
+        monkeypatch.setenv(f"GIT_{role}_NAME", "ledger tests")
+        monkeypatch.setenv(f"GIT_{role}_EMAIL", "tests@example.invalid")
+
+
 @pytest.fixture
 def corpus_workspace(tmp_path):
     """The corpus files placed at their original paths in a temp workspace."""

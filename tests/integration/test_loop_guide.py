@@ -54,12 +54,8 @@ def loop(tmp_path):
     agent.chmod(0o755)
     script = tmp_path / "loop_step.sh"
     script.write_text(loop_step_script())
-    env = {
-        **os.environ,
-        "PATH": os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-        "GIT_AUTHOR_NAME": "loop", "GIT_AUTHOR_EMAIL": "loop@example.invalid",
-        "GIT_COMMITTER_NAME": "loop", "GIT_COMMITTER_EMAIL": "loop@example.invalid",
-    }
+    # The git identity comes from the autouse `git_identity` fixture's environment.
+    env = {**os.environ, "PATH": os.pathsep.join([str(bin_dir), str(Path(sys.executable).parent), os.environ.get("PATH", "")])}
     return ws, script, env, tmp_path / "origin.git"
 
 
