@@ -189,7 +189,7 @@ def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
         paths = [plan.row.path, ws.ledger_path]
         guard = ensure_committable(ws.root, paths)
         result = _execute(ws, options, plan, echo)
-        result.commit = commit_run(guard, result, [ws.root / result.report_dir, *paths])
+        result.commit = commit_run(guard, result, ws.root / result.report_dir, paths)
         return result
 
 

@@ -1,7 +1,11 @@
-"""Committing one `ledger do` step: its report folder, the plan and the ledger, nothing else.
+"""Committing one `ledger do` step: its evidence files, the plan and the ledger, nothing else.
 
 `git commit --only -- PATHS` takes exactly those paths from the working tree
-and leaves anything else the user staged staged and uncommitted.
+and leaves anything else the user staged staged and uncommitted. The evidence
+is the report folder's manifest and the files it hashes, named one by one and
+force-added: a `.gitignore` that ignores `*.log` (or the whole report tree)
+would otherwise leave `pytest.log` behind, and every other clone would see a
+manifest whose files are missing.
 """
 
 from __future__ import annotations
@@ -73,14 +77,41 @@ def commit_message(initiative: str, row: str, outcome: str, selector: str) -> st
     return f"{initiative} {row}: {outcome} (tests: {selector})"
 
 
+def evidence_files(folder: Path) -> list[Path]:
+    """The report folder's manifest and the files it lists (only those: a stray file
+    someone dropped in the folder is not evidence); every file when no manifest reads."""
+    from ledger.evidence import MANIFEST, read_manifest
+
+    manifest = read_manifest(folder)
+    listed = manifest.get("files") if manifest else None
+    if not isinstance(listed, dict):
+        return sorted(p for p in folder.rglob("*") if p.is_file())
+    return [folder / MANIFEST, *(folder / name for name in sorted(listed) if isinstance(name, str))]
+
+
+def _ignored(repo, relative: list[str]) -> list[str]:
+    """Which of `relative` `.gitignore` (or info/exclude) ignores; tracked files never are."""
+    if not relative:
+        return []
+    # Exit 1 means none is ignored: not an error here.
+    _, out, _ = repo.git.check_ignore("--no-index", "--", *relative, with_extended_output=True, with_exceptions=False)
+    ignored = set(out.splitlines())
+    tracked = set(repo.git.ls_files("--", *ignored).splitlines()) if ignored else set()
+    return sorted(ignored - tracked)
+
+
 def commit_paths(guard: CommitGuard, paths: list[Path], message: str) -> dict:
-    """Commit exactly `paths` (files or folders) and return what was committed."""
+    """Commit exactly `paths` (files or folders) and return what was committed.
+
+    Each path is force-added (`git add -f`): the caller names exactly the files that
+    belong in the commit, and an ignore rule must not silently drop one of them."""
     import git
 
     repo = git.Repo(guard.repo_root)
     relative = sorted({_relative(guard.repo_root, p) for p in paths if p.exists()})
     try:
-        repo.git.add("--", *relative)
+        ignored = _ignored(repo, relative)
+        repo.git.add("-f", "--", *relative)
         repo.git.commit("--only", "--no-edit", "-m", message, "--", *relative)
     except git.GitCommandError as exc:
         detail = next((line.strip() for line in str(exc.stderr or exc).splitlines() if line.strip()), str(exc))
@@ -96,14 +127,16 @@ def commit_paths(guard: CommitGuard, paths: list[Path], message: str) -> dict:
         "paths": relative,
         "files": files,
         "included_earlier_changes": guard.dirty_before,
+        "force_added": ignored,
     }
 
 
-def commit_run(guard: CommitGuard, result, paths: list[Path]) -> dict:
-    """Commit a finished `ledger do` run; on failure say what was already recorded."""
+def commit_run(guard: CommitGuard, result, report_dir: Path, paths: list[Path]) -> dict:
+    """Commit a finished `ledger do` run (its evidence files, then `paths`); on failure say
+    what was already recorded."""
     message = commit_message(result.initiative, result.row, result.outcome, result.selector)
     try:
-        return commit_paths(guard, paths, message)
+        return commit_paths(guard, [*evidence_files(report_dir), *paths], message)
     except (GitRefused, GitBusy) as exc:
         raise type(exc)(
             f"{exc.message} (the run itself finished: {result.outcome}, evidence in {result.report_dir}, "

@@ -16,7 +16,7 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True, help="Seconds to wait for the workspace lock (then exit 4).")
 @click.option("--no-flip", is_flag=True, help="Leave the row's state and guidance untouched.")
 @click.option("--dry-run", is_flag=True, help="Print the plan of action; write nothing.")
-@click.option("--commit", is_flag=True, help="Commit the report folder, the plan and the ledger (only those) with git; refused up front on a detached or conflicted tree.")
+@click.option("--commit", is_flag=True, help="Commit the run's evidence files (its manifest and the files it hashes, force-added even where .gitignore ignores them), the plan and the ledger (only those) with git; refused up front on a detached or conflicted tree.")
 @json_option
 @root_option
 @reports_errors
@@ -52,4 +52,6 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, dry_
         click.echo(f"[ledger] attempt #{result.attempt} appended to {ws.relative(ws.ledger_path)}")
         if result.commit:
             click.echo(f"[ledger] committed {result.commit['sha'][:12]} on {result.commit['branch']}: {result.commit['message']}")
+            if result.commit.get("force_added"):
+                click.echo(f"[ledger] force-added {len(result.commit['force_added'])} file(s) .gitignore ignores: {', '.join(result.commit['force_added'])}")
     sys.exit(result.exit_code)
