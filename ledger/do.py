@@ -233,6 +233,9 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
 
     row = plan.row
     renderer = Renderer(ws.templates_dir)
+    # Before the report folder exists and the tests run: a missing template must not leave a
+    # half-written folder behind after minutes of testing.
+    renderer.require(RECORD_TEMPLATES)
     report = create_report_dir(ws.root, ws.report_root(options.initiative), plan.report_dir.slug, utc_now())
     folder = report.path
     junit_path = folder / "junit.xml"
@@ -346,11 +349,14 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     )
 
 
+RECORD_TEMPLATES = ["summary.md.j2", "guidance_note.md.j2", "attempt.md.j2", "attempt_global.md.j2"]
+
+
 def _prepare_record(renderer: Renderer) -> None:
     import ledger.junit  # noqa: F401
     import ledger.profile  # noqa: F401
 
-    renderer.load(["summary.md.j2", "guidance_note.md.j2", "attempt.md.j2", "attempt_global.md.j2"])
+    renderer.load(RECORD_TEMPLATES)
 
 
 def classify_outcome(result, counts: dict | None, timeout_s: float | None, log_text: str = "") -> tuple[str, str | None]:

@@ -7,7 +7,10 @@ from pathlib import Path
 
 from ledger.markdown.table import escape_cell_text
 
-PACKAGE_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# The packaged templates. In the repository `ledger/_templates` is a symbolic link to the
+# top-level `templates/`; a wheel copies the files through it, so an installed ledger (pipx,
+# `pip install .`) finds them inside the package, as a checkout or an editable install does.
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "_templates"
 
 
 def code_span(text: str) -> str:
@@ -44,6 +47,16 @@ class Renderer:
         env.filters["code"] = code_span
         env.filters["one_line"] = one_line
         return env
+
+    def require(self, names: list[str]) -> None:
+        """Refuse (BadInput) when a template is in no folder of the search path; checks files
+        only, so it costs no Jinja2 import (`ledger do` calls it before running anything)."""
+        from ledger.errors import BadInput
+
+        for name in names:
+            if not any((Path(folder) / name).is_file() for folder in self.search_path):
+                places = " or ".join(self.search_path) or f"{PACKAGE_TEMPLATES} (missing)"
+                raise BadInput(f"template {name} not found in {places}")
 
     def load(self, names: list[str]) -> None:
         """Compile `names` now (they are cached): `ledger do` does this while the tests run."""
