@@ -15,7 +15,11 @@ CORPUS = REPO.parent / "shared" / "corpus"
 def corpus_files(suffix: str = ".md") -> list[Path]:
     if not CORPUS.is_dir():
         return []
-    return sorted(p for p in CORPUS.iterdir() if p.name.endswith(suffix) and p.name != "README.md")
+    # Only the flat `<commit>__<path>` files: the corpus also holds folders (workspaces/).
+    return sorted(
+        p for p in CORPUS.iterdir()
+        if p.is_file() and "__" in p.name and p.name.endswith(suffix) and p.name != "README.md"
+    )
 
 
 def corpus_target_path(name: str) -> str:

@@ -44,6 +44,9 @@ TESTS = textwrap.dedent(
 
 
     def test_slow():
+        # Tests that interrupt a run wait for this marker: the test body is running.
+        if os.environ.get("SLOW_STARTED_MARKER"):
+            open(os.environ["SLOW_STARTED_MARKER"], "w").close()
         time.sleep(float(os.environ.get("SLOW_SECONDS", "0")))
 
 

@@ -32,10 +32,11 @@ def _default_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def popen(root: Path, *args: str) -> subprocess.Popen:
+def popen(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [str(LEDGER_BIN), *args, "--root", str(root)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root, preexec_fn=_default_sigint,
+        env={**os.environ, **(env or {})},
     )
 
 
@@ -62,18 +63,19 @@ def report_dirs(root: Path) -> list[Path]:
                          ids=["ctrl-c", "ctrl-c-twice", "sigterm"])
 def test_interrupting_do_records_an_interrupted_attempt(tmp_path, signals):
     root = make_workspace(tmp_path / "ws", git_repo=False)
-    proc = popen(root, "do", "DEMO-001", "A6")  # the row's test sleeps 30 s
+    marker = tmp_path / "slow-started"
+    proc = popen(root, "do", "DEMO-001", "A6", env={"SLOW_STARTED_MARKER": str(marker)})  # the row's test sleeps 30 s
     try:
         wait_for_line(proc.stdout, "evidence ->", 20)
         (folder,) = report_dirs(root)
-        # Wait until pytest is inside the sleeping test (its process exists and ran a while).
-        deadline = time.monotonic() + 15
-        children = []
-        while time.monotonic() < deadline and not children:
-            children = [c for c in psutil.Process(proc.pid).children(recursive=True) if "pytest" in " ".join(c.cmdline())]
+        # Wait until pytest is inside the sleeping test: on a loaded machine an interrupt that
+        # lands while pytest still imports shows a start-up traceback instead.
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not marker.exists():
             time.sleep(0.05)
+        assert marker.exists()
+        children = [c for c in psutil.Process(proc.pid).children(recursive=True) if "pytest" in " ".join(c.cmdline())]
         assert children
-        time.sleep(0.5)
         for signum in signals:
             proc.send_signal(signum)
             time.sleep(0.2)
@@ -90,7 +92,7 @@ def test_interrupting_do_records_an_interrupted_attempt(tmp_path, signals):
     assert line.startswith("| A6 | Slow | [P] | `SLOW_SECONDS=30 pytest tests/test_demo.py::test_slow -q` ")
     assert "interrupted" in line.lower() and line.endswith(" |")
     log = (folder / "pytest.log").read_text()
-    assert "KeyboardInterrupt" in log  # the partial log is kept
+    assert "KeyboardInterrupt" in log, (out, err)  # the partial log is kept
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["complete"] is True and manifest["outcome"] == "interrupted" and "pytest.log" in manifest["files"]
     # The cut-short test is counted neither as passed nor as failed.
