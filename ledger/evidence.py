@@ -20,7 +20,11 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H%M%SZ"
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z$")
 MANIFEST = "manifest.json"
-MANIFEST_VERSION = 1
+# 2: the manifest carries `manifest_sha256`, a hash over its own fields (and, where this
+# machine has a key, an `attestation` HMAC over the same bytes).
+MANIFEST_VERSION = 2
+SEAL = "manifest_sha256"
+ATTESTATION = "attestation"
 
 
 @dataclass(frozen=True)
@@ -109,8 +113,33 @@ def hash_files(folder: Path) -> dict[str, str]:
     return hashes
 
 
+def manifest_payload(manifest: dict) -> bytes:
+    """The bytes the seal and the attestation cover: every field but those two, canonically."""
+    fields = {k: v for k, v in manifest.items() if k not in (SEAL, ATTESTATION)}
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def seal_manifest(manifest: dict, key=None) -> dict:
+    """The manifest with its own content hash, and an HMAC when a key is given.
+
+    A one-word edit of a sealed manifest no longer matches its hash; recomputing the hash
+    needs only sha256, so the seal catches edits, not a forger who knows the format —
+    the attestation (a secret key) and `ledger verify` (a re-run) go further.
+    """
+    payload = manifest_payload(manifest)
+    sealed = {k: v for k, v in manifest.items() if k not in (SEAL, ATTESTATION)}
+    sealed[SEAL] = hashlib.sha256(payload).hexdigest()
+    if key is not None:
+        sealed[ATTESTATION] = {"key_id": key.key_id, "hmac_sha256": key.sign(payload)}
+    return sealed
+
+
 def write_manifest(folder: Path, manifest: dict) -> None:
-    data = json.dumps(manifest, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    """Write the manifest sealed, and attested when this machine has a key (`ledger key init`)."""
+    from ledger.attest import load_key
+
+    sealed = seal_manifest(manifest, load_key())
+    data = json.dumps(sealed, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
     write_bytes_atomic(folder / MANIFEST, data.encode("utf-8"))
 
 

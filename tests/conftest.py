@@ -36,6 +36,14 @@ def git_identity(monkeypatch):
         monkeypatch.setenv(f"GIT_{role}_EMAIL", "tests@example.invalid")
 
 
+@pytest.fixture(autouse=True)
+def no_attestation_key(monkeypatch, tmp_path_factory):
+    """Runs in tests are unattested unless a test makes a key: the developer's own
+    ~/.config/ledger/key must neither sign test evidence nor be needed by it."""
+    monkeypatch.setenv("LEDGER_KEY_PATH", str(tmp_path_factory.getbasetemp() / "no-such-ledger-key"))
+    monkeypatch.delenv("LEDGER_TRUSTED_KEYS", raising=False)
+
+
 @pytest.fixture
 def corpus_workspace(tmp_path):
     """The corpus files placed at their original paths in a temp workspace."""

@@ -54,11 +54,12 @@ def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
         if initiative is None:
             report.issues += items_without_plans(ws, ledger, names)
     checker = IntegrityChecker()
-    contexts = []
+    contexts = [InitiativeEvidence(ws, name, ledger, checker) for name in names]
+    if contexts:
+        # Every run's commit, looked up in one git call before any row asks for one.
+        contexts[0].cross.want_commits(checker.checked())
     cited_paths: set[Path] = set()
-    for name in names:
-        context = InitiativeEvidence(ws, name, ledger, checker)
-        contexts.append(context)
+    for name, context in zip(names, contexts):
         for plan in ws.plans(name):
             for diagnostic in plan.diagnostics:
                 report.issues.append(Issue("uninterpreted", diagnostic.message, ws.relative(diagnostic.path), diagnostic.line, name))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ledger.audit.context import InitiativeEvidence
-from ledger.audit.integrity import INCOMPLETE, TAMPERED, IntegrityChecker
+from ledger.audit.context import VERIFY_TOOL, InitiativeEvidence
+from ledger.audit.integrity import INCOMPLETE, INTACT, TAMPERED, UNSEALED, IntegrityChecker
 from ledger.audit.model import Issue
 from ledger.evidence import MANIFEST
 from ledger.fixplan import LedgerDoc
@@ -121,10 +121,20 @@ def orphans_and_damage(
     issues: list[Issue] = []
     for leaf in evidence_leaves(context):
         rel = ws.relative(leaf) + "/"
-        if str(leaf) not in covered and leaf.parent not in cited_paths:
+        has_manifest = os.path.isfile(os.path.join(leaf, MANIFEST))
+        # A `ledger verify` record cites the run it re-ran; nothing needs to cite it.
+        verification = has_manifest and (checker.check(leaf).manifest or {}).get("tool") == VERIFY_TOOL
+        if str(leaf) not in covered and leaf.parent not in cited_paths and not verification:
             issues.append(Issue("orphan_report", f"{rel} is cited by no row, attempt or plan text", initiative=context.initiative))
-        if os.path.isfile(os.path.join(leaf, MANIFEST)):
+        if has_manifest:
             check = checker.check(leaf)
+            if check.status == UNSEALED:
+                issues.append(Issue("unsealed_report", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative))
+            elif check.status == INTACT and check.outcome and context.cross.is_future(check):
+                issues.append(Issue(
+                    "future_report", f"{rel}: recorded in the future (started_at {check.manifest.get('started_at')}); never counted as the newest run",
+                    initiative=context.initiative, failing=True,
+                ))
             if check.status == INCOMPLETE:
                 issues.append(Issue("incomplete_report", f"{rel} is a half-written run (manifest complete=false)", initiative=context.initiative))
             elif check.status == TAMPERED:

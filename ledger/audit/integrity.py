@@ -7,9 +7,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.evidence import MANIFEST, TIMESTAMP, sha256_file
+from ledger.evidence import ATTESTATION, MANIFEST, MANIFEST_VERSION, SEAL, TIMESTAMP, manifest_payload, sha256_file
 
-INTACT, TAMPERED, INCOMPLETE, NO_MANIFEST = "intact", "tampered", "incomplete", "no_manifest"
+# UNSEALED: a manifest without its own content hash — hand-written, or from a ledger older
+# than manifest version 2. Its files may match it, but nothing says ledger wrote it.
+INTACT, TAMPERED, INCOMPLETE, NO_MANIFEST, UNSEALED = "intact", "tampered", "incomplete", "no_manifest", "unsealed"
 
 
 @dataclass(frozen=True)
@@ -19,30 +21,45 @@ class FolderCheck:
     manifest: dict | None
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # harmless differences, e.g. a file added after the run
+    attested_by: str | None = None  # key id of a valid attestation this machine can check
 
     @property
     def outcome(self) -> str | None:
         return self.manifest.get("outcome") if self.manifest else None
 
     @property
+    def folder_timestamp(self) -> str:
+        return next((name for name in reversed(str(self.folder).split(os.sep)) if TIMESTAMP.match(name)), "")
+
+    @property
     def sort_key(self) -> tuple[str, str]:
-        """Oldest first: the `<TS>` folder name, then the recorded start time."""
-        timestamp = next((name for name in reversed(str(self.folder).split(os.sep)) if TIMESTAMP.match(name)), "")
+        """Oldest first by the recorded start (a folder name is only a name: renaming one to
+        2099 must not make it "newest"), then the `<TS>` folder name."""
         started = str(self.manifest.get("started_at", "")) if self.manifest else ""
-        return timestamp, started
+        return started, self.folder_timestamp
 
 
 class IntegrityChecker:
     """Checks each folder once; an audit asks about the same folder from many rows."""
 
-    def __init__(self) -> None:
+    def __init__(self, keys: dict | None = None) -> None:
         self._cache: dict[Path, FolderCheck] = {}
         self._folders: dict[tuple[str, str], Path | None] = {}
         self._has_manifest: dict[str, bool] = {}
+        self._keys = keys
+        self.cross = None  # a CrossChecker, made on first use (it runs git)
+
+    @property
+    def keys(self) -> dict:
+        if self._keys is None:
+            from ledger.attest import trusted_keys
+
+            self._keys = trusted_keys()
+        return self._keys
 
     def check(self, folder: Path) -> FolderCheck:
         if folder not in self._cache:
-            self._cache[folder] = check_folder(folder)
+            self._cache[folder] = check_folder(folder, self.keys)
         return self._cache[folder]
 
     def checked(self) -> list[FolderCheck]:
@@ -56,7 +73,7 @@ class IntegrityChecker:
         return self._folders[key]
 
 
-def check_folder(folder: Path) -> FolderCheck:
+def check_folder(folder: Path, keys: dict | None = None) -> FolderCheck:
     path = folder / MANIFEST
     if not path.is_file():
         return FolderCheck(folder, NO_MANIFEST, None)
@@ -68,6 +85,9 @@ def check_folder(folder: Path) -> FolderCheck:
         return FolderCheck(folder, TAMPERED, None, ("manifest.json is not a JSON object",))
     if manifest.get("complete") is not True:
         return FolderCheck(folder, INCOMPLETE, manifest, ("the run never finished writing its evidence (manifest complete=false)",))
+    seal_problem, attested_by = check_seal(manifest, keys or {})
+    if seal_problem is not None:
+        return FolderCheck(folder, TAMPERED, manifest, (seal_problem,))
     files = manifest.get("files")
     if not isinstance(files, dict):
         return FolderCheck(folder, TAMPERED, manifest, ("manifest.json lists no file hashes",))
@@ -81,7 +101,38 @@ def check_folder(folder: Path) -> FolderCheck:
         elif sha256_file(target) != expected:
             problems.append(f"{name}: sha256 differs from the manifest (edited after the run)")
     notes = tuple(f"{name}: added after the run (not in the manifest)" for name in _files_below(folder) if name not in files)
-    return FolderCheck(folder, TAMPERED if problems else INTACT, manifest, tuple(problems), notes)
+    if not problems and SEAL not in manifest:
+        return FolderCheck(folder, UNSEALED, manifest, (
+            "manifest.json carries no content hash (manifest_sha256): hand-written, or from a ledger before manifest version 2",
+        ), notes)
+    return FolderCheck(folder, TAMPERED if problems else INTACT, manifest, tuple(problems), notes, attested_by)
+
+
+def check_seal(manifest: dict, keys: dict) -> tuple[str | None, str | None]:
+    """(what is wrong with the manifest's own hash and attestation or None, the attesting key id or None)."""
+    seal = manifest.get(SEAL)
+    version = manifest.get("version")
+    if seal is None:
+        if isinstance(version, int) and version >= MANIFEST_VERSION:
+            return f"manifest.json says version {version} but its content hash (manifest_sha256) was removed", None
+        return None, None  # unsealed: reported by the caller once its files are checked
+    import hashlib
+    import hmac
+
+    payload = manifest_payload(manifest)
+    if not isinstance(seal, str) or not hmac.compare_digest(seal, hashlib.sha256(payload).hexdigest()):
+        return "manifest.json: edited after it was written (its fields no longer match its manifest_sha256)", None
+    attestation = manifest.get(ATTESTATION)
+    if attestation is None:
+        return None, None
+    if not isinstance(attestation, dict) or not isinstance(attestation.get("key_id"), str):
+        return "manifest.json: malformed attestation", None
+    key = keys.get(attestation["key_id"])
+    if key is None:
+        return None, None  # signed with a key this machine does not hold: cannot be checked here
+    if not hmac.compare_digest(str(attestation.get("hmac_sha256", "")), key.sign(payload)):
+        return f"manifest.json: attestation by key {attestation['key_id']} does not match (rewritten without the key)", None
+    return None, attestation["key_id"]
 
 
 def _files_below(folder: Path) -> list[str]:

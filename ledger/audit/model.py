@@ -5,10 +5,40 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 VERIFIED, EVIDENCED, TAMPERED, CLAIMED, CONTRADICTED = "verified", "evidenced", "tampered", "claimed", "contradicted"
+INCONSISTENT = "inconsistent"
 OPEN, PARTIAL, UNKNOWN = "open", "partial", "unknown"
 # Best first; the order tables and JSON counts use.
-CLASSES = (VERIFIED, EVIDENCED, PARTIAL, OPEN, CLAIMED, CONTRADICTED, TAMPERED, UNKNOWN)
-FAILING = frozenset({TAMPERED, CLAIMED, CONTRADICTED})
+CLASSES = (VERIFIED, EVIDENCED, PARTIAL, OPEN, CLAIMED, INCONSISTENT, CONTRADICTED, TAMPERED, UNKNOWN)
+FAILING = frozenset({TAMPERED, CLAIMED, CONTRADICTED, INCONSISTENT})
+
+# What each class proves, exactly (`ledger audit --explain`, README).
+EXPLAIN = {
+    VERIFIED: "done, and a run recorded by `ledger do` that the row or an attempt naming it cites passed; the "
+    "manifest's own hash (manifest_sha256) and every file hash match; the outcome agrees with junit.xml (at least "
+    "one test executed, none failed or errored), which agrees with pytest.log's summary line; the run is of this "
+    "row and of the selector the row names now; its folder name, started_at and commit time agree and none is in "
+    "the future; its commit exists in this repository. It does NOT prove the files were not forged by someone who "
+    "knows the format and recomputed every hash: that is what 'attested' and 'reproduced' add.",
+    "attested": "verified, and the manifest carries an HMAC made with a key this machine trusts (`ledger key init`, "
+    "LEDGER_TRUSTED_KEYS). Proves the manifest was written by a process that could read that key and not changed "
+    "since; proves nothing against anyone who can read the key (an agent running as the same user can, unless the "
+    "loop keeps the key from it).",
+    "reproduced": "verified, and `ledger verify` re-ran the run's selector in a clean git worktree of its recorded "
+    "commit (or of HEAD, --at-head) and got the same outcome and counts; 'not reproduced' means it did not (the row "
+    "fails the audit).",
+    EVIDENCED: "done, and it cites files that exist, but no sealed intact manifest backs it: hand-made evidence, or a "
+    "manifest without its own hash (hand-written, or from a ledger before manifest version 2). Proves only that files exist.",
+    PARTIAL: "marked partial; nothing is claimed.",
+    OPEN: "marked open and no recorded run passed since.",
+    CLAIMED: "done, but nothing it cites exists (or it cites nothing, or only placeholders).",
+    INCONSISTENT: "done, and a passing run with an intact sealed manifest is cited, but a cross-check failed: outcome "
+    "vs junit.xml vs pytest.log, another row or another selector, folder time vs started_at vs commit time, a "
+    "future time, a commit not in the repository. Each failed check is named.",
+    CONTRADICTED: "done while its newest counted run (by recorded start) did not pass, or open while it passed.",
+    TAMPERED: "a cited or recorded run's files no longer match its manifest, or the manifest no longer matches its "
+    "own hash or attestation: edited after it was written.",
+    UNKNOWN: "the state cell holds a token ledger does not know.",
+}
 
 
 @dataclass(frozen=True)
@@ -35,10 +65,28 @@ class RowAudit:
     audit: str
     reasons: list[Reason] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)  # report folders that back the class
+    proof: str | None = None  # the run folder that verifies the row
+    attested_by: str | None = None  # key id of the proof's attestation
+    reproduction: list[dict] = field(default_factory=list)  # `ledger verify` results for the proof, newest per place
+
+    @property
+    def label(self) -> str:
+        """`verified, attested by <key> · reproduced`: the class with what backs it further."""
+        text = self.audit
+        if self.attested_by:
+            text += f", attested by {self.attested_by}"
+        for result in self.reproduction:
+            text += f" · {'reproduced' if result['reproduced'] else 'not reproduced'}{' at HEAD' if result['at'] == 'head' else ''}"
+        return text
+
+    @property
+    def not_reproduced(self) -> bool:
+        return any(not result["reproduced"] for result in self.reproduction)
 
     def to_json(self) -> dict:
         data = asdict(self)
         data["reasons"] = [asdict(r) | {"text": str(r)} for r in self.reasons]
+        data["label"] = self.label
         return data
 
 
@@ -72,18 +120,23 @@ class AuditReport:
                 counts[row.audit] += 1
         return counts
 
-    def failing_rows(self, strict: bool = False) -> list[RowAudit]:
+    def failing_rows(self, strict: bool = False, require_attested: bool = False) -> list[RowAudit]:
         failing = FAILING | ({EVIDENCED} if strict else set())
-        return [row for row in self.rows if row.audit in failing]
+        return [
+            row for row in self.rows
+            if row.audit in failing or row.not_reproduced
+            or (require_attested and row.state == "done" and not (row.audit == VERIFIED and row.attested_by))
+        ]
 
-    def exit_code(self, strict: bool = False) -> int:
-        return 1 if self.failing_rows(strict) or any(issue.failing for issue in self.issues) else 0
+    def exit_code(self, strict: bool = False, require_attested: bool = False) -> int:
+        return 1 if self.failing_rows(strict, require_attested) or any(issue.failing for issue in self.issues) else 0
 
-    def to_json(self, strict: bool = False) -> dict:
+    def to_json(self, strict: bool = False, require_attested: bool = False) -> dict:
         return {
             "root": self.root,
             "strict": strict,
-            "exit_code": self.exit_code(strict),
+            "require_attested": require_attested,
+            "exit_code": self.exit_code(strict, require_attested),
             "counts": self.counts(),
             "initiatives": [
                 {"initiative": name, "counts": self.counts(name), "rows": [r.to_json() for r in self.rows if r.initiative == name]}

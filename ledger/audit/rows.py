@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ledger.audit.context import InitiativeEvidence
-from ledger.audit.integrity import INCOMPLETE, INTACT, TAMPERED as FOLDER_TAMPERED
+from ledger.audit.integrity import INCOMPLETE, INTACT, TAMPERED as FOLDER_TAMPERED, UNSEALED
 from ledger.audit.model import (
     CLAIMED,
     CONTRADICTED,
     EVIDENCED,
+    INCONSISTENT,
     OPEN,
     PARTIAL,
     TAMPERED,
@@ -43,19 +44,33 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
     ledger_file = ws.relative(ws.ledger_path)
     for attempt in attempts:
         cited += [(r, ledger_file, r.citation.line) for r in attempt.resolutions]
-    cited_folders = context.manifest_folders([r for r, _, _ in cited], row)
+    foreign: list[tuple[Path, str]] = []
+    cited_folders = context.manifest_folders([r for r, _, _ in cited], row, foreign)
     folders = cited_folders | set(context.recorded_folders(row))
     checks = sorted((context.checker.check(f) for f in folders), key=lambda c: c.sort_key)
+    cross = context.cross
 
     def rel(folder: Path) -> str:
         return ws.relative(folder) + "/"
 
+    for folder, other in foreign:
+        audit.reasons.append(Reason(f"cites {rel(folder)}, a run of row {other}: it proves that row, not this one"))
     tampered = [c for c in checks if c.status == FOLDER_TAMPERED]
-    runs = [c for c in checks if c.status == INTACT and c.outcome]
+    # "Newest" is by recorded start; a run dated in the future is reported, never newest
+    # (a folder named 2099 would otherwise hide every later real failure).
+    runs = []
+    for check in checks:
+        if check.status == INTACT and check.outcome:
+            if cross.is_future(check):
+                audit.reasons += [Reason(f"{rel(check.folder)}: {f}") for f in cross.run_failures(check) if f.check == "times"]
+            else:
+                runs.append(check)
     newest = runs[-1] if runs else None
     for check in checks:
         if check.status == INCOMPLETE:
             audit.reasons.append(Reason(f"{rel(check.folder)}: run never finished (manifest complete=false)"))
+        elif check.status == UNSEALED:
+            audit.reasons += [Reason(f"{rel(check.folder)}: {p}") for p in check.problems]
 
     if tampered:
         audit.audit = TAMPERED
@@ -73,10 +88,36 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
             return audit
         cited_passing = [c for c in runs if c.outcome == "passed" and c.folder in cited_folders]
         if newest is not None and cited_passing:
+            # The newest cited passing run whose record is consistent with itself, the row and the repository.
+            failed_checks = {}
+            for candidate in reversed(cited_passing):
+                failures = cross.run_failures(candidate) + cross.row_failures(candidate, row, plan_file)
+                if not failures:
+                    proof = candidate
+                    break
+                failed_checks[candidate.folder] = failures
+            else:
+                audit.audit = INCONSISTENT
+                audit.evidence += [rel(c.folder) for c in cited_passing]
+                first = cited_passing[-1]
+                audit.reasons.insert(0, Reason(
+                    f"passing run {rel(first.folder)} does not hold up: " + "; ".join(str(f) for f in failed_checks[first.folder])
+                ))
+                for check in cited_passing[-2::-1]:
+                    audit.reasons += [Reason(f"{rel(check.folder)}: {f}") for f in failed_checks[check.folder]]
+                return audit
             audit.audit = VERIFIED
+            audit.proof = rel(proof.folder)
+            audit.attested_by = proof.attested_by
             audit.evidence += [rel(c.folder) for c in cited_passing]
-            audit.reasons.insert(0, Reason(f"passing run with intact manifest: {rel(cited_passing[-1].folder)}"))
+            audit.reasons.insert(0, Reason(f"passing run with intact manifest, cross-checks passed: {rel(proof.folder)}"))
             audit.reasons += [Reason(f"{rel(c.folder)}{note}") for c in cited_passing for note in c.notes]
+            for folder, failures in failed_checks.items():
+                audit.reasons += [Reason(f"{rel(folder)} (newer, not counted): {f}") for f in failures]
+            audit.reproduction = context.reproduction(proof.folder)
+            for result in audit.reproduction:
+                if not result["reproduced"]:
+                    audit.reasons.insert(1, Reason(f"not reproduced{' at HEAD' if result['at'] == 'head' else ''}: {result['why']} ({result['folder']})"))
             return audit
         if newest is not None:
             audit.reasons.append(Reason(f"a passing run {rel(newest.folder)} is recorded but neither the row nor an attempt cites it"))

@@ -29,6 +29,8 @@ COMMANDS = {
     "init": ("ledger.cli.init_cmd", "init"),
     "new": ("ledger.cli.new_cmd", "new"),
     "html": ("ledger.cli.html_cmd", "html"),
+    "key": ("ledger.cli.key_cmd", "key"),
+    "verify": ("ledger.cli.verify_cmd", "verify"),
 }
 
 SHORT_HELP = {
@@ -47,6 +49,8 @@ SHORT_HELP = {
     "init": "Scaffold a workspace (plans/, docs/, templates) idempotently.",
     "new": "Create an initiative's plan and its ledger item.",
     "html": "Write a static dashboard site of the workspace.",
+    "key": "This machine's attestation key (ledger key init).",
+    "verify": "Re-run done rows' selectors in clean git worktrees (reproduction).",
 }
 
 

@@ -10,25 +10,39 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @click.command("audit")
 @click.argument("initiative", required=False)
 @click.option("--strict", is_flag=True, help="Also fail on rows evidenced only by hand-made files (no intact manifest).")
+@click.option("--require-attested", is_flag=True, help="Fail every done row that is not verified and attested by a trusted key.")
 @click.option("--all", "show_all", is_flag=True, help="List every row, open ones included.")
+@click.option("--explain", is_flag=True, help="Print what each audit class proves, exactly, and exit.")
 @json_option
 @root_option
 @reports_errors
-def audit(initiative, strict, show_all, as_json, root):
-    """Which done rows are proven: verified, evidenced, claimed, contradicted, tampered.
+def audit(initiative, strict, require_attested, show_all, explain, as_json, root):
+    """Which done rows are proven: verified, evidenced, claimed, inconsistent, contradicted, tampered.
 
     \b
-    Exit codes: 0 nothing tampered, claimed or contradicted (with --strict: nor
-    evidenced); 1 otherwise; 2 bad input (unknown initiative, no workspace).
+    Exit codes: 0 nothing tampered, claimed, inconsistent, contradicted or not
+    reproduced (with --strict: nor evidenced; with --require-attested: every done
+    row verified and attested); 1 otherwise; 2 bad input.
     """
+    from ledger.audit.text import explain_lines
+
+    if explain:
+        if as_json:
+            from ledger.audit.model import EXPLAIN
+
+            print_json(EXPLAIN)
+        else:
+            for line in explain_lines():
+                click.echo(line)
+        return
     from ledger.audit import audit_workspace
     from ledger.audit.text import audit_lines
 
     ws = open_workspace(root)
     report = audit_workspace(ws, initiative)
     if as_json:
-        print_json(report.to_json(strict))
+        print_json(report.to_json(strict, require_attested))
     else:
-        for line in audit_lines(report, strict, show_all):
+        for line in audit_lines(report, strict, show_all, require_attested=require_attested):
             click.echo(line)
-    sys.exit(report.exit_code(strict))
+    sys.exit(report.exit_code(strict, require_attested))

@@ -36,7 +36,9 @@ def recorded_run(ws: Path, timestamp: str, duration: float, outcome: str = "pass
         "complete": complete, "row": row, "plan": PLAN_FILE, "outcome": outcome, "duration_s": duration,
         "started_at": timestamp, "files": hash_files(folder),
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest))
+    from ledger.evidence import write_manifest
+
+    write_manifest(folder, manifest)  # sealed, as ledger do writes it
     return folder
 
 

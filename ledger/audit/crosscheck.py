@@ -1,0 +1,284 @@
+"""Cross-checks of a recorded run against itself, its row and the repository.
+
+A manifest whose files match their hashes proves only that nobody edited them since the
+manifest was written. These checks ask whether the record is also *consistent*: the
+outcome agrees with the JUnit XML, which agrees with the log's summary line; the run is of
+this row and of its current selector; its times agree with its folder, with the clock and
+with its commit; its commit exists. Each failed check is named (`check counts failed: …`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ledger.audit.integrity import FolderCheck
+from ledger.errors import BadInput
+
+# How far the recorded start may lie after the folder's own timestamp (the folder is made
+# first; a busy second pushes the name on by a second or two) and before it (clock steps).
+START_AFTER_FOLDER_S = 600
+START_BEFORE_FOLDER_S = 5
+FUTURE_SLACK_S = 300  # clocks of two machines disagree a little
+COMMIT_AFTER_START_S = 3600  # a commit "made after the run that recorded it" beyond skew
+
+_HEX = re.compile(r"^[0-9a-f]{7,64}$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_SUMMARY = re.compile(r"^=*\s*(?P<body>(?:\d+ \w+(?:, )?)+|no tests ran)(?: in [0-9.]+s.*?)?\s*=*$")
+_COUNT = re.compile(r"(\d+) (\w+)")
+_LOG_KEYS = {
+    "passed": "passed", "failed": "failed", "error": "errors", "errors": "errors", "skipped": "skipped",
+    "xfailed": "xfailed", "xpassed": "xpassed",
+}
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    check: str  # counts, outcome, log_summary, times, commit, row, selector
+    message: str
+
+    def __str__(self) -> str:
+        return f"check {self.check} failed: {self.message}"
+
+
+def parse_time(text) -> datetime | None:
+    """`2026-11-24T09:54:41Z` (a manifest's times) or `2026-11-24T095441Z` (a folder name)."""
+    if not isinstance(text, str):
+        return None
+    for pattern in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H%M%SZ"):
+        try:
+            return datetime.strptime(text, pattern).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    return None
+
+
+def log_summary(text: str) -> dict[str, int] | None:
+    """Counts from pytest's final summary line (`== 1 failed, 2 passed in 0.1s ==`), or None without one."""
+    for line in reversed(text.splitlines()[-200:]):
+        match = _SUMMARY.match(_ANSI.sub("", line).strip())
+        if match is None:
+            continue
+        counts = dict.fromkeys(("passed", "failed", "errors", "skipped", "xfailed", "xpassed"), 0)
+        for number, word in _COUNT.findall(match.group("body")):
+            key = _LOG_KEYS.get(word)
+            if key:
+                counts[key] += int(number)
+        return counts
+    return None
+
+
+def _log_agrees(log: dict[str, int], junit) -> bool:
+    if junit.failed != log["failed"] or junit.skipped != log["skipped"] + log["xfailed"]:
+        return False
+    passed = log["passed"] + log["xpassed"]
+    if log["errors"] == 0:
+        return junit.errors == 0 and junit.passed == passed
+    # A test that fails in teardown is "1 passed, 1 error" in the log and one errored case in JUnit.
+    return junit.errors >= 1 and junit.passed <= passed
+
+
+class CrossChecker:
+    """Runs the checks, once per folder; the repository's commits are read in one git call."""
+
+    def __init__(self, root: Path, now: datetime | None = None):
+        self.root = root
+        self.now = now or datetime.now(timezone.utc)
+        self._runs: dict[Path, list[CheckFailure]] = {}
+        self._commits: dict[str, int | None] = {}  # sha -> committer time, None: not in the repository
+        self._pending: set[str] = set()
+        self._git_usable: bool | None = None
+
+    # -- the repository's commits, batched -------------------------------------------------
+    def want_commits(self, checks) -> None:
+        """Note the commits of these runs, so the first lookup fetches them all in one call."""
+        for check in checks:
+            sha = (check.manifest or {}).get("git_commit")
+            if isinstance(sha, str) and _HEX.match(sha) and sha not in self._commits:
+                self._pending.add(sha)
+
+    def commit_time(self, sha: str) -> tuple[bool, int | None]:
+        """(whether the repository could be asked, the commit's time or None if it is not there)."""
+        if sha not in self._commits:
+            self._pending.add(sha)
+            self._fetch()
+        return bool(self._git_usable), self._commits.get(sha)
+
+    def _fetch(self) -> None:
+        pending, self._pending = sorted(self._pending), set()
+        if not pending:
+            return
+        if self._git_usable is False:
+            self._commits.update(dict.fromkeys(pending))
+            return
+        try:
+            # One process for every commit of the audit: `--batch` answers each line with
+            # `<sha> commit <size>` and the object, or `<sha> missing`.
+            done = subprocess.run(
+                ["git", "cat-file", "--batch"], cwd=self.root, input="\n".join(pending).encode() + b"\n",
+                capture_output=True, timeout=60, check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            done = None
+        if done is None or done.returncode != 0:
+            self._git_usable = False
+            self._commits.update(dict.fromkeys(pending))
+            return
+        self._git_usable = True
+        self._commits.update(dict.fromkeys(pending))
+        data, position = done.stdout, 0
+        for sha in pending:
+            end = data.find(b"\n", position)
+            if end < 0:
+                break
+            header = data[position:end].split()
+            position = end + 1
+            if len(header) == 3:
+                size = int(header[2])
+                body = data[position:position + size]
+                position += size + 1
+                if header[1] == b"commit":
+                    self._commits[sha] = _committer_time(body)
+
+    # -- the checks -----------------------------------------------------------------------
+    def run_failures(self, check: FolderCheck) -> list[CheckFailure]:
+        """Checks that depend on the run alone (cached): counts, outcome, log, times, commit."""
+        if check.folder not in self._runs:
+            self._runs[check.folder] = self._run_failures(check)
+        return self._runs[check.folder]
+
+    def _run_failures(self, check: FolderCheck) -> list[CheckFailure]:
+        manifest = check.manifest or {}
+        failures = self._time_failures(check)
+        if manifest.get("outcome") == "passed":
+            failures += self._count_failures(check)
+        sha = manifest.get("git_commit")
+        if isinstance(sha, str):
+            if not _HEX.match(sha):
+                failures.append(CheckFailure("commit", f"recorded commit {sha!r} is not a commit hash"))
+            else:
+                usable, when = self.commit_time(sha)
+                if usable and when is None:
+                    failures.append(CheckFailure("commit", f"recorded commit {sha[:12]} is not in this repository (forged, or a shallow clone)"))
+                started = parse_time(manifest.get("started_at"))
+                if when is not None and started is not None and when - started.timestamp() > COMMIT_AFTER_START_S:
+                    made = datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    failures.append(CheckFailure("times", f"the recorded commit {sha[:12]} was made at {made}, after the run started ({manifest.get('started_at')})"))
+        return failures
+
+    def is_future(self, check: FolderCheck) -> bool:
+        started = parse_time((check.manifest or {}).get("started_at"))
+        folder = parse_time(check.folder_timestamp)
+        limit = self.now.timestamp() + FUTURE_SLACK_S
+        return any(t is not None and t.timestamp() > limit for t in (started, folder))
+
+    def _time_failures(self, check: FolderCheck) -> list[CheckFailure]:
+        manifest = check.manifest or {}
+        started_text = manifest.get("started_at")
+        started = parse_time(started_text)
+        folder = parse_time(check.folder_timestamp)
+        failures = []
+        if started is None:
+            return [CheckFailure("times", f"started_at {started_text!r} is not a UTC time")]
+        if self.is_future(check):
+            failures.append(CheckFailure("times", f"recorded in the future (folder {check.folder_timestamp}, started_at {started_text}); it is not counted as the newest run"))
+        if folder is not None:
+            delta = (started - folder).total_seconds()
+            if delta > START_AFTER_FOLDER_S or delta < -START_BEFORE_FOLDER_S:
+                failures.append(CheckFailure("times", f"folder {check.folder_timestamp} does not match started_at {started_text} (a copied or renamed folder)"))
+        finished = parse_time(manifest.get("finished_at"))
+        if finished is not None and finished < started:
+            failures.append(CheckFailure("times", f"finished_at {manifest.get('finished_at')} is before started_at {started_text}"))
+        return failures
+
+    def _count_failures(self, check: FolderCheck) -> list[CheckFailure]:
+        from ledger.junit import JUnitError, parse_junit
+
+        manifest = check.manifest or {}
+        files = manifest.get("files") or {}
+        if "junit.xml" not in files:
+            return [CheckFailure("outcome", "recorded as passed with no JUnit report (a pass needs a test that ran)")]
+        try:
+            junit = parse_junit(check.folder / "junit.xml")
+        except JUnitError as exc:
+            return [CheckFailure("outcome", f"recorded as passed but {exc}")]
+        failures = []
+        if junit.failed or junit.errors:
+            failures.append(CheckFailure("outcome", f"recorded as passed but junit.xml holds {junit.failed} failed and {junit.errors} errors"))
+        elif junit.passed < 1:
+            failures.append(CheckFailure("outcome", f"recorded as passed but no test executed (junit.xml: {junit.tests} tests, {junit.skipped} skipped)"))
+        recorded = manifest.get("counts")
+        expected = {"tests": junit.tests, "passed": junit.passed, "failed": junit.failed, "errors": junit.errors, "skipped": junit.skipped}
+        if not isinstance(recorded, dict) or any(recorded.get(k) != v for k, v in expected.items()):
+            failures.append(CheckFailure("counts", f"manifest counts {recorded} differ from junit.xml {expected}"))
+        if "pytest.log" in files:
+            log = log_summary(_tail(check.folder / "pytest.log"))
+            if log is None:
+                failures.append(CheckFailure("log_summary", "pytest.log has no pytest summary line"))
+            elif not _log_agrees(log, junit):
+                shown = ", ".join(f"{v} {k}" for k, v in log.items() if v)
+                failures.append(CheckFailure("log_summary", f"pytest.log says {shown or 'nothing ran'}; junit.xml {expected}"))
+        else:
+            failures.append(CheckFailure("log_summary", "recorded as passed with no pytest.log"))
+        return failures
+
+    def row_failures(self, check: FolderCheck, row, plan_file: str) -> list[CheckFailure]:
+        """Is this run of this row, and of the selector the row names now?"""
+        manifest = check.manifest or {}
+        failures = []
+        recorded_row = manifest.get("row")
+        if not isinstance(recorded_row, str):
+            failures.append(CheckFailure("row", "the manifest names no row (a run must say which row it proves)"))
+        elif recorded_row != row.id:
+            failures.append(CheckFailure("row", f"the run is of row {recorded_row}, not {row.id}"))
+        recorded_plan = manifest.get("plan")
+        if isinstance(recorded_plan, str) and recorded_plan != plan_file:
+            failures.append(CheckFailure("row", f"the run is of a row in {recorded_plan}, not {plan_file}"))
+        failure = selector_failure(manifest.get("selector"), row)
+        if failure:
+            failures.append(failure)
+        return failures
+
+
+def selector_failure(recorded, row) -> CheckFailure | None:
+    from ledger.selectors import find_selectors, parse_selector
+
+    found = find_selectors(row.guidance) or find_selectors(row.description)
+    if not isinstance(recorded, str):
+        return CheckFailure("selector", "the manifest records no selector")
+    if not found:
+        return CheckFailure("selector", f"the row names no selector to compare the run's `{recorded}` with (write it in the row's guidance)")
+    try:
+        current = parse_selector(found[0])
+        ran = parse_selector(recorded)
+    except BadInput as exc:
+        return CheckFailure("selector", exc.message)
+    if (current.env, current.args) != (ran.env, ran.args):
+        return CheckFailure("selector", f"ran another selector: `{recorded}`, but the row's selector is `{found[0]}` (that run proves its own selector, not this row)")
+    return None
+
+
+def _tail(path: Path, size: int = 65536) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(max(0, os.path.getsize(path) - size))
+            return handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _committer_time(body: bytes) -> int | None:
+    for line in body.split(b"\n"):
+        if not line:
+            break  # end of the headers
+        if line.startswith(b"committer "):
+            parts = line.rsplit(b" ", 2)
+            try:
+                return int(parts[1])
+            except (IndexError, ValueError):
+                return None
+    return None

@@ -1,0 +1,68 @@
+"""The audit's cross-checks: pytest summary lines, times, and one git call for every commit."""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime, timezone
+
+from ledger.audit.crosscheck import CrossChecker, log_summary, parse_time
+from ledger.evidence import seal_manifest
+from ledger.audit.integrity import check_seal
+from tests.conftest import git
+
+
+def test_log_summary_reads_pytests_final_line():
+    assert log_summary("x\n============ 1 failed, 2 passed, 1 skipped in 0.12s (0:00:00) ============\n") == {
+        "passed": 2, "failed": 1, "errors": 0, "skipped": 1, "xfailed": 0, "xpassed": 0,
+    }
+    assert log_summary("..\n3 passed, 1 warning in 0.01s\n")["passed"] == 3
+    assert log_summary("\x1b[32m==== 1 passed in 0.01s ====\x1b[0m\n")["passed"] == 1
+    assert log_summary("==== 2 errors in 0.3s ====")["errors"] == 2
+    assert log_summary("===== no tests ran in 0.01s =====") == dict.fromkeys(("passed", "failed", "errors", "skipped", "xfailed", "xpassed"), 0)
+    assert log_summary("collected 1 item\nthe test printed 1 passed somewhere\n") is None
+
+
+def test_parse_time_takes_manifest_and_folder_forms():
+    assert parse_time("2026-11-24T09:54:41Z") == parse_time("2026-11-24T095441Z") == datetime(2026, 11, 24, 9, 54, 41, tzinfo=timezone.utc)
+    assert parse_time("yesterday") is None and parse_time(None) is None
+
+
+def test_seal_catches_a_one_word_edit():
+    sealed = seal_manifest({"row": "A1", "outcome": "failed", "files": {}})
+    assert check_seal(sealed, {}) == (None, None)
+    edited = {**sealed, "outcome": "passed"}
+    problem, _ = check_seal(edited, {})
+    assert "edited after it was written" in problem
+
+
+class _Check:
+    def __init__(self, sha):
+        self.manifest = {"git_commit": sha}
+
+
+def test_every_commit_is_looked_up_in_one_git_call(tmp_path, monkeypatch):
+    git(tmp_path, "init", "-q")
+    (tmp_path / "f").write_text("x")
+    git(tmp_path, "add", "f")
+    git(tmp_path, "commit", "-q", "-m", "one")
+    head = git(tmp_path, "rev-parse", "HEAD").strip()
+    missing = "0" * 40
+    calls = []
+    real_run = subprocess.run
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real_run(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting)
+    checker = CrossChecker(tmp_path)
+    checker.want_commits([_Check(head), _Check(missing), _Check("not a sha")])
+    usable, when = checker.commit_time(head)
+    assert usable and isinstance(when, int)
+    assert checker.commit_time(missing) == (True, None)
+    assert len(calls) == 1 and calls[0][:2] == ["git", "cat-file"]
+
+
+def test_outside_a_repository_commits_are_not_judged(tmp_path):
+    checker = CrossChecker(tmp_path)
+    assert checker.commit_time("a" * 40) == (False, None)
