@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from ledger.edit import Splice, apply_splices, write_atomic
 from ledger.errors import BadInput
-from ledger.fixplan import GLOBAL, LedgerDoc, append_attempt, parse_ledger
+from ledger.fixplan import GLOBAL, LedgerDoc, append_attempt, next_number_with_archives, parse_ledger
 from ledger.markdown.table import escape_backticks, escape_cell_text
 from ledger.markdown.text import SourceText
 from ledger.plan import Row, parse_plan
@@ -130,11 +131,13 @@ class AttemptAdded:
 def add_attempt(
     ws: Workspace,
     initiative: str,
-    render: Callable[[int, str], list[str]],
+    render: Callable[[int, str, dict[str, str]], list[str]],
     item_title: str | None = None,
     write: bool = True,
 ) -> AttemptAdded:
-    """Append the next numbered attempt of `initiative`; `render(number, layout)` gives its lines.
+    """Append the next numbered attempt of `initiative`; `render(number, layout, style)` gives
+    its lines (`style`: template variables that write a global entry's heading the way the
+    file writes them, `entry_when` and `row_separator`).
 
     With `write=False` nothing is written: the checks run (a readable ledger, an entry
     that reads back), so a caller can refuse before doing work it could not record.
@@ -145,9 +148,10 @@ def add_attempt(
     else:
         source = SourceText(path, "# Fix Plan Ledger\n", None)
     doc: LedgerDoc = parse_ledger(source)
-    number = doc.next_attempt_number(initiative)
+    number = next_number_with_archives(doc, initiative, _archives(ws))
     layout = doc.layout if doc.layout == GLOBAL else "items"
-    splice = append_attempt(doc, initiative, render(number, layout), new_item_title=item_title)
+    style = doc.entry_style().context(datetime.now(timezone.utc))
+    splice = append_attempt(doc, initiative, render(number, layout, style), new_item_title=item_title)
     new_text = apply_splices(source.text, [splice])
     line = new_text[: splice.start].count("\n") + 1 + (1 if splice.text.startswith(("\n", "\r")) else 0)
     after = parse_ledger(SourceText(path, new_text, ""))
@@ -161,3 +165,7 @@ def add_attempt(
     if write:
         write_atomic(path, new_text, source.sha256)
     return AttemptAdded(path=path, number=number, layout=layout, line=line)
+
+
+def _archives(ws: Workspace) -> list[LedgerDoc]:
+    return [parse_ledger(SourceText.read(path)) for path in ws.ledger_archive_paths()]

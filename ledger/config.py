@@ -22,6 +22,9 @@ class Config:
     # Where a run's evidence goes; {initiative} is substituted.
     report_root: str = "plans/active/{initiative}/reports"
     templates: str = "templates"
+    # Files (globs) holding attempts moved out of the ledger: their attempts still count
+    # when the next attempt number is chosen.
+    ledger_archives: tuple[str, ...] = ("docs/fix_plan_archive.md", "docs/archive/*fix_plan_archive*.md")
     env: dict[str, str] = field(default_factory=dict)
     states: StateVocabulary = field(default_factory=StateVocabulary)
     guardrail_warn: float = 1.7
@@ -56,7 +59,7 @@ def _config_from(section: dict, path: Path) -> Config:
         raise BadInput("[tool.ledger] must be a table", path)
     known = {
         "ledger", "findings", "plan_roots", "plans", "report_root", "templates", "env",
-        "states", "guardrail_warn", "guardrail_fail", "baseline_runs",
+        "states", "guardrail_warn", "guardrail_fail", "baseline_runs", "ledger_archives",
     }
     unknown = sorted(set(section) - known)
     if unknown:
@@ -72,6 +75,13 @@ def _config_from(section: dict, path: Path) -> Config:
         if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
             raise BadInput("plan_roots must be a list of folders", path)
         kwargs["plan_roots"] = tuple(r.rstrip("/").removesuffix("/*/*.md").removesuffix("/*") for r in roots)
+    if "ledger_archives" in section:
+        archives = section["ledger_archives"]
+        if isinstance(archives, str):
+            archives = [archives]
+        if not isinstance(archives, list) or not all(isinstance(a, str) and a.strip() for a in archives):
+            raise BadInput("ledger_archives must be a list of file globs like \"docs/archive/*.md\"", path)
+        kwargs["ledger_archives"] = tuple(archives)
     if "env" in section:
         kwargs["env"] = parse_env_table(section["env"], path)
     if "states" in section:

@@ -453,7 +453,7 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
         doc = parse_ledger(SourceText.read(ws.ledger_path))
         item = doc.items.get(initiative)
         item_line = item.line if item else None
-        for attempt in doc.attempts_for(initiative)[-attempts_shown:]:
+        for attempt in doc.timeline_for(initiative)[-attempts_shown:]:
             first = _ATTEMPT_PREFIX.sub("", attempt.text.split("\n", 1)[0]).strip()
             attempts.append({"number": attempt.number, "date": attempt.date, "line": attempt.line, "text": first})
 

@@ -139,7 +139,7 @@ def prepare(ws: Workspace, options: DoOptions) -> DoPlan:
     # A ledger that cannot take the attempt (binary, not UTF-8, an unclosed code fence)
     # would fail only after the run, leaving evidence and a flipped row without their
     # attempt: refuse before running anything.
-    add_attempt(ws, options.initiative, lambda number, layout: [f"### {utc_now():%Y-%m-%dT%H:%MZ} — {options.initiative} {row.id} (check)"]
+    add_attempt(ws, options.initiative, lambda number, layout, style: [f"### {utc_now():%Y-%m-%dT%H:%MZ} — {options.initiative} {row.id} (check)"]
                 if layout == "global" else [f"[{utc_now():%Y-%m-%d}] Attempt #{number} — check"], write=False)
     report_dir = plan_report_dir(ws.report_root(options.initiative), phase_slug(row, options.slug), utc_now())
     return DoPlan(row, resolved, report_dir, None, ws.config.states.token_for(DONE))
@@ -325,8 +325,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     attempt = add_attempt(
         ws,
         options.initiative,
-        lambda number, layout: renderer.render_lines(
-            "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, number=number
+        lambda number, layout, style: renderer.render_lines(
+            "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, **style, number=number
         ),
         item_title=_plan_title(ws, row),
     )

@@ -4,9 +4,11 @@
   `- Key: value` fields and an `Attempts History` of `* [date] Attempt #N — ...`
   bullets;
 - global: one `## Attempts History` section of `### <ISO> — <ID> <row> (label)`
-  entries.
+  entries. A loop appends them at the end of the file, so entries stand after later
+  sections too (`## TODOs`): every entry-shaped heading below the history heading is one.
 
-Attempt numbers are read, never rewritten; the next one is max + 1.
+Attempt numbers are read, never rewritten; the next one is max + 1 (entries archived to
+other files count too: `next_number_with_archives`).
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Attempt:
     text: str  # the entry with its continuation lines
     label: str | None = None
     rows: tuple[str, ...] = ()
+    row_separator: str | None = None  # "." for `ID.ROW`, " " for `ID ROW` (global headings)
 
 
 @dataclass
@@ -73,6 +76,49 @@ class GlobalHistory:
     end_line: int  # last line of the section (inclusive)
     entries: list[Attempt] = field(default_factory=list)
 
+    @property
+    def append_after(self) -> int:
+        """The line a new entry goes after: the file's last entry (wherever the loop put it,
+        e.g. past `## TODOs`), or the end of the section while it has none."""
+        return max((entry.end_line for entry in self.entries), default=self.end_line)
+
+
+# How entry headings write their time, most specific first: (pattern, strftime format).
+_WHEN_STYLES = (
+    (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"), "%Y-%m-%dT%H:%M:%SZ"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}Z$"), "%Y-%m-%dT%H:%MZ"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}Z$"), "%Y-%m-%dT%H%M%SZ"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{4}Z$"), "%Y-%m-%dT%H%MZ"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"), "%Y-%m-%dT%H:%M:%S"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$"), "%Y-%m-%dT%H:%M"),
+    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), "%Y-%m-%d"),
+)
+DEFAULT_WHEN_FORMAT = "%Y-%m-%dT%H:%MZ"
+_TIME_PARTS = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):?(\d{2})(?::?(\d{2}))?)?")
+
+
+def time_key(date: str) -> tuple[int, ...]:
+    """A sort key for an attempt's date in any of the styles real ledgers write
+    (`2026-01-23`, `2026-01-23T08:35Z`, `2026-01-23T083500Z`); a date alone sorts first
+    on its day."""
+    match = _TIME_PARTS.match(date)
+    if not match:
+        return (9999,)
+    return tuple(int(part) if part else -1 for part in match.groups())
+
+
+@dataclass(frozen=True)
+class EntryStyle:
+    """How a global history writes its entry headings, read from the entries it has, so
+    a new one reads like its neighbours: `2026-01-23T08:35Z — ID.F1 (label)`."""
+
+    when_format: str = DEFAULT_WHEN_FORMAT
+    row_separator: str = "."
+
+    def context(self, when) -> dict[str, str]:
+        """Template variables for an entry written at `when` (an aware UTC datetime)."""
+        return {"entry_when": when.strftime(self.when_format), "row_separator": self.row_separator}
+
 
 @dataclass
 class LedgerDoc:
@@ -89,6 +135,23 @@ class LedgerDoc:
     @property
     def path(self) -> Path:
         return self.source.path
+
+    def timeline_for(self, initiative: str) -> list[Attempt]:
+        """`attempts_for` in time order (real files are not sorted); ties keep file order."""
+        return sorted(self.attempts_for(initiative), key=lambda a: time_key(a.date))
+
+    def entry_style(self) -> EntryStyle:
+        """The heading style of this file's global entries: the commonest time format, and
+        `ID.ROW` or `ID ROW` as most of its entries naming a row write it."""
+        from collections import Counter
+
+        entries = self.history.entries if self.history else []
+        formats = Counter(fmt for a in entries for pattern, fmt in _WHEN_STYLES if pattern.match(a.date))
+        separators = Counter(a.row_separator for a in entries if a.rows and a.row_separator)
+        return EntryStyle(
+            when_format=formats.most_common(1)[0][0] if formats else DEFAULT_WHEN_FORMAT,
+            row_separator=separators.most_common(1)[0][0] if separators else ".",
+        )
 
     def attempts_for(self, initiative: str) -> list[Attempt]:
         if self.layout == GLOBAL and self.history:
@@ -217,15 +280,22 @@ def _read_global_history(doc: LedgerDoc, lines: list[Line], headings) -> None:
             continue
         end = _section_end(lines, headings, position)
         history = GlobalHistory(heading_line=index + 1, end_line=end + 1)
-        entries = [h for h in headings[position + 1:] if h[0] <= end and h[1] > level]
-        for entry_position, (entry_index, _, entry_title) in enumerate(entries):
+        # Every entry-shaped heading below the history heading, wherever it stands: the loop
+        # appends at the end of the file, past later sections such as `## TODOs`.
+        later = headings[position + 1:]
+        for entry_position, (entry_index, entry_level, entry_title) in enumerate(later):
+            if entry_level <= level:
+                continue
             match = _GLOBAL_ENTRY.match(entry_title)
             if not match:
                 continue
-            entry_end = entries[entry_position + 1][0] - 1 if entry_position + 1 < len(entries) else end
+            # The entry runs to the next heading of its level or above (its own sub-headings stay in it).
+            entry_end = next((h[0] - 1 for h in later[entry_position + 1:] if h[1] <= entry_level), len(lines) - 1)
             while entry_end > entry_index and not lines[entry_end].text.strip():
                 entry_end -= 1
             initiative, rows = split_subject(match.group("subject"))
+            head = normalise_hyphens(match.group("subject")).strip().split(" ", 1)[0]
+            separator = "." if "." in head else " " if rows else None
             body = "\n".join(lines[i].text for i in range(entry_index, entry_end + 1))
             history.entries.append(
                 Attempt(
@@ -237,10 +307,28 @@ def _read_global_history(doc: LedgerDoc, lines: list[Line], headings) -> None:
                     text=body,
                     label=match.group("label"),
                     rows=rows,
+                    row_separator=separator,
                 )
             )
         doc.history = history
         return
+
+
+def next_number_with_archives(doc: LedgerDoc, initiative: str, archives: list[LedgerDoc]) -> int:
+    """The next attempt number of `initiative`, counting the attempts moved to archive files
+    (`docs/fix_plan_archive.md`, …): numbering continues where the archive left off. In the
+    global layout entries are counted (the archived ones came first); numbered attempts
+    anywhere set a floor of their highest number + 1."""
+    number = doc.next_attempt_number(initiative)
+    for archive in archives:
+        archived = archive.attempts_for(initiative)
+        numbers = [a.number for a in archived if a.number is not None]
+        numbers += archive.duplicate_numbers.get(initiative, [])
+        if doc.layout == GLOBAL or doc.layout == EMPTY:
+            number += len(archived)
+        if numbers:
+            number = max(number, max(numbers) + 1)
+    return number
 
 
 def split_subject(subject: str) -> tuple[str, tuple[str, ...]]:
@@ -268,7 +356,7 @@ def append_attempt(doc: LedgerDoc, initiative: str, entry_lines: list[str], new_
         # with a newline) must not open another heading or a code fence that would hide
         # every entry after it.
         first, *body = entry_lines
-        return _insert_after(lines, _last_content_line(lines, doc.history.end_line), ["", first, *_inert_body(body)], eol)
+        return _insert_after(lines, _last_content_line(lines, doc.history.append_after), ["", first, *_inert_body(body)], eol)
     item = doc.items.get(initiative)
     if item is None:
         block = ["", f"## [{initiative}] {new_item_title or initiative}", "- Attempts History:"]

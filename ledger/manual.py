@@ -50,7 +50,7 @@ def add_manual_attempt(
         return add_attempt(
             ws,
             initiative,
-            lambda number, layout: renderer.render_lines(
-                "manual_attempt_global.md.j2" if layout == "global" else "manual_attempt.md.j2", **context, number=number
+            lambda number, layout, style: renderer.render_lines(
+                "manual_attempt_global.md.j2" if layout == "global" else "manual_attempt.md.j2", **context, **style, number=number
             ),
         )

@@ -370,7 +370,7 @@ class SiteBuilder:
         if doc is None:
             return []
         found = []
-        for attempt in doc.attempts_for(initiative):
+        for attempt in doc.timeline_for(initiative):
             first, _, rest = attempt.text.partition("\n")
             first = re.sub(r"^[*+-]\s+", "", first.strip())
             first = re.sub(r"^#+\s+", "", first)

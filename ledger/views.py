@@ -97,7 +97,7 @@ def row_details(ws: Workspace, initiative: str, reference: str) -> dict:
         except BadInput:
             doc = None
         if doc is not None:
-            for attempt in doc.attempts_for(initiative):
+            for attempt in doc.timeline_for(initiative):
                 if row.id in attempt.rows or mentions_row(attempt.text, row):
                     attempts.append(
                         {"number": attempt.number, "date": attempt.date, "line": attempt.line, "text": attempt.text.split("\n", 1)[0]}

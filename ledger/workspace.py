@@ -45,6 +45,15 @@ class Workspace:
     def ledger_path(self) -> Path:
         return self.root / self.config.ledger
 
+    def ledger_archive_paths(self) -> list[Path]:
+        """The archive files `[tool.ledger] ledger_archives` names (globs), the ledger itself excluded."""
+        found: list[Path] = []
+        for pattern in self.config.ledger_archives:
+            for path in sorted(self.root.glob(pattern)):
+                if path.is_file() and path != self.ledger_path and path not in found:
+                    found.append(path)
+        return found
+
     @property
     def findings_path(self) -> Path:
         return self.root / self.config.findings

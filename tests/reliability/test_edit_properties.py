@@ -202,8 +202,8 @@ def test_add_attempt_adds_one_entry_and_moves_nothing_else(ledger_text, initiati
         context = {"date": "2026-11-24", "timestamp_minutes": "2026-11-24T10:00Z", "initiative": initiative,
                    "row": None, "row_label": None, "summary": summary, "artifacts": None}
         try:
-            added = add_attempt(ws, initiative, lambda number, layout: renderer.render_lines(
-                "manual_attempt_global.md.j2" if layout == "global" else "manual_attempt.md.j2", **context, number=number))
+            added = add_attempt(ws, initiative, lambda number, layout, style: renderer.render_lines(
+                "manual_attempt_global.md.j2" if layout == "global" else "manual_attempt.md.j2", **context, **style, number=number))
         except BadInput as exc:
             # Only a ledger already holding an unclosed code fence is refused, untouched.
             assert "would not read back" in str(exc) and re.search(r"(?m)^ {0,3}(```|~~~)", ledger_text)
