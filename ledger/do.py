@@ -25,6 +25,7 @@ from ledger.evidence import (
     MANIFEST_VERSION,
 )
 from ledger.locking import workspace_lock
+from ledger.outcome import OUTCOMES, row_state_after
 from ledger.plan import Row
 from ledger.render import Renderer
 from ledger.selectors import Selector, find_selectors, parse_selector
@@ -32,24 +33,6 @@ from ledger.states import DONE, PARTIAL
 from ledger.workspace import Workspace
 
 Echo = Callable[[str], None]
-
-OUTCOME_EXIT = {
-    "passed": ExitCode.PASSED,
-    "failed": ExitCode.TESTS_FAILED,
-    "error": ExitCode.TESTS_FAILED,
-    "no_tests": ExitCode.NO_TESTS,
-    "timeout": ExitCode.TIMEOUT,
-    "interrupted": ExitCode.INTERRUPTED,
-}
-OUTCOME_TITLE = {
-    "passed": "PASSED",
-    "failed": "FAILED",
-    "error": "ERROR",
-    "no_tests": "NO TESTS COLLECTED",
-    "timeout": "TIMED OUT",
-    "interrupted": "INTERRUPTED",
-}
-
 
 @dataclass
 class DoOptions:
@@ -62,6 +45,10 @@ class DoOptions:
     flip: bool = True
     dry_run: bool = False
     commit: bool = False
+    # collection_error, usage_error and error leave the row alone unless this is set.
+    flip_on_error: bool = False
+    # "fail": a TDD red run; the tests are expected to fail (outcome `red`, row left open).
+    expect: str = "pass"
 
 
 @dataclass
@@ -98,6 +85,7 @@ class DoResult:
     env_overrides: dict[str, str] = field(default_factory=dict)
     guardrail: str | None = None
     commit: dict | None = None
+    state_changed: bool = False
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -155,12 +143,20 @@ def describe_plan(ws: Workspace, plan: DoPlan, options: DoOptions) -> list[str]:
         f"argv:       {json.dumps(argv)}",
         f"env:        {json.dumps(plan.selector.env)}",
         f"report dir: {ws.relative(plan.report_dir.path)}/",
-        f"on pass:    state -> {ws.config.states.write_done}; on failure: -> {ws.config.states.write_partial}"
-        if options.flip
-        else "state:      unchanged (--no-flip)",
+        _state_line(ws, options),
         f"attempt:    appended to {ws.relative(ws.ledger_path)}",
     ]
     return lines
+
+
+def _state_line(ws: Workspace, options: DoOptions) -> str:
+    if not options.flip:
+        return "state:      unchanged (--no-flip)"
+    if options.expect == "fail":
+        return "state:      unchanged (--expect fail: exit 0 when the tests fail, 9 when they pass)"
+    errors = f"-> {ws.config.states.write_partial}" if options.flip_on_error else "unchanged (--flip-on-error to change)"
+    return (f"on pass:    state -> {ws.config.states.write_done}; on failure: -> {ws.config.states.write_partial}; "
+            f"on collection/usage error: {errors}; no tests or all skipped: unchanged")
 
 
 def previous_row_note(ws: Workspace, initiative: str, row: Row) -> str | None:
@@ -250,6 +246,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         "plan": ws.relative(row.path),
         "selector": plan.selector.selector.text,
         "selector_source": plan.selector.source,
+        # red: a `--expect fail` run (the new test must fail first); green: a run expected to pass.
+        "tdd": "red" if options.expect == "fail" else "green",
         "argv": argv,
         "env_overrides": plan.selector.env,
         "started_at": report.timestamp,
@@ -284,8 +282,12 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     (folder / "env.json").write_text(json.dumps(env, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (folder / "env_snapshot.txt").write_text(render_snapshot_text(env), encoding="utf-8")
     counts = _read_counts(junit_path)
-    log_tail = (folder / "pytest.log").read_bytes()[-8192:].decode("utf-8", errors="replace")
-    outcome, reason = classify_outcome(result, counts, options.timeout_s, log_tail)
+    log_text = _read_log(folder / "pytest.log")
+    verdict = classify_outcome(
+        result, counts, options.timeout_s, log_text, plan.selector.selector.args, (ws.root, ws.root.resolve()),
+        expect=options.expect,
+    )
+    outcome, reason = verdict.outcome, verdict.reason
     from ledger.profile import verdict_for_new_run
 
     guardrail = verdict_for_new_run(ws, options.initiative, row.id, ws.relative(row.path), result.duration_s, outcome)
@@ -298,6 +300,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         "reason": reason,
         "exit_code": result.exit_code,
         "counts": counts,
+        "log_summary": verdict.summary,
         "duration_s": round(result.duration_s, 3),
         "previous_duration_s": previous,
         "peak_rss_bytes": result.peak_rss_bytes,
@@ -314,11 +317,15 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
 
     state_before = row.state
     state_after = row.state
-    if options.flip:
-        new_state = DONE if outcome == "passed" else PARTIAL
+    state_changed = False
+    new_state = {"done": DONE, "partial": PARTIAL, None: None}[row_state_after(outcome, options.flip_on_error)]
+    if options.flip and new_state == PARTIAL and row.state == DONE and outcome == "no_tests":
+        new_state = None  # 0 collected says nothing about the work: never a demotion
+    if options.flip and new_state is not None:
         note = renderer.render("guidance_note.md.j2", **context).strip()
         change = change_row(ws, row, new_state, note, replacing=previous_row_note(ws, options.initiative, row))
         state_before, state_after = change.state_before, change.state_after
+        state_changed = True
         if change.note:
             # Kept so the next run of this row can replace it (the manifest is not among the hashed files).
             write_manifest(folder, {**manifest, "row_note": change.note})
@@ -342,10 +349,11 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         state_before=state_before,
         state_after=state_after,
         attempt=attempt.number,
-        exit_code=OUTCOME_EXIT[outcome],
+        exit_code=OUTCOMES[outcome].exit_code,
         argv=argv,
         env_overrides=plan.selector.env,
         guardrail=guardrail,
+        state_changed=state_changed,
     )
 
 
@@ -359,29 +367,23 @@ def _prepare_record(renderer: Renderer) -> None:
     renderer.load(RECORD_TEMPLATES)
 
 
-def classify_outcome(result, counts: dict | None, timeout_s: float | None, log_text: str = "") -> tuple[str, str | None]:
-    if result.interrupted:
-        return "interrupted", "interrupted (Ctrl-C or SIGTERM); partial log kept"
-    if result.timed_out:
-        return "timeout", f"timed out after {timeout_s:g}s; process group killed"
-    code = result.exit_code
-    if code == 5:
-        return "no_tests", "selector collected 0 tests"
-    if code == 4 and (counts is None or counts["tests"] == 0):
-        # pytest's usage error is also how it reports a node id or file that does not exist.
-        not_found = next((line.strip() for line in log_text.splitlines() if "not found" in line or "no match in any of" in line), None)
-        if not_found:
-            return "no_tests", f"selector collected 0 tests ({not_found})"
-        return "error", "pytest usage error (exit 4); see pytest.log"
-    if code == 0:
-        if counts is not None and counts["tests"] == 0:
-            return "no_tests", "selector collected 0 tests"
-        return "passed", None
-    if code == 1:
-        if counts is None:
-            return "failed", "tests failed (no JUnit report)"
-        return "failed", f"{counts['failed']} failed, {counts['errors']} errors of {counts['tests']} tests"
-    return "error", f"pytest exited {code} (interrupted, usage or internal error)"
+def classify_outcome(result, counts: dict | None, timeout_s: float | None, log_text: str = "", args=(), roots=(), expect: str = "pass"):
+    """The run's Verdict (outcome, reason, summary line) under ledger/outcome.py's rule."""
+    from ledger.outcome import classify
+
+    return classify(
+        exit_code=result.exit_code, junit=counts, log_text=log_text, args=args,
+        timed_out=result.timed_out, interrupted=result.interrupted, timeout_s=timeout_s, expect=expect, roots=roots,
+    )
+
+
+def _read_log(path: Path, limit: int = 1 << 20) -> str:
+    """The log's text for classification: its head (collection errors) and tail (summary line)."""
+    with path.open("rb") as handle:
+        data = handle.read()
+    if len(data) > 2 * limit:
+        data = data[:limit] + b"\n" + data[-limit:]
+    return data.decode("utf-8", errors="replace")
 
 
 def _read_counts(junit_path: Path) -> dict | None:
@@ -391,13 +393,16 @@ def _read_counts(junit_path: Path) -> dict | None:
         counts = parse_junit(junit_path)
     except JUnitError:
         return None
-    return {
+    data = {
         "tests": counts.tests,
         "passed": counts.passed,
         "failed": counts.failed,
         "errors": counts.errors,
         "skipped": counts.skipped,
     }
+    if counts.collection_errors:
+        data["collection_errors"] = counts.collection_errors
+    return data
 
 
 def counts_text(counts: dict | None) -> str:
@@ -438,9 +443,12 @@ def _template_context(ws, options, plan: DoPlan, report: ReportDir, manifest: di
         "plan_path": ws.relative(row.path),
         "plan_line": row.line,
         "selector": plan.selector.selector.display,
+        "selector_source": plan.selector.source,
+        "selector_overridden": plan.selector.source == "--selector",
+        "expect": options.expect,
         "env_overrides": plan.selector.env,
         "outcome": manifest["outcome"],
-        "outcome_title": OUTCOME_TITLE[manifest["outcome"]],
+        "outcome_title": OUTCOMES[manifest["outcome"]].title,
         "reason": manifest["reason"],
         "exit_code": manifest["exit_code"],
         "counts": manifest["counts"],

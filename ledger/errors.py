@@ -11,6 +11,12 @@ class ExitCode:
     BAD_INPUT = 2
     NO_TESTS = 3
     LOCKED = 4
+    # `ledger do` outcomes that are not about the tests (see ledger/outcome.py).
+    COLLECTION_ERROR = 5
+    USAGE_ERROR = 6
+    SKIPPED = 7
+    RUN_ERROR = 8
+    UNEXPECTED_PASS = 9
     INTERRUPTED = 130
     TIMEOUT = 124
 

@@ -17,6 +17,8 @@ class JUnitCounts:
     failed: int
     errors: int
     skipped: int
+    # Test cases pytest wrote for a module that failed to import (`<error message="collection failure">`).
+    collection_errors: int = 0
 
     @property
     def passed(self) -> int:
@@ -38,7 +40,7 @@ def parse_junit(path: Path) -> JUnitCounts:
     root = tree.getroot()
     if root.tag not in ("testsuites", "testsuite"):
         raise JUnitError(f"{path}: root element <{root.tag}> is not <testsuites> or <testsuite>")
-    tests = failed = errors = skipped = 0
+    tests = failed = errors = skipped = collection_errors = 0
     for case in root.iter("testcase"):
         if not case.get("name") and not case.get("classname") and len(case) == 0:
             # pytest writes a bare `<testcase time="0.000" />` for a test cut short by
@@ -48,8 +50,10 @@ def parse_junit(path: Path) -> JUnitCounts:
         tags = {child.tag for child in case}
         if "error" in tags:
             errors += 1
+            if any(child.tag == "error" and child.get("message") == "collection failure" for child in case):
+                collection_errors += 1
         elif "failure" in tags:
             failed += 1
         elif "skipped" in tags:
             skipped += 1
-    return JUnitCounts(tests=tests, failed=failed, errors=errors, skipped=skipped)
+    return JUnitCounts(tests=tests, failed=failed, errors=errors, skipped=skipped, collection_errors=collection_errors)

@@ -15,22 +15,28 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @click.option("--timeout", "timeout_s", type=float, help="Kill the whole test process group after N seconds (exit 124).")
 @click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True, help="Seconds to wait for the workspace lock (then exit 4).")
 @click.option("--no-flip", is_flag=True, help="Leave the row's state and guidance untouched.")
+@click.option("--flip-on-error", is_flag=True, help="Mark the row partial on collection_error, usage_error or error too (default: left alone).")
+@click.option("--expect", type=click.Choice(["pass", "fail"]), default="pass", show_default=True,
+              help="fail: a TDD red run; exit 0 when the tests fail (outcome red, row left open), 9 when they pass.")
 @click.option("--dry-run", is_flag=True, help="Print the plan of action; write nothing.")
 @click.option("--commit", is_flag=True, help="Commit the run's evidence files (its manifest and the files it hashes, force-added even where .gitignore ignores them), the plan and the ledger (only those) with git; refused up front on a detached or conflicted tree.")
 @json_option
 @root_option
 @reports_errors
-def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, dry_run, commit, as_json, root):
+def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, flip_on_error, expect, dry_run, commit, as_json, root):
     """Run ROW's pytest selector, write evidence, flip the row, append an attempt.
 
     \b
-    Exit codes: 0 passed, 1 tests failed, 2 bad input, 3 collected 0 tests,
-    4 workspace locked, 124 timeout, 130 interrupted.
+    Exit codes: 0 passed (also collected, red confirmed), 1 tests failed,
+    2 bad input, 3 collected 0 tests, 4 workspace locked, 5 collection error,
+    6 pytest usage error, 7 all skipped, 8 run error (no report, internal
+    error), 9 passed under --expect fail, 124 timeout, 130 interrupted.
     """
     from ledger.do import DoOptions, describe_plan, prepare, run_do
 
     ws = open_workspace(root)
-    options = DoOptions(initiative, row, selector, slug, timeout_s, lock_timeout_s, not no_flip, dry_run, commit)
+    options = DoOptions(initiative, row, selector, slug, timeout_s, lock_timeout_s, not no_flip, dry_run, commit,
+                        flip_on_error=flip_on_error, expect=expect)
     if dry_run:
         plan = prepare(ws, options)
         lines = describe_plan(ws, plan, options)
@@ -47,8 +53,10 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, dry_
     else:
         click.echo(f"[ledger] outcome: {result.outcome}" + (f" ({result.reason})" if result.reason else ""))
         click.echo(f"[ledger] evidence: {result.report_dir}")
-        if options.flip:
+        if options.flip and result.state_changed:
             click.echo(f"[ledger] row {result.row}: {result.state_before} -> {result.state_after}")
+        elif options.flip:
+            click.echo(f"[ledger] row {result.row}: left {result.state_before} ({result.outcome} does not change the row)")
         click.echo(f"[ledger] attempt #{result.attempt} appended to {ws.relative(ws.ledger_path)}")
         if result.commit:
             click.echo(f"[ledger] committed {result.commit['sha'][:12]} on {result.commit['branch']}: {result.commit['message']}")

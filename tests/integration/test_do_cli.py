@@ -95,12 +95,14 @@ def test_failing_row_goes_partial_exit_1(ws):
     assert manifest["outcome"] == "failed" and manifest["counts"]["failed"] == 1
 
 
-def test_zero_collected_is_never_a_pass(ws):
+def test_unknown_node_id_is_a_usage_error_that_leaves_the_row(ws):
     result = ledger(ws, "do", "DEMO-001", "A3", "--json")
-    assert result.returncode == 3
+    assert result.returncode == 6
     data = json.loads(result.stdout)
-    assert data["outcome"] == "no_tests" and data["reason"].startswith("selector collected 0 tests")
-    assert "[P]" in row_line(ws, "A3")
+    assert data["outcome"] == "usage_error"
+    # The reason is pytest's own line, with the workspace path made relative.
+    assert data["reason"] == "not found: tests/test_demo.py::test_missing", data["reason"]
+    assert "| A3 | Collects nothing | [ ] |" in row_line(ws, "A3") and "Artifacts" not in row_line(ws, "A3")
 
 
 @pytest.mark.parametrize(

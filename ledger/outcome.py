@@ -1,0 +1,289 @@
+"""What a `ledger do` run proves: one table of outcomes and the rule that picks one.
+
+Every outcome has a name (stored in `manifest.json`), an exit code, a title (summary,
+attempt) and what it does to the row. Only `passed` ever makes a row done, and a pass
+needs evidence that a test body ran: at least one executed (not skipped) test and no
+failure or error in the JUnit XML, agreeing with the log's summary line. A tooling
+mistake (wrong interpreter, typo in a node id, a conftest that does not import) is
+never recorded as a regression of the work: those outcomes leave the row alone unless
+`--flip-on-error` asks otherwise.
+
+Pure functions of (pytest exit code, JUnit counts, log text): the audit re-applies
+`classify` to stored evidence, so it must not depend on anything else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any, Iterable
+
+from ledger.errors import ExitCode
+
+
+class RowEffect(str, Enum):
+    DONE = "done"  # the row becomes done
+    PARTIAL = "partial"  # the row becomes partial, with the reason
+    KEEP = "keep"  # the row is left as it is
+    KEEP_UNLESS_FLIP_ON_ERROR = "keep-unless-flip-on-error"  # kept; `--flip-on-error` makes it partial
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    exit_code: int
+    title: str
+    row: RowEffect
+    meaning: str
+
+    @property
+    def is_pass(self) -> bool:
+        return self.name == "passed"
+
+
+OUTCOMES: dict[str, Outcome] = {
+    o.name: o
+    for o in (
+        Outcome("passed", ExitCode.PASSED, "PASSED", RowEffect.DONE,
+                "at least one test body ran, none failed or errored (JUnit and log summary agree)"),
+        Outcome("failed", ExitCode.TESTS_FAILED, "FAILED", RowEffect.PARTIAL,
+                "tests ran and at least one failed or errored"),
+        Outcome("no_tests", ExitCode.NO_TESTS, "NO TESTS COLLECTED", RowEffect.KEEP,
+                "the selector collected or ran no test (pytest exit 5, --setup-plan/--setup-only, empty JUnit)"),
+        Outcome("skipped", ExitCode.SKIPPED, "ALL SKIPPED", RowEffect.KEEP,
+                "tests were collected but every one was skipped or xfailed: no test body proved anything"),
+        Outcome("collection_error", ExitCode.COLLECTION_ERROR, "COLLECTION ERROR", RowEffect.KEEP_UNLESS_FLIP_ON_ERROR,
+                "tests could not be collected: import errors, missing files, conftest/plugin failures, "
+                "pytest exit 2, or collection errors in the JUnit XML"),
+        Outcome("usage_error", ExitCode.USAGE_ERROR, "USAGE ERROR", RowEffect.KEEP_UNLESS_FLIP_ON_ERROR,
+                "pytest refused the command line: a bad option, a node id or file that does not exist (pytest exit 4)"),
+        Outcome("error", ExitCode.RUN_ERROR, "ERROR", RowEffect.KEEP_UNLESS_FLIP_ON_ERROR,
+                "pytest broke without telling about the tests: internal error (exit 3), no JUnit report, "
+                "JUnit and log disagree, or an unknown exit code"),
+        Outcome("collected", ExitCode.PASSED, "COLLECTED", RowEffect.KEEP,
+                "a docs-mode selector (--collect-only) collected tests; nothing ran"),
+        Outcome("red", ExitCode.PASSED, "RED CONFIRMED", RowEffect.KEEP,
+                "`--expect fail`: the tests ran and failed, as a new TDD test should before its fix"),
+        Outcome("unexpected_pass", ExitCode.UNEXPECTED_PASS, "PASSED, EXPECTED TO FAIL", RowEffect.KEEP,
+                "`--expect fail`: the tests passed, so the red step is not confirmed"),
+        Outcome("timeout", ExitCode.TIMEOUT, "TIMED OUT", RowEffect.PARTIAL,
+                "--timeout passed; the test process group was killed"),
+        Outcome("interrupted", ExitCode.INTERRUPTED, "INTERRUPTED", RowEffect.PARTIAL,
+                "Ctrl-C or SIGTERM; the test process group was stopped, the partial log kept"),
+    )
+}
+
+# Arguments that make pytest run no test body even when it exits 0.
+COLLECT_ONLY_ARGS = frozenset({"--collect-only", "--co"})
+SETUP_ONLY_ARGS = frozenset({"--setup-plan", "--setup-only"})
+
+
+def row_state_after(outcome: str, flip_on_error: bool = False) -> str | None:
+    """"done", "partial", or None when the row keeps its state."""
+    effect = OUTCOMES[outcome].row
+    if effect is RowEffect.DONE:
+        return "done"
+    if effect is RowEffect.PARTIAL or (effect is RowEffect.KEEP_UNLESS_FLIP_ON_ERROR and flip_on_error):
+        return "partial"
+    return None
+
+
+# ------------------------------------------------------------ the log's summary line
+
+# `=== 1 passed, 2 skipped in 0.12s ===`, `1 passed in 0.01s` (-q), `no tests ran in 0.1s`,
+# `3 tests collected in 0.2s`, `2/3 tests collected (1 deselected) in 0.2s`, `… in 61.2s (0:01:01)`.
+_SUMMARY = re.compile(r"^=*\s*(?P<body>(?:\d|no tests ran)[^=]*?)\s+in\s+[\d.]+s(?:\s+\([\d:]+\))?\s*=*\s*$")
+_SUMMARY_ITEM = re.compile(r"^(?P<n>\d+)(?:/(?P<of>\d+))?\s+(?P<word>[a-z_ ]+?)(?:\s+\(.*\))?$")
+_WORDS = {
+    "passed": "passed", "failed": "failed", "error": "errors", "errors": "errors", "skipped": "skipped",
+    "xfailed": "xfailed", "xpassed": "xpassed", "deselected": "deselected", "warning": "warnings",
+    "warnings": "warnings", "rerun": "rerun", "tests collected": "collected", "test collected": "collected",
+}
+
+
+def parse_summary_line(log_text: str) -> dict[str, int] | None:
+    """Counts from the last pytest summary line of a log; None when there is none (`-qq`)."""
+    for line in reversed(log_text.splitlines()):
+        match = _SUMMARY.match(line.strip())
+        if not match:
+            continue
+        body = match.group("body")
+        counts: dict[str, int] = {}
+        if body.startswith("no tests ran"):
+            return counts
+        for item in body.split(", "):
+            found = _SUMMARY_ITEM.match(item.strip())
+            if not found:
+                break
+            key = _WORDS.get(found.group("word"), found.group("word"))
+            counts[key] = counts.get(key, 0) + int(found.group("n"))
+        else:
+            return counts
+    return None
+
+
+def summary_disagreement(junit: dict, summary: dict[str, int]) -> str | None:
+    """Why a JUnit pass is not backed by the log's summary line; None when they agree."""
+    log_executed = summary.get("passed", 0) + summary.get("xpassed", 0)
+    if summary.get("failed", 0) or summary.get("errors", 0):
+        return f"the log's summary reports {summary.get('failed', 0)} failed, {summary.get('errors', 0)} errors but the JUnit XML none"
+    if log_executed != junit["passed"]:
+        return f"JUnit XML counts {junit['passed']} passed, the log's summary line {log_executed}"
+    return None
+
+
+# ------------------------------------------------------------ the first real error line
+
+_CODE_LINE = re.compile(r"^E\s{2,}(?P<msg>\S.*)$")
+_COLLECTING = re.compile(r"^_+ ERROR collecting (?P<what>\S+) _+$")
+_IMPORTING = re.compile(r"^ImportError while (?:importing test module|loading conftest) '(?P<path>[^']+)'")
+_USAGE = re.compile(r"^(?:ERROR: (?!usage: )(?P<msg>.+)|.*pytest(?:\.py)?: error: (?P<arg>.+))$")
+_INTERNAL = re.compile(r"^INTERNALERROR> (?P<msg>\w*(?:Error|Exception)\b.*)$")
+_CONFTEST = re.compile(r"ImportError while loading conftest|Error while loading conftest|while loading plugin|"
+                       r"Plugin already registered|Error importing plugin")
+_NO_PYTEST = re.compile(r"No module named '?pytest'?\s*$")
+
+
+def first_error_line(log_text: str, roots: Iterable[Path | str] = ()) -> str | None:
+    """The first line of the log that says what broke, with `roots` made relative.
+
+    Prefers the exception line of a collection traceback (`E   ModuleNotFoundError: …`)
+    with the module it came from, then pytest's own `ERROR: …` usage lines, then an
+    INTERNALERROR, then `No module named pytest` from the interpreter itself.
+    """
+    lines = log_text.splitlines()
+    where = None
+    for line in lines:
+        text = line.rstrip()
+        collecting = _COLLECTING.match(text) or _IMPORTING.match(text)
+        if collecting and where is None:
+            where = collecting.groupdict().get("what") or collecting.groupdict().get("path")
+        code = _CODE_LINE.match(text)
+        if code:
+            message = code.group("msg")
+            return _relative(f"{message} (collecting {where})" if where else message, roots)
+    for line in lines:
+        usage = _USAGE.match(line.rstrip())
+        if usage:
+            return _relative((usage.group("msg") or usage.group("arg")).strip(), roots)
+    for line in lines:
+        internal = _INTERNAL.match(line.rstrip())
+        if internal:
+            return _relative(internal.group("msg"), roots)
+    for line in lines:
+        if _NO_PYTEST.search(line.rstrip()):
+            return line.strip()
+    if where:
+        return _relative(f"error collecting {where}", roots)
+    return None
+
+
+def _relative(text: str, roots: Iterable[Path | str]) -> str:
+    for root in sorted({str(r).rstrip("/") for r in roots if str(r).strip("/")}, key=len, reverse=True):
+        text = text.replace(root + "/", "").replace(root, ".")
+    return text
+
+
+# ------------------------------------------------------------ the rule
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str
+    reason: str | None
+    summary: dict[str, int] | None = None  # the log's summary line, parsed
+    collected: int | None = None  # docs mode: tests collected
+
+    @property
+    def info(self) -> Outcome:
+        return OUTCOMES[self.outcome]
+
+
+def classify(
+    *,
+    exit_code: int | None,
+    junit: dict[str, Any] | None,
+    log_text: str,
+    args: Iterable[str] = (),
+    timed_out: bool = False,
+    interrupted: bool = False,
+    timeout_s: float | None = None,
+    expect: str = "pass",
+    roots: Iterable[Path | str] = (),
+) -> Verdict:
+    """The outcome of one pytest run from its exit code, JUnit counts (None: no report) and log.
+
+    `junit` holds tests, passed, failed, errors, skipped and, when known, collection_errors.
+    `expect="fail"` (a TDD red run) turns a failure into `red` and a pass into `unexpected_pass`.
+    """
+    verdict = _classify(exit_code, junit, log_text, tuple(args), timed_out, interrupted, timeout_s, list(roots))
+    if expect == "fail":
+        if verdict.outcome == "failed":
+            return Verdict("red", f"red confirmed: {verdict.reason}", verdict.summary)
+        if verdict.outcome == "passed":
+            return Verdict("unexpected_pass", "expected the tests to fail (--expect fail) but they passed", verdict.summary)
+    return verdict
+
+
+def _classify(code, junit, log_text, args, timed_out, interrupted, timeout_s, roots) -> Verdict:
+    summary = parse_summary_line(log_text)
+    if interrupted:
+        return Verdict("interrupted", "interrupted (Ctrl-C or SIGTERM); partial log kept", summary)
+    if timed_out:
+        return Verdict("timeout", f"timed out after {timeout_s:g}s; process group killed" if timeout_s else "timed out", summary)
+
+    def error_line(default: str) -> str:
+        return first_error_line(log_text, roots) or default
+
+    collection_errors = (junit or {}).get("collection_errors", 0)
+    if code == 2 or (code == 4 and _CONFTEST.search(log_text)):
+        if collection_errors or "during collection" in log_text or code == 4:
+            return Verdict("collection_error", error_line(f"pytest exited {code} while collecting"), summary)
+        return Verdict("error", error_line("pytest stopped itself (exit 2) before finishing"), summary)
+    if code == 4:
+        return Verdict("usage_error", error_line("pytest rejected the command line (exit 4)"), summary)
+    if code == 3:
+        return Verdict("error", error_line("pytest internal error (exit 3)"), summary)
+    if code == 5:
+        return Verdict("no_tests", "selector collected 0 tests", summary)
+    if junit is None:
+        if code != 0 and _NO_PYTEST.search(log_text):
+            return Verdict("collection_error", error_line("pytest is not installed in this interpreter"), summary)
+        if code not in (0, 1):
+            return Verdict("error", error_line(f"pytest exited {code}"), summary)
+        return Verdict("error", f"pytest exited {code} without writing a JUnit report: nothing proves what ran", summary)
+    if collection_errors:
+        return Verdict("collection_error", error_line(f"{collection_errors} collection error(s) in the JUnit XML"), summary)
+    if code == 1:
+        return Verdict("failed", f"{junit['failed']} failed, {junit['errors']} errors of {junit['tests']} tests", summary)
+    if code != 0:
+        return Verdict("error", error_line(f"pytest exited {code}"), summary)
+    if any(a in COLLECT_ONLY_ARGS for a in args):
+        collected = (summary or {}).get("collected")
+        if collected:
+            return Verdict("collected", f"{collected} tests collected (--collect-only: nothing ran)", summary, collected)
+        return Verdict("no_tests", "selector collected 0 tests", summary, 0)
+    setup_only = sorted(set(args) & SETUP_ONLY_ARGS)
+    if setup_only:
+        return Verdict("no_tests", f"{setup_only[0]} runs no test body", summary)
+    if junit["failed"] or junit["errors"]:
+        return Verdict("failed", f"pytest exited 0 but the JUnit XML holds {junit['failed']} failed, {junit['errors']} errors", summary)
+    if junit["tests"] == 0 or summary == {}:
+        return Verdict("no_tests", "selector collected 0 tests" if junit["tests"] == 0 else "the log says no tests ran", summary)
+    if junit["passed"] == 0:
+        return Verdict("skipped", f"all {junit['skipped']} tests skipped or xfailed: no test body ran to completion", summary)
+    if summary is not None:
+        why = summary_disagreement(junit, summary)
+        if why:
+            return Verdict("error", f"JUnit XML and log disagree: {why}", summary)
+    return Verdict("passed", None, summary)
+
+
+def outcome_table() -> list[dict[str, Any]]:
+    """The table as data (README, `--explain`-style listings)."""
+    return [
+        {"outcome": o.name, "exit_code": o.exit_code, "title": o.title, "row": o.row.value, "meaning": o.meaning}
+        for o in OUTCOMES.values()
+    ]
