@@ -191,8 +191,8 @@ def row_manifests(report_root: Path, row_id: str, source: str | None = None) -> 
     """Manifests recorded for one row, oldest first."""
     found = []
     for folder, manifest in iter_manifests(report_root):
-        if manifest.get("row") != row_id:
-            continue
+        if manifest.get("row") != row_id or manifest.get("tool") == "ledger verify":
+            continue  # a `ledger verify` re-run checks a run; it is not one of the row's runs
         if source is not None and manifest.get("plan") not in (None, source):
             continue
         found.append((folder, manifest))
