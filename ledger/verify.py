@@ -210,7 +210,7 @@ def run_verify(
 
 
 def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, head: str | None, timeout_s, echo: Echo) -> VerifyResult:
-    from ledger.do import classify_outcome, _read_counts
+    from ledger.do import _read_counts, _read_log, classify_outcome
     from ledger.runner import RunRequest, pytest_argv, run_streaming
     from ledger.selectors import parse_selector
 
@@ -267,8 +267,8 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
     finally:
         trees.remove(tree)
     counts = _read_counts(folder / "junit.xml")
-    log_tail = (folder / "pytest.log").read_bytes()[-8192:].decode("utf-8", errors="replace")
-    outcome, reason = classify_outcome(run, counts, timeout_s, log_tail)
+    verdict = classify_outcome(run, counts, timeout_s, _read_log(folder / "pytest.log"), args=selector.args, roots=[tree, ws.root])
+    outcome, reason = verdict.outcome, verdict.reason
     got = {k: (counts or {}).get(k) for k in COUNT_KEYS}
     if outcome != expected["outcome"]:
         why = f"{outcome} ({reason or _counts_text(got)}), the run it checks {expected['outcome']}"
