@@ -126,6 +126,21 @@ class AttemptAdded:
     number: int
     layout: str
     line: int
+    requested: int | None = None  # the pre-assigned number asked for, if any
+
+
+def check_number(doc: LedgerDoc, initiative: str, number: int) -> None:
+    """Refuse a pre-assigned attempt number the initiative already uses."""
+    if number < 1:
+        raise BadInput(f"attempt number must be 1 or more, not {number}")
+    used = doc.used_numbers(initiative)
+    if number in used:
+        where = f" at line {used[number]}" if used[number] else ""
+        raise BadInput(
+            f"attempt #{number} of {initiative} already exists{where}; the next free number is "
+            f"#{doc.next_attempt_number(initiative)}",
+            doc.path,
+        )
 
 
 def add_attempt(
@@ -134,11 +149,16 @@ def add_attempt(
     render: Callable[[int, str, dict[str, str]], list[str]],
     item_title: str | None = None,
     write: bool = True,
+    number: int | None = None,
+    fall_back: bool = False,
 ) -> AttemptAdded:
     """Append the next numbered attempt of `initiative`; `render(number, layout, style)` gives
     its lines (`style`: template variables that write a global entry's heading the way the
     file writes them, `entry_when` and `row_separator`).
 
+    `number`: a pre-assigned number (a supervisor's "add Attempt #82") to use instead of the
+    next one; refused when the initiative already has it, unless `fall_back`, which takes the
+    next free number instead (the run is over and must be recorded; the caller reports it).
     With `write=False` nothing is written: the checks run (a readable ledger, an entry
     that reads back), so a caller can refuse before doing work it could not record.
     """
@@ -148,7 +168,19 @@ def add_attempt(
     else:
         source = SourceText(path, "# Fix Plan Ledger\n", None)
     doc: LedgerDoc = parse_ledger(source)
-    number = next_number_with_archives(doc, initiative, _archives(ws))
+    requested = number
+    if requested is not None:
+        try:
+            check_number(doc, initiative, requested)
+        except BadInput:
+            if not fall_back:
+                raise
+            requested_taken = True
+        else:
+            requested_taken = False
+        number = next_number_with_archives(doc, initiative, _archives(ws)) if requested_taken else requested
+    else:
+        number = next_number_with_archives(doc, initiative, _archives(ws))
     layout = doc.layout if doc.layout == GLOBAL else "items"
     style = doc.entry_style().context(datetime.now(timezone.utc))
     splice = append_attempt(doc, initiative, render(number, layout, style), new_item_title=item_title)
@@ -164,7 +196,7 @@ def add_attempt(
         )
     if write:
         write_atomic(path, new_text, source.sha256)
-    return AttemptAdded(path=path, number=number, layout=layout, line=line)
+    return AttemptAdded(path=path, number=number, layout=layout, line=line, requested=requested)
 
 
 def _archives(ws: Workspace) -> list[LedgerDoc]:

@@ -14,6 +14,7 @@ from typing import Callable
 
 from ledger.bookkeeping import add_attempt, change_row
 from ledger.errors import BadInput, ExitCode
+from ledger.fixplan import entry_token
 from ledger.evidence import (
     ReportDir,
     create_report_dir,
@@ -49,6 +50,7 @@ class DoOptions:
     flip_on_error: bool = False
     # "fail": a TDD red run; the tests are expected to fail (outcome `red`, row left open).
     expect: str = "pass"
+    attempt_number: int | None = None  # a pre-assigned number (input.md's "add Attempt #82")
 
 
 @dataclass
@@ -86,6 +88,7 @@ class DoResult:
     guardrail: str | None = None
     commit: dict | None = None
     state_changed: bool = False
+    notices: list[str] = field(default_factory=list)  # things the caller must be told (stderr)
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -128,7 +131,8 @@ def prepare(ws: Workspace, options: DoOptions) -> DoPlan:
     # would fail only after the run, leaving evidence and a flipped row without their
     # attempt: refuse before running anything.
     add_attempt(ws, options.initiative, lambda number, layout, style: [f"### {utc_now():%Y-%m-%dT%H:%MZ} — {options.initiative} {row.id} (check)"]
-                if layout == "global" else [f"[{utc_now():%Y-%m-%d}] Attempt #{number} — check"], write=False)
+                if layout == "global" else [f"[{utc_now():%Y-%m-%d}] Attempt #{number} — check"], write=False,
+                number=options.attempt_number)
     report_dir = plan_report_dir(ws.report_root(options.initiative), phase_slug(row, options.slug), utc_now())
     return DoPlan(row, resolved, report_dir, None, ws.config.states.token_for(DONE))
 
@@ -336,7 +340,15 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
             "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, **style, number=number
         ),
         item_title=_plan_title(ws, row),
+        number=options.attempt_number,
+        fall_back=True,
     )
+    notices = []
+    if attempt.requested is not None and attempt.number != attempt.requested:
+        notices.append(
+            f"attempt #{attempt.requested} was taken while the tests ran; recorded as #{attempt.number} instead "
+            "(update whatever cites #{0})".format(attempt.requested)
+        )
     return DoResult(
         initiative=options.initiative,
         row=row.id,
@@ -354,6 +366,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         env_overrides=plan.selector.env,
         guardrail=guardrail,
         state_changed=state_changed,
+        notices=notices,
     )
 
 
@@ -435,6 +448,7 @@ def _template_context(ws, options, plan: DoPlan, report: ReportDir, manifest: di
         "date": started.strftime("%Y-%m-%d"),
         "timestamp": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "timestamp_minutes": started.strftime("%Y-%m-%dT%H:%MZ"),
+        "entry_token": entry_token(),
         "initiative": options.initiative,
         "row": row.id,
         "row_label": f"Phase {row.phase.key}.{row.id}" if row.phase and row.phase.key and not row.id.startswith(row.phase.key + ".") else row.id,

@@ -33,6 +33,8 @@ _ATTEMPTS_FIELD = re.compile(r"^(?P<indent>\s*)[*+-]\s+(?:\*\*)?Attempts?\s+Hist
 _FIELD = re.compile(r"^(?P<indent>\s*)[*+-]\s+(?:\*\*)?(?P<key>[A-Za-z][\w /&()-]{0,40}?)(?:\*\*)?\s*:(?:\*\*)?(?P<value>.*)$")
 # Lines of attempt text that would start an entry-level heading.
 _ENTRY_HEADING = re.compile(r"^( {0,3})(#{1,3}(?=\s|$))")
+# The number a global entry's heading label carries: `(passed, attempt #23, run 3f9a1c)`.
+GLOBAL_NUMBER = re.compile(r"\battempt\s+#(\d+)", re.IGNORECASE)
 _GLOBAL_ENTRY = re.compile(
     r"^(?P<when>\d{4}-\d{2}-\d{2}\S*)\s+[—–-]+\s+(?P<subject>.*?)(?:\s+\((?P<label>[^()]*)\))?\s*$"
 )
@@ -164,12 +166,27 @@ class LedgerDoc:
             return list(self.history.entries)
         return [a for item in self.items.values() for a in item.attempts]
 
+    def used_numbers(self, initiative: str) -> dict[int, int]:
+        """Attempt number -> line of its first entry, for `initiative` (global entries carry
+        theirs in the heading label, `attempt #N`; entries without one have none)."""
+        used: dict[int, int] = {}
+        for attempt in self.attempts_for(initiative):
+            number = attempt.number
+            if number is None and self.layout == GLOBAL:
+                match = GLOBAL_NUMBER.search(attempt.label or "")
+                number = int(match.group(1)) if match else None
+            if number is not None:
+                used.setdefault(number, attempt.line)
+        for number in self.duplicate_numbers.get(initiative, []):
+            used.setdefault(number, 0)
+        return used
+
     def next_attempt_number(self, initiative: str) -> int:
         if self.layout == GLOBAL:
-            return len(self.attempts_for(initiative)) + 1
-        item = self.items.get(initiative)
-        numbers = [a.number for a in item.attempts if a.number is not None] if item else []
-        numbers += self.duplicate_numbers.get(initiative, [])
+            # Entries are counted (real histories number none of them), and a number a
+            # supervisor pre-assigned or a merge gave is never handed out again.
+            return max([len(self.attempts_for(initiative)), *self.used_numbers(initiative)]) + 1
+        numbers = list(self.used_numbers(initiative))
         return max(numbers) + 1 if numbers else 1
 
 
@@ -329,6 +346,15 @@ def next_number_with_archives(doc: LedgerDoc, initiative: str, archives: list[Le
         if numbers:
             number = max(number, max(numbers) + 1)
     return number
+
+
+def entry_token() -> str:
+    """A short random id for a global entry's heading. Two machines adding an attempt to the
+    same row in the same second would otherwise write byte-identical headings, which a line
+    merge (git's own, or any driver) keeps once with both bodies under it: one attempt lost."""
+    import secrets
+
+    return secrets.token_hex(3)
 
 
 def split_subject(subject: str) -> tuple[str, tuple[str, ...]]:

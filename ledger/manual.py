@@ -5,6 +5,7 @@ from __future__ import annotations
 from ledger.bookkeeping import AttemptAdded, RowChange, add_attempt, change_row
 from ledger.errors import BadInput
 from ledger.evidence import utc_now
+from ledger.fixplan import entry_token
 from ledger.locking import workspace_lock
 from ledger.render import Renderer
 from ledger.workspace import Workspace
@@ -26,7 +27,8 @@ def mark_row(ws: Workspace, initiative: str, reference: str, state: str, note: s
 
 
 def add_manual_attempt(
-    ws: Workspace, initiative: str, summary: str, row: str | None, artifacts: str | None, lock_timeout_s: float
+    ws: Workspace, initiative: str, summary: str, row: str | None, artifacts: str | None, lock_timeout_s: float,
+    number: int | None = None,
 ) -> AttemptAdded:
     ws.check_initiative_id(initiative)
     if not summary.strip():
@@ -40,7 +42,9 @@ def add_manual_attempt(
             row_label = f"Phase {found.phase.key}.{found.id}" if found.phase and found.phase.key else found.id
         context = {
             "date": now.strftime("%Y-%m-%d"),
+            "timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "timestamp_minutes": now.strftime("%Y-%m-%dT%H:%MZ"),
+            "entry_token": entry_token(),
             "initiative": initiative,
             "row": row,
             "row_label": row_label,
@@ -53,4 +57,5 @@ def add_manual_attempt(
             lambda number, layout, style: renderer.render_lines(
                 "manual_attempt_global.md.j2" if layout == "global" else "manual_attempt.md.j2", **context, **style, number=number
             ),
+            number=number,
         )

@@ -13,8 +13,16 @@ those edits mean:
   then done);
 - a row whose previous run note (`✅ date — … Artifacts: reports/<TS>/…`) both
   sides' `ledger do` replaced with their own keeps both new notes;
-- in the ledger, the incoming attempts (theirs) are renumbered to follow ours;
-  ours and the base keep their numbers.
+- in the ledger, attempts both sides numbered alike are renumbered on one side
+  only: the side that is already published keeps its numbers (other clones'
+  text may cite them) and its entries come first; the other side's follow.
+  Under `git merge` the published side is theirs (%B, the upstream being
+  merged in); under `git rebase`, `pull --rebase` and the autostash that
+  follows it, git swaps the sides, and the published one is %A. Every
+  renumbered entry says so in its own text (`renumbered from #N at merge`),
+  and the driver says so on stderr;
+- an entry is never fused with another: two entries with one heading and
+  different bodies are both kept whole.
 
 Anything else that both sides changed differently is a real conflict and gets
 the usual conflict markers (git then reports the file as conflicted).
@@ -101,7 +109,9 @@ def _clusters(hunks: list[_Hunk]) -> list[list[_Hunk]]:
 
 def merge_texts(base: str, ours: str, theirs: str, *, is_ledger: bool = False,
                 vocabulary: StateVocabulary | None = None, marker_size: int = 7,
-                labels: tuple[str, str] = ("ours", "theirs")) -> MergeResult:
+                labels: tuple[str, str] = ("ours", "theirs"), keep: str = OURS) -> MergeResult:
+    """`keep`: the side (OURS or THEIRS) whose attempt numbers stand, because it is already
+    published; its new entries come first and the other side's are renumbered to follow."""
     vocabulary = vocabulary or StateVocabulary()
     b, o, t = _lines(base), _lines(ours), _lines(theirs)
     sides = {OURS: o, THEIRS: t}
@@ -122,7 +132,7 @@ def merge_texts(base: str, ours: str, theirs: str, *, is_ledger: bool = False,
         if [line for line, _ in ours_version] == [line for line, _ in theirs_version]:
             out.extend((line, BOTH) for line, _ in ours_version)
             continue
-        resolved = _resolve(b, o, t, by_side, start, end, vocabulary, result.notes)
+        resolved = _resolve(b, o, t, by_side, start, end, vocabulary, result.notes, keep)
         if resolved is not None:
             out.extend(resolved)
             continue
@@ -130,7 +140,7 @@ def merge_texts(base: str, ours: str, theirs: str, *, is_ledger: bool = False,
         out.extend(_markers(ours_version, theirs_version, marker_size, labels))
     out.extend((line, BASE) for line in b[position:])
     if is_ledger and not result.conflicts:
-        out = _renumber_incoming(out, result.notes)
+        out = _renumber_incoming(out, result.notes, renumbered=THEIRS if keep == OURS else OURS)
     result.text = "".join(line for line, _ in out)
     return result
 
@@ -186,13 +196,17 @@ def _slots(side: list[str], hunks: list[_Hunk]) -> _Slots | None:
     return slots
 
 
-def _resolve(b, o, t, by_side, start, end, vocabulary, notes) -> list[tuple[str, str]] | None:
+def _resolve(b, o, t, by_side, start, end, vocabulary, notes, keep=OURS) -> list[tuple[str, str]] | None:
     ours, theirs = _slots(o, by_side[OURS]), _slots(t, by_side[THEIRS])
     if ours is None or theirs is None:
         return None
     merged: list[tuple[str, str]] = []
     for index in range(start, end + 1):
-        merged.extend(_merge_insertions(ours.inserted.get(index, []), theirs.inserted.get(index, [])))
+        mine, other = ours.inserted.get(index, []), theirs.inserted.get(index, [])
+        if keep == OURS:
+            merged.extend(_merge_insertions(mine, other))
+        else:  # the published side's entries first
+            merged.extend(_swap(_merge_insertions(other, mine)))
         if index == end:
             break
         base_line = b[index]
@@ -220,6 +234,20 @@ def _starts_section(lines: list[str]) -> bool:
     return bool(_SECTION_START.match(first))
 
 
+def _swap(lines: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Origins of a merge computed with the sides exchanged, put back."""
+    flip = {OURS: THEIRS, THEIRS: OURS}
+    return [(line, flip.get(origin, origin)) for line, origin in lines]
+
+
+# The first line of one ledger entry: a global `### <date> — …` heading or an items-layout
+# `* [date] Attempt #N` bullet.
+_ENTRY_START = re.compile(
+    r"^\s{0,3}(?:#{2,6}\s+\d{4}-\d{2}-\d{2}"
+    r"|[*+-]\s+(?:\*\*)?\[\d{4}-\d{2}-\d{2}[^\]]*\](?:\*\*)?\s+(?:\*\*)?Attempt\s+#\d+)"
+)
+
+
 def _merge_insertions(mine: list[str], other: list[str]) -> list[tuple[str, str]]:
     if not other:
         return [(line, OURS) for line in mine]
@@ -238,6 +266,13 @@ def _merge_insertions_ordered(first: list[str], first_origin: str, second: list[
     shared = 0
     while shared < min(len(first), len(second)) and first[shared] == second[shared]:
         shared += 1
+    if shared < len(first) and shared < len(second):
+        # The sides part inside an entry whose first lines match (two machines' same-minute
+        # headings): sharing those lines would put both bodies under one heading, one entry
+        # lost. Each side keeps its whole entry.
+        starts = [i for i in range(shared) if _ENTRY_START.match(first[i])]
+        if starts:
+            shared = starts[-1]
     # A shared blank line separates entries; each side's entry keeps its own.
     while shared and not first[shared - 1].strip():
         shared -= 1
@@ -365,8 +400,9 @@ def _pick(base: str, ours: str, theirs: str) -> str | None:
 # ---------------------------------------------------------------- attempt numbers
 
 
-def _renumber_incoming(out: list[tuple[str, str]], notes: list[str]) -> list[tuple[str, str]]:
-    """Give theirs' new attempts the numbers after ours, per ledger item."""
+def _renumber_incoming(out: list[tuple[str, str]], notes: list[str], renumbered: str = THEIRS) -> list[tuple[str, str]]:
+    """Give the `renumbered` side's new attempts the numbers after the other side's, per
+    initiative, when their numbers collide; each one's text then says what it was."""
     from ledger.fixplan import GLOBAL, parse_ledger
     from ledger.markdown.text import SourceText
 
@@ -383,18 +419,38 @@ def _renumber_incoming(out: list[tuple[str, str]], notes: list[str]) -> list[tup
         for attempt in attempts:
             match = pattern.search(lines[attempt.line - 1])
             if match:
-                numbered.append((attempt.line - 1, int(match.group(2)), origin[attempt.line - 1] == THEIRS))
+                numbered.append((attempt.line - 1, int(match.group(2)), origin[attempt.line - 1] == renumbered))
         incoming = [(index, number) for index, number, is_theirs in numbered if is_theirs]
         kept = [number for _, number, is_theirs in numbered if not is_theirs]
         if not incoming or not kept:
             continue
+        if not set(number for _, number in incoming) & set(kept):
+            continue  # no collision (say, a pre-assigned number above the other side's)
         offset = max(kept) - min(number for _, number in incoming) + 1
         if offset <= 0:
             continue
         for index, number in incoming:
-            lines[index] = pattern.sub(lambda m: f"{m.group(1)}{number + offset}", lines[index], count=1)
-            notes.append(f"{initiative}: incoming attempt #{number} renumbered #{number + offset}")
+            lines[index] = _renumbered_line(lines[index], pattern, number, number + offset, doc.layout == GLOBAL)
+            notes.append(
+                f"{initiative}: attempt #{number} renumbered #{number + offset} "
+                f"(to follow the other side's attempts, up to #{max(kept)}); update text that cites #{number}"
+            )
     return list(zip(lines, origin))
+
+
+def _renumbered_line(line: str, pattern: re.Pattern, old: int, new: int, is_global: bool) -> str:
+    """The entry's first line with its number changed and a note saying from what, so text
+    elsewhere that cites the old number can be traced."""
+    note = f"renumbered from #{old} at merge"
+    match = pattern.search(line)
+    if is_global:
+        body, eol = _split_eol(line)
+        label_end = body.rstrip().rfind(")")
+        if label_end >= match.end():
+            body = body[:label_end] + f", {note}" + body[label_end:]
+            line = body + eol
+        return pattern.sub(lambda m: f"{m.group(1)}{new}", line, count=1)
+    return line[: match.start()] + f"{match.group(1)}{new} ({note})" + line[match.end():]
 
 
 # ---------------------------------------------------------------- files
@@ -407,8 +463,43 @@ def is_ledger_path(path: str | None, configured: str | None = None) -> bool:
     return normalised == configured or normalised.rsplit("/", 1)[-1] == "fix_plan.md"
 
 
-def merge_files(base_path, current_path, other_path, path: str | None, marker_size: int = 7, settings_root=None) -> MergeResult:
-    """Merge the three files git hands a driver, writing the result over `current_path`."""
+MERGE, REBASE = "merge", "rebase"
+
+
+def git_operation(environ=None, cwd=None) -> str:
+    """Which git operation runs the driver, and so which side is already published.
+
+    MERGE (`git merge`, `git pull --no-rebase`): %A is the local branch, %B the upstream.
+    REBASE (`git rebase`, `git pull --rebase`, its autostash, `git stash pop`,
+    `cherry-pick`): %A is the upstream (HEAD, already published) and %B the local commit
+    or change being replayed onto it."""
+    import os
+    import subprocess
+
+    environ = os.environ if environ is None else environ
+    try:
+        git_dir = subprocess.run(
+            ["git", "rev-parse", "--git-dir"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        git_dir = None
+    if git_dir:
+        from pathlib import Path
+
+        folder = Path(cwd or ".") / git_dir
+        if (folder / "rebase-merge").is_dir() or (folder / "rebase-apply").is_dir():
+            return REBASE
+    action = environ.get("GIT_REFLOG_ACTION", "")
+    if action.startswith("merge") or (action.startswith("pull") and "--rebase" not in action):
+        return MERGE
+    return REBASE
+
+
+def merge_files(base_path, current_path, other_path, path: str | None, marker_size: int = 7, settings_root=None,
+                operation: str | None = None) -> MergeResult:
+    """Merge the three files git hands a driver, writing the result over `current_path`.
+
+    `operation`: MERGE or REBASE (see `git_operation`, which decides when it is None)."""
     from pathlib import Path
 
     from ledger.config import load_config
@@ -428,6 +519,7 @@ def merge_files(base_path, current_path, other_path, path: str | None, marker_si
         vocabulary=config.states if config else None,
         marker_size=marker_size,
         labels=("ours", "theirs"),
+        keep=THEIRS if (operation or git_operation(cwd=settings_root)) == MERGE else OURS,
     )
     if result.text != texts[1]:
         write_bytes_atomic(Path(current_path), result.text.encode("utf-8"))

@@ -15,16 +15,17 @@ def attempt():
 @click.option("--summary", required=True, help="What the loop did and found.")
 @click.option("--row", help="The plan row this attempt is about.")
 @click.option("--artifacts", help="Evidence path to cite.")
+@click.option("--number", type=click.IntRange(min=1), help="Use this pre-assigned attempt number (e.g. from input.md's \"add Attempt #82\"); refused (exit 2) if the initiative already has it.")
 @click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True)
 @json_option
 @root_option
 @reports_errors
-def add(initiative, summary, row, artifacts, lock_timeout_s, as_json, root):
-    """Append the next numbered attempt to INITIATIVE's ledger item."""
+def add(initiative, summary, row, artifacts, number, lock_timeout_s, as_json, root):
+    """Append the next numbered attempt to INITIATIVE's ledger item (or --number N)."""
     from ledger.manual import add_manual_attempt
 
     ws = open_workspace(root)
-    added = add_manual_attempt(ws, initiative, summary, row, artifacts, lock_timeout_s)
+    added = add_manual_attempt(ws, initiative, summary, row, artifacts, lock_timeout_s, number)
     data = {"initiative": initiative, "attempt": added.number, "file": ws.relative(added.path), "line": added.line, "layout": added.layout}
     if as_json:
         print_json(data)

@@ -14,6 +14,7 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @click.option("--slug", help="Report folder name under reports/<TS>/ (default: from the phase heading).")
 @click.option("--timeout", "timeout_s", type=float, help="Kill the whole test process group after N seconds (exit 124).")
 @click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True, help="Seconds to wait for the workspace lock (then exit 4).")
+@click.option("--attempt", "attempt_number", type=click.IntRange(min=1), help="Record the attempt under this pre-assigned number; refused before running (exit 2) if the initiative already has it.")
 @click.option("--no-flip", is_flag=True, help="Leave the row's state and guidance untouched.")
 @click.option("--flip-on-error", is_flag=True, help="Mark the row partial on collection_error, usage_error or error too (default: left alone).")
 @click.option("--expect", type=click.Choice(["pass", "fail"]), default="pass", show_default=True,
@@ -23,7 +24,7 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @json_option
 @root_option
 @reports_errors
-def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, flip_on_error, expect, dry_run, commit, as_json, root):
+def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, attempt_number, no_flip, flip_on_error, expect, dry_run, commit, as_json, root):
     """Run ROW's pytest selector, write evidence, flip the row, append an attempt.
 
     \b
@@ -36,7 +37,7 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, flip
 
     ws = open_workspace(root)
     options = DoOptions(initiative, row, selector, slug, timeout_s, lock_timeout_s, not no_flip, dry_run, commit,
-                        flip_on_error=flip_on_error, expect=expect)
+                        flip_on_error=flip_on_error, expect=expect, attempt_number=attempt_number)
     if dry_run:
         plan = prepare(ws, options)
         lines = describe_plan(ws, plan, options)
@@ -62,4 +63,6 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, no_flip, flip
             click.echo(f"[ledger] committed {result.commit['sha'][:12]} on {result.commit['branch']}: {result.commit['message']}")
             if result.commit.get("force_added"):
                 click.echo(f"[ledger] force-added {len(result.commit['force_added'])} file(s) .gitignore ignores: {', '.join(result.commit['force_added'])}")
+    for notice in result.notices:
+        click.echo(f"[ledger] {notice}", err=True)
     sys.exit(result.exit_code)

@@ -199,7 +199,8 @@ def test_add_attempt_adds_one_entry_and_moves_nothing_else(ledger_text, initiati
         from ledger.render import Renderer
 
         renderer = Renderer(ws.templates_dir)
-        context = {"date": "2026-11-24", "timestamp_minutes": "2026-11-24T10:00Z", "initiative": initiative,
+        context = {"date": "2026-11-24", "timestamp": "2026-11-24T10:00:00Z", "timestamp_minutes": "2026-11-24T10:00Z",
+                   "entry_token": "0a1b2c", "initiative": initiative,
                    "row": None, "row_label": None, "summary": summary, "artifacts": None}
         try:
             added = add_attempt(ws, initiative, lambda number, layout, style: renderer.render_lines(
@@ -222,7 +223,9 @@ def test_add_attempt_adds_one_entry_and_moves_nothing_else(ledger_text, initiati
             for item, attempts in others.items():
                 assert [(a.number, a.text) for a in fresh.attempts_for(item)] == attempts
         else:
-            assert added.number == len(old_attempts) + 1
+            # Entries are counted, and no number an entry's heading already carries is reused.
+            carried = [int(n) for a in old_attempts for n in re.findall(r"(?i)\battempt\s+#(\d+)", a.label or "")[:1]]
+            assert added.number == max([len(old_attempts), *carried]) + 1
             for item, attempts in others.items():
                 assert [(a.date, a.text) for a in fresh.attempts_for(item)] == attempts
         # The old text is intact around one inserted block, with its own line endings.

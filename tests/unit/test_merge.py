@@ -39,9 +39,9 @@ def test_concurrent_appends_to_one_item_renumber_only_theirs():
     assert (
         "  * [2026-11-02] Attempt #2 — Phase A.A2: second.\n"
         "  * [2026-11-03] Attempt #3 — ours A3.\n"
-        "  * [2026-11-03] Attempt #4 — theirs A4.\n"
+        "  * [2026-11-03] Attempt #4 (renumbered from #3 at merge) — theirs A4.\n"
         "    continuation of theirs\n"
-        "  * [2026-11-03] Attempt #5 — theirs A5.\n"
+        "  * [2026-11-03] Attempt #5 (renumbered from #4 at merge) — theirs A5.\n"
         "- Exit Criteria:\n"
     ) in result.text
     assert any("renumbered" in note for note in result.notes)
@@ -61,7 +61,7 @@ def test_both_create_the_same_new_item():
     theirs = LEDGER + item + "  * [2026-11-03] Attempt #1 — theirs.\n"
     result = merge_texts(LEDGER, ours, theirs, is_ledger=True)
     assert result.clean
-    assert result.text == LEDGER + item + "  * [2026-11-03] Attempt #1 — ours.\n  * [2026-11-03] Attempt #2 — theirs.\n"
+    assert result.text == LEDGER + item + "  * [2026-11-03] Attempt #1 — ours.\n  * [2026-11-03] Attempt #2 (renumbered from #1 at merge) — theirs.\n"
 
 
 GLOBAL = textwrap.dedent(
@@ -90,7 +90,7 @@ def test_global_layout_entries_concatenate_and_renumber():
     assert result.clean
     assert (
         "**Action:** ran.\n\n### 2026-01-23T00:00Z — DEMO-001 A2 (passed, attempt #2)\n**Action:** ours.\n"
-        "\n### 2026-01-23T00:01Z — DEMO-001 A2 (passed, attempt #3)\n**Action:** theirs.\n\n## TODOs\n"
+        "\n### 2026-01-23T00:01Z — DEMO-001 A2 (passed, attempt #3, renumbered from #2 at merge)\n**Action:** theirs.\n\n## TODOs\n"
     ) in result.text
 
 
@@ -146,7 +146,7 @@ def test_crlf_and_missing_final_newline_survive():
     theirs = base + "\r\n  * [2026-11-03] Attempt #2 — theirs."
     result = merge_texts(base, ours, theirs, is_ledger=True)
     assert result.clean
-    assert result.text.endswith("setup.\r\n  * [2026-11-03] Attempt #2 — ours.\n  * [2026-11-03] Attempt #3 — theirs.")
+    assert result.text.endswith("setup.\r\n  * [2026-11-03] Attempt #2 — ours.\n  * [2026-11-03] Attempt #3 (renumbered from #2 at merge) — theirs.")
 
 
 def test_one_sided_changes_pass_through():
@@ -187,3 +187,52 @@ def test_both_sides_rewriting_prose_before_a_run_note_is_still_a_conflict():
     ours = "| A1 | Task | [x] | Run it now." + note.format(ts="110000")
     theirs = "| A1 | Task | [x] | Run it later." + note.format(ts="110001")
     assert merge_texts(base, ours, theirs).conflicts == 1
+
+
+def test_keep_theirs_puts_the_published_entries_first_and_renumbers_ours():
+    anchor = "  * [2026-11-02] Attempt #2 — Phase A.A2: second."
+    ours = append_after(LEDGER, anchor, "  * [2026-11-03] Attempt #3 — local.")
+    theirs = append_after(LEDGER, anchor, "  * [2026-11-03] Attempt #3 — published.")
+    result = merge_texts(LEDGER, ours, theirs, is_ledger=True, keep="theirs")
+    assert result.clean
+    assert (
+        anchor + "\n  * [2026-11-03] Attempt #3 — published.\n"
+        "  * [2026-11-03] Attempt #4 (renumbered from #3 at merge) — local.\n"
+    ) in result.text
+
+
+def test_entries_with_one_heading_and_different_bodies_are_both_kept_whole():
+    """Same-minute headings from an old template (no id): sharing the heading would fuse two
+    attempts into one."""
+    anchor = "**Action:** ran.\n"
+    heading = "\n### 2026-01-23T00:00Z — DEMO-001 A2 (attempt #2)\n"
+    ours = GLOBAL.replace(anchor, anchor + heading + "ours body.\n")
+    theirs = GLOBAL.replace(anchor, anchor + heading + "theirs body.\n")
+    result = merge_texts(GLOBAL, ours, theirs, is_ledger=True)
+    assert result.clean
+    assert result.text.count("### 2026-01-23T00:00Z — DEMO-001 A2") == 2
+    assert (
+        "### 2026-01-23T00:00Z — DEMO-001 A2 (attempt #2)\nours body.\n\n"
+        "### 2026-01-23T00:00Z — DEMO-001 A2 (attempt #3, renumbered from #2 at merge)\ntheirs body.\n"
+    ) in result.text
+
+
+def test_a_number_above_the_other_sides_is_not_renumbered():
+    anchor = "  * [2026-11-02] Attempt #2 — Phase A.A2: second."
+    ours = append_after(LEDGER, anchor, "  * [2026-11-03] Attempt #3 — ours.")
+    theirs = append_after(LEDGER, anchor, "  * [2026-11-03] Attempt #82 — pre-assigned.")
+    result = merge_texts(LEDGER, ours, theirs, is_ledger=True)
+    assert result.clean and not result.notes and "Attempt #82 — pre-assigned." in result.text
+
+
+def test_git_operation_reads_the_rebase_state_and_the_reflog_action(tmp_path):
+    from ledger.merge import MERGE, REBASE, git_operation
+    from tests.conftest import git
+
+    git(tmp_path, "init", "-q")
+    assert git_operation({"GIT_REFLOG_ACTION": "merge origin/main"}, tmp_path) == MERGE
+    assert git_operation({"GIT_REFLOG_ACTION": "pull --no-rebase origin main"}, tmp_path) == MERGE
+    assert git_operation({"GIT_REFLOG_ACTION": "pull --rebase --autostash"}, tmp_path) == REBASE
+    assert git_operation({}, tmp_path) == REBASE  # stash apply, cherry-pick: %A is HEAD
+    (tmp_path / ".git" / "rebase-merge").mkdir()
+    assert git_operation({"GIT_REFLOG_ACTION": "merge x"}, tmp_path) == REBASE
