@@ -26,6 +26,8 @@ class Config:
     # when the next attempt number is chosen.
     ledger_archives: tuple[str, ...] = ("docs/fix_plan_archive.md", "docs/archive/*fix_plan_archive*.md")
     env: dict[str, str] = field(default_factory=dict)
+    # Environment names selectors may set besides ledger.selector_policy.DEFAULT_ALLOWED_ENV.
+    allow_env: tuple[str, ...] = ()
     states: StateVocabulary = field(default_factory=StateVocabulary)
     guardrail_warn: float = 1.7
     guardrail_fail: float = 2.5
@@ -59,7 +61,7 @@ def _config_from(section: dict, path: Path) -> Config:
         raise BadInput("[tool.ledger] must be a table", path)
     known = {
         "ledger", "findings", "plan_roots", "plans", "report_root", "templates", "env",
-        "states", "guardrail_warn", "guardrail_fail", "baseline_runs", "ledger_archives",
+        "allow_env", "states", "guardrail_warn", "guardrail_fail", "baseline_runs", "ledger_archives",
     }
     unknown = sorted(set(section) - known)
     if unknown:
@@ -84,6 +86,11 @@ def _config_from(section: dict, path: Path) -> Config:
         kwargs["ledger_archives"] = tuple(archives)
     if "env" in section:
         kwargs["env"] = parse_env_table(section["env"], path)
+    if "allow_env" in section:
+        names = section["allow_env"]
+        if not isinstance(names, list) or not all(isinstance(n, str) and ENV_NAME.match(n) for n in names):
+            raise BadInput("allow_env must be a list of environment names like \"MY_FLAG\"", path)
+        kwargs["allow_env"] = tuple(names)
     if "states" in section:
         kwargs["states"] = _states(section["states"], path)
     for key in ("guardrail_warn", "guardrail_fail"):

@@ -152,9 +152,14 @@ class Problem:
     line: int
     message: str
     severity: str = "error"
+    rule: str | None = None  # the selector-policy rule a refused Mapped selector breaks
+
+    @property
+    def refused(self) -> bool:
+        return self.rule is not None and self.rule != "elided"
 
     def to_json(self) -> dict:
-        return {"line": self.line, "severity": self.severity, "message": self.message}
+        return {"line": self.line, "severity": self.severity, "message": self.message, "rule": self.rule}
 
 
 @dataclass
@@ -175,6 +180,11 @@ class CheckReport:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def refused(self) -> list[Problem]:
+        """Mapped selectors the selector policy refused (never collected): exit 2."""
+        return [p for p in self.problems if p.refused]
 
     def to_json(self) -> dict:
         return {
@@ -311,8 +321,9 @@ def mapped_selectors(value: str) -> tuple[list[str], bool]:
 
 
 def _check_selectors(ws, directive: Directive, report: CheckReport, collect_tests: bool, timeout_s: float) -> None:
+    from ledger.errors import UnsafeSelector
     from ledger.selector_map import collect
-    from ledger.selectors import parse_selector
+    from ledger.selector_policy import SelectorPolicy
 
     mapped = directive.fields.get("mapped_tests")
     if mapped is None or not mapped.full_text:
@@ -322,15 +333,16 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
         if not says_none:
             report.problems.append(Problem(mapped.line, "Mapped tests names no pytest selector (write `none — reason` if none applies)"))
         return
+    policy = SelectorPolicy.for_workspace(ws)
     safe: list[tuple[dict, object]] = []
     for text in texts:
         entry: dict = {"selector": text, "safe": False, "collected": None, "error": None}
         report.selectors.append(entry)
         try:
-            selector = parse_selector(text)
-        except BadInput as exc:
-            entry["error"] = exc.message
-            report.problems.append(Problem(mapped.line, exc.message))
+            selector = policy.parse(text)
+        except UnsafeSelector as exc:
+            entry["error"], entry["rule"] = exc.detail, exc.rule
+            report.problems.append(Problem(mapped.line, exc.detail, rule=exc.rule))
             continue
         entry["safe"] = True
         entry["env"] = {**ws.config.env, **selector.env}
@@ -414,6 +426,7 @@ def infer_mode(has_selector: bool) -> str:
 
 def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: datetime, attempts_shown: int = 3) -> dict:
     from ledger.do import phase_slug, resolve_selector
+    from ledger.errors import UnsafeSelector
     from ledger.evidence import plan_report_dir
     from ledger.findings import find_citations, load_findings
     from ledger.fixplan import parse_ledger
@@ -428,6 +441,10 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
     env: dict[str, str] = {}
     try:
         resolved = resolve_selector(ws, row, None)
+    except UnsafeSelector as exc:
+        if exc.refused:
+            raise  # a directive must not hand a refused selector to an engineer to run by hand
+        selector_problem = exc.message
     except BadInput as exc:
         selector_problem = exc.message
     else:

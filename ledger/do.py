@@ -29,7 +29,7 @@ from ledger.locking import workspace_lock
 from ledger.outcome import OUTCOMES, row_state_after
 from ledger.plan import Row
 from ledger.render import Renderer
-from ledger.selectors import Selector, find_selectors, parse_selector
+from ledger.selectors import Selector, find_selectors
 from ledger.states import DONE, PARTIAL
 from ledger.workspace import Workspace
 
@@ -97,8 +97,12 @@ class DoResult:
 
 
 def resolve_selector(ws: Workspace, row: Row, override: str | None) -> ResolvedSelector:
+    """The row's selector (or `override`), checked against the workspace's selector policy."""
+    from ledger.selector_policy import SelectorPolicy
+
+    policy = SelectorPolicy.for_workspace(ws)
     if override is not None:
-        selector, source = parse_selector(override), "--selector"
+        selector, source = policy.parse(override, "--selector"), "--selector"
     else:
         found = find_selectors(row.guidance) or find_selectors(row.description)
         if not found:
@@ -108,10 +112,7 @@ def resolve_selector(ws: Workspace, row: Row, override: str | None) -> ResolvedS
                 ws.relative(row.path),
                 row.line,
             )
-        try:
-            selector = parse_selector(found[0])
-        except BadInput as exc:
-            raise type(exc)(exc.message, ws.relative(row.path), row.line) from None
+        selector = policy.parse(found[0], ws.relative(row.path), row.line)
         source = f"{ws.relative(row.path)}:{row.line}"
     return ResolvedSelector(selector, source, {**ws.config.env, **selector.env})
 
@@ -139,8 +140,10 @@ def prepare(ws: Workspace, options: DoOptions) -> DoPlan:
 
 def describe_plan(ws: Workspace, plan: DoPlan, options: DoOptions) -> list[str]:
     from ledger.runner import pytest_argv
+    from ledger.selector_policy import ledger_run_options
 
-    argv = pytest_argv(["pytest", *plan.selector.selector.args], plan.report_dir.path / "junit.xml")
+    args = plan.selector.selector.args
+    argv = pytest_argv(["pytest", *args], plan.report_dir.path / "junit.xml", ledger_run_options(ws.root, plan.report_dir.path, args))
     lines = [
         f"row:        {options.initiative} {plan.row.id} ({ws.relative(plan.row.path)}:{plan.row.line}) state {plan.row.state_token or '?'}",
         f"selector:   {plan.selector.selector.display}  (from {plan.selector.source})",
@@ -230,6 +233,7 @@ def _defer_sigint(echo: Echo) -> None:
 def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoResult:
     from ledger.envinfo import capture_environment, render_snapshot_text
     from ledger.runner import RunRequest, pytest_argv, run_streaming
+    from ledger.selector_policy import ledger_run_options, remove_basetemp
 
     row = plan.row
     renderer = Renderer(ws.templates_dir)
@@ -239,7 +243,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     report = create_report_dir(ws.root, ws.report_root(options.initiative), plan.report_dir.slug, utc_now())
     folder = report.path
     junit_path = folder / "junit.xml"
-    argv = pytest_argv(["pytest", *plan.selector.selector.args], junit_path)
+    args = plan.selector.selector.args
+    argv = pytest_argv(["pytest", *args], junit_path, ledger_run_options(ws.root, folder, args))
     base_manifest = {
         "version": MANIFEST_VERSION,
         "complete": False,
@@ -281,6 +286,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         echo,
     )
     _defer_sigint(echo)
+    remove_basetemp(folder)  # tests' tmp_path files are not evidence
     env = env_future.result()
     snapshot_pool.shutdown()
     (folder / "env.json").write_text(json.dumps(env, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -47,7 +47,30 @@ class BadInput(LedgerError):
 
 
 class UnsafeSelector(BadInput):
-    pass
+    """A selector ledger will not run; `rule` names the part of the selector policy it breaks
+    (README, "Guarantees"). An elided selector (`pytest ... -k X`) is incomplete rather than
+    refused: `selectors --collect` flags it (exit 1) where it reports refusals with exit 2."""
+
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None, rule: str = "selector-syntax"):
+        super().__init__(message, path, line)
+        self.rule = rule
+
+    @property
+    def refused(self) -> bool:
+        return self.rule != "elided"
+
+    @property
+    def detail(self) -> str:
+        """The message with its rule, without the file:line."""
+        return f"{self.message} [rule: {self.rule}]"
+
+    def at(self, path: Path | str | None, line: int | None) -> "UnsafeSelector":
+        """The same refusal, placed at `path:line` (the plan row or directive line it came from)."""
+        return UnsafeSelector(self.message, path if path is not None else self.path, line if path is not None else self.line, self.rule)
+
+    def __str__(self) -> str:
+        where = self.location()
+        return f"{where}: {self.detail}" if where else self.detail
 
 
 class WorkspaceLocked(LedgerError):

@@ -12,8 +12,8 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from ledger.errors import BadInput
-from ledger.selectors import Selector, find_selectors, parse_selector
+from ledger.errors import UnsafeSelector
+from ledger.selectors import Selector, find_selectors
 
 COLLECT_TIMEOUT_S = 120.0
 
@@ -43,22 +43,34 @@ class MapEntry:
     args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     other_selectors: list[str] = field(default_factory=list)
-    error: str | None = None  # unsafe / unparsable selector
+    error: str | None = None  # unsafe / unparsable selector, with its rule
+    rule: str | None = None  # the selector-policy rule it breaks (README, "Guarantees")
     collected: int | None = None
     collect_error: str | None = None
     collect_detail: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        """Refused by the selector policy (an elided selector is only incomplete)."""
+        return self.rule is not None and self.rule != "elided"
 
     @property
     def flagged(self) -> bool:
         return self.error is not None or self.collect_error is not None or self.collected == 0
 
     def to_json(self) -> dict:
-        return {**self.__dict__, "flagged": self.flagged}
+        return {**self.__dict__, "flagged": self.flagged, "refused": self.refused}
 
 
 def collect_argv(selector: Selector) -> list[str]:
-    # -p no:cacheprovider: collecting must not leave .pytest_cache in the workspace.
-    return [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *selector.args]
+    """`selector` must have passed the selector policy (`ledger.selector_policy`).
+
+    -p no:cacheprovider: collecting must not leave .pytest_cache in the workspace (so the
+    options that need the cache, `--lf`/`--ff`, are left out of a collection).
+    """
+    from ledger.selector_policy import collect_only_args
+
+    return [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *collect_only_args(selector.args)]
 
 
 def collect(selector: Selector, env_overrides: dict[str, str], cwd, timeout_s: float = COLLECT_TIMEOUT_S) -> Collection:
@@ -111,6 +123,9 @@ def _error_summary(exit_code: int, lines: list[str]) -> str:
 
 def selector_map(ws, initiative: str | None = None) -> list[MapEntry]:
     """One entry per row that names a selector, in plan order."""
+    from ledger.selector_policy import SelectorPolicy
+
+    policy = SelectorPolicy.for_workspace(ws)
     initiatives = [initiative] if initiative else ws.initiatives()
     entries: list[MapEntry] = []
     for name in initiatives:
@@ -130,9 +145,9 @@ def selector_map(ws, initiative: str | None = None) -> list[MapEntry]:
                 other_selectors=found[1:],
             )
             try:
-                selector = parse_selector(found[0])
-            except BadInput as exc:
-                entry.error = exc.message
+                selector = policy.parse(found[0], entry.file, entry.line)
+            except UnsafeSelector as exc:
+                entry.error, entry.rule = exc.detail, exc.rule
             else:
                 entry.display = selector.display
                 entry.args = list(selector.args)

@@ -1,5 +1,8 @@
 """Pytest selectors: found in plan text, parsed with shlex, never given to a shell.
 
+This module is syntax only; what a selector may do (environment names, pytest
+options, paths) is `ledger.selector_policy`, which everything that runs one applies.
+
 A selector is `[NAME=value ...] pytest ARGS` or `python -m pytest ARGS`, or a
 bare node id (`tests/x.py::test_y`). Anything else is refused.
 """
@@ -79,7 +82,7 @@ def parse_selector(text: str) -> Selector:
         if not ENV_NAME.match(name):
             raise UnsafeSelector(f"selector {text!r}: {tokens[0]!r} is not a NAME=value prefix")
         if _SUBSTITUTION.search(value):
-            raise UnsafeSelector(f"selector {text!r}: {tokens[0]!r} holds shell substitution; ledger never runs a shell")
+            raise UnsafeSelector(f"selector {text!r}: {tokens[0]!r} holds shell substitution; ledger never runs a shell", rule="no-shell")
         env[name] = value
         tokens = tokens[1:]
     if not tokens:
@@ -91,14 +94,15 @@ def parse_selector(text: str) -> Selector:
     elif len(tokens) == 1 and "::" in tokens[0] and _NODE_ID.match(tokens[0]):
         args = tokens
     else:
-        raise UnsafeSelector(f"selector {text!r} is not a pytest invocation (only `[NAME=value ...] pytest ...` runs)")
+        raise UnsafeSelector(f"selector {text!r} is not a pytest invocation (only `[NAME=value ...] pytest ...` runs)", rule="pytest-only")
     for arg in args:
         if _SHELL_SYNTAX.search(arg):
-            raise UnsafeSelector(f"selector {text!r} contains shell syntax {arg!r}; ledger never runs a shell")
+            raise UnsafeSelector(f"selector {text!r} contains shell syntax {arg!r}; ledger never runs a shell", rule="no-shell")
         if _is_elided(arg):
             raise UnsafeSelector(
                 f"selector {text!r} is elided ({arg!r} stands for text the plan left out); "
-                "write the whole selector in the plan or pass it with --selector"
+                "write the whole selector in the plan or pass it with --selector",
+                rule="elided",
             )
     return Selector(text=text, env=env, args=tuple(args))
 

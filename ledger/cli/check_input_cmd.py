@@ -25,7 +25,9 @@ def check_input(path, no_collect, timeout_s, as_json, root):
 
     \b
     Exit codes: 0 ok (warnings allowed), 1 the directive has problems,
-    2 bad input (file missing or unreadable).
+    2 bad input (file missing or unreadable) or a mapped selector the
+    selector policy refuses (one `ledger: error:` line each on stderr
+    naming its rule and file:line; it is never collected).
     """
     from ledger.directive import check_directive
 
@@ -42,4 +44,6 @@ def check_input(path, no_collect, timeout_s, as_json, root):
                 click.echo(f"selector {entry['selector']}: {entry['collected']} tests")
         verdict = "ok" if report.ok else "FAILED"
         click.echo(f"{report.path}: {verdict} ({len(report.errors)} errors, {len(report.problems) - len(report.errors)} warnings)")
-    sys.exit(0 if report.ok else 1)
+    for problem in report.refused:
+        click.echo(f"ledger: error: {report.path}:{problem.line}: {problem.message}", err=True)
+    sys.exit(2 if report.refused else 0 if report.ok else 1)

@@ -20,8 +20,10 @@ def selectors(initiative, collect, timeout_s, markdown, as_json, root):
     """The selector map: each row's pytest selector and its env overrides.
 
     \b
-    Exit codes: 0 ok, 1 with --collect: a selector is unsafe, fails to
-    collect or collects 0 tests, 2 bad input (unknown initiative).
+    Exit codes: 0 ok, 1 with --collect: a selector is elided, fails to
+    collect or collects 0 tests, 2 bad input (unknown initiative) or, with
+    --collect, a selector the selector policy refuses (one `ledger: error:`
+    line each on stderr naming its rule and file:line; it is never run).
     """
     from ledger.selector_map import collect_entries, selector_map
 
@@ -32,6 +34,7 @@ def selectors(initiative, collect, timeout_s, markdown, as_json, root):
     if collect:
         collect_entries(ws, entries, timeout_s)
     flagged = [entry for entry in entries if entry.flagged]
+    refused = [entry for entry in entries if entry.refused]
     if markdown and not as_json:
         from ledger.evidence import utc_now
         from ledger.selector_map import render_markdown
@@ -64,4 +67,7 @@ def selectors(initiative, collect, timeout_s, markdown, as_json, root):
             click.echo(f"{entry.initiative} {entry.row:<8} {where}  {entry.display}{'  env: ' + env if env else ''}{counted}")
         if collect:
             click.echo(f"{len(entries)} selectors, {len(flagged)} flagged")
-    sys.exit(1 if collect and flagged else 0)
+    if collect:
+        for entry in refused:
+            click.echo(f"ledger: error: {entry.file}:{entry.line}: {entry.error}", err=True)
+    sys.exit(2 if collect and refused else 1 if collect and flagged else 0)

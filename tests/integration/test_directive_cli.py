@@ -85,13 +85,14 @@ Do Now:
 def test_check_input_reports_each_problem_with_line(ws):
     (ws / "input.md").write_text(BAD_DIRECTIVE)
     result = run(ws, "check-input")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a refused selector (shell syntax) is bad input, and is never collected
     out = result.output
     assert "input.md:1: error: missing header field `Branch:`" in out
     assert "input.md:2: error: unknown Mode 'Vibes'" in out
     assert "input.md:3: error: Focus names no existing initiative: 'NOPE-001'" in out
     assert "input.md:4: error: selector 'pytest tests/test_demo.py::test_missing -q' collects 0 tests" in out
     assert "input.md:4: error: selector 'pytest tests/test_demo.py; rm -rf /' contains shell syntax" in out
+    assert "ledger: error: input.md:4: selector 'pytest tests/test_demo.py; rm -rf /' contains shell syntax 'tests/test_demo.py;'; ledger never runs a shell [rule: no-shell]" in out
     assert "input.md:8: error: cites finding CONFIG-009" in out
     assert "warning: missing section `Pointers`" in out
 
@@ -136,8 +137,9 @@ def test_selectors_map_and_collect(ws):
     assert entries["C1"]["env"] == {"CUDA_VISIBLE_DEVICES": "", "DEMO_FLAG": "on"}
     assert entries["A5"]["error"] and entries["A5"]["flagged"]
     collected = run(ws, "selectors", "DEMO-001", "--collect", "--json")
-    assert collected.exit_code == 1
-    entries = {e["row"]: e for e in json.loads(collected.output)["selectors"]}
+    assert collected.exit_code == 2  # A5 is refused (shell syntax): never collected, exit 2
+    entries = {e["row"]: e for e in json.loads(collected.output.split("\nledger: error:")[0])["selectors"]}
+    assert entries["A5"]["refused"] and entries["A5"]["rule"] == "no-shell" and entries["A5"]["collected"] is None
     assert entries["A1"]["collected"] == 1 and not entries["A1"]["flagged"]
     assert entries["A3"]["collected"] == 0 and entries["A3"]["flagged"]
     assert entries["C1"]["collected"] == 1  # DEMO_FLAG only matters at run time
@@ -146,7 +148,7 @@ def test_selectors_map_and_collect(ws):
 
 def test_selectors_collect_text_flags_zero(ws):
     result = run(ws, "selectors", "--collect")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # A5 is refused
     line = next(line for line in result.output.splitlines() if " A3 " in line)
     assert "[0 tests]" in line and "collects nothing" in line
     assert "6 selectors, 2 flagged" in result.output
@@ -187,7 +189,7 @@ def test_check_input_accepts_artifacts_relative_to_the_initiative(ws):
 
 def test_selectors_markdown_document(ws):
     result = run(ws, "selectors", "DEMO-001", "--markdown", "--collect")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # A5 is refused
     text = result.output
     assert text.startswith("# Selector Map — DEMO-001\n")
     assert 'export CUDA_VISIBLE_DEVICES=""' in text

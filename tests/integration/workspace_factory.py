@@ -81,7 +81,10 @@ def make_workspace(root: Path, *, git_repo: bool = True, ledger: str = LEDGER, p
     )
     (root / "tests").mkdir()
     (root / "tests/test_demo.py").write_text(TESTS, encoding="utf-8")
-    (root / "ledger.toml").write_text('[tool.ledger]\nenv = { CUDA_VISIBLE_DEVICES = "" }\n', encoding="utf-8")
+    # allow_env: the selector policy lets plan text set only allowlisted names (A6, C1 set these).
+    (root / "ledger.toml").write_text(
+        '[tool.ledger]\nenv = { CUDA_VISIBLE_DEVICES = "" }\nallow_env = ["SLOW_SECONDS", "DEMO_FLAG"]\n', encoding="utf-8"
+    )
     (root / ".gitignore").write_text(".ledger.lock\n__pycache__/\n.pytest_cache/\n", encoding="utf-8")
     if git_repo:
         git(root, "init", "-q", "-b", "main")

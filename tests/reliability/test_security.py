@@ -222,6 +222,7 @@ def test_selector_env_overrides_are_only_name_value(root, selector, fragment):
 
 
 def test_valid_env_override_reaches_only_the_environment(root):
+    (root / "ledger.toml").write_text('[tool.ledger]\nenv = { CUDA_VISIBLE_DEVICES = "" }\nallow_env = ["A_B"]\n')
     result = ledger(root, "do", "DEMO-001", "A1", "--selector", "A_B='x y; z' pytest tests/test_demo.py::test_ok", "--dry-run", "--json")
     assert result.returncode == 0, result.stderr
     plan = json.loads(result.stdout)["plan"]
