@@ -15,7 +15,15 @@ from typing import Callable
 
 from ledger.edit import Splice, apply_splices, write_atomic
 from ledger.errors import BadInput
-from ledger.fixplan import GLOBAL, LedgerDoc, append_attempt, next_number_with_archives, parse_ledger
+from ledger.fixplan import (
+    GLOBAL,
+    TODO_KIND,
+    LedgerDoc,
+    append_attempt,
+    checklist_rows,
+    next_number_with_archives,
+    parse_ledger,
+)
 from ledger.markdown.table import escape_backticks, escape_cell_text
 from ledger.markdown.text import SourceText
 from ledger.plan import Row, parse_plan
@@ -33,6 +41,14 @@ class RowChange:
     note: str | None = None  # the note exactly as written into the row, if one was
 
 
+def _rows_in(ws: Workspace, source: SourceText, row: Row) -> list[Row]:
+    """The rows of `row`'s file read the way `row` was: a plan, or the ledger's checklist."""
+    if row.kind != TODO_KIND:
+        return parse_plan(source, ws.config.states).rows
+    initiative = (row.subject or "").removesuffix("." + row.id)
+    return checklist_rows(parse_ledger(source), ws.config.states, initiative)
+
+
 def _locate(rows: list[Row], row: Row) -> Row:
     """The same row in a fresh parse: same id and phase, nearest line."""
     same = [r for r in rows if r.id == row.id and (r.phase.key if r.phase else None) == (row.phase.key if row.phase else None)]
@@ -48,7 +64,7 @@ def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None,
     takes its place instead of piling up after it (a row shows its newest run; the ledger
     keeps every attempt)."""
     source = SourceText.read(row.path)
-    rows = parse_plan(source, ws.config.states).rows
+    rows = _rows_in(ws, source, row)
     fresh = _locate(rows, row)
     splices: list[Splice] = []
     token_after = fresh.state_token
@@ -110,7 +126,13 @@ def _only_target_changed(source: SourceText, new_text: str, target: Row, ws: Wor
     """The edited document still has the same rows, cell for cell, apart from `target`'s
     state and guidance: the guard that no edit can damage the table around it."""
     def shape(text: str) -> list[tuple]:
-        rows = parse_plan(SourceText(source.path, text, ""), ws.config.states).rows
+        rows = _rows_in(ws, SourceText(source.path, text, ""), target)
+        if target.kind == TODO_KIND:
+            # The whole ledger must keep its shape too: every checklist item and attempt.
+            doc = parse_ledger(SourceText(source.path, text, ""))
+            others = [(i.subject, i.line, i.token, i.body) for i in doc.checklist if i.line != target.line]
+            rows_shape = [(r.id, r.kind, r.line) for r in rows if r.line == target.line]
+            return [*others, *rows_shape, *((a.line, a.text) for a in doc.all_attempts())]
         return [
             (r.id, r.kind, r.line)
             + ((None, None, None if r.kind == "checklist" else r.description) if r.line == target.line else (r.state_token, r.guidance, r.description))
@@ -196,6 +218,7 @@ def add_attempt(
         )
     if write:
         write_atomic(path, new_text, source.sha256)
+        ws.reload_path(path)  # the ledger's checklist rows moved down with it
     return AttemptAdded(path=path, number=number, layout=layout, line=line, requested=requested)
 
 

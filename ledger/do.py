@@ -345,7 +345,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         lambda number, layout, style: renderer.render_lines(
             "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, **style, number=number
         ),
-        item_title=_plan_title(ws, row),
+        item_title=_plan_title(ws, options.initiative, row),
         number=options.attempt_number,
         fall_back=True,
     )
@@ -484,8 +484,9 @@ def _template_context(ws, options, plan: DoPlan, report: ReportDir, manifest: di
     }
 
 
-def _plan_title(ws: Workspace, row: Row) -> str | None:
-    for plan in ws.plans(row.path.parent.name) if row.path.parent.name else []:
+def _plan_title(ws: Workspace, initiative: str, row: Row) -> str | None:
+    # By initiative, not by the row's folder: a row of the ledger's checklist lives in docs/.
+    for plan in ws.plans(initiative):
         if plan.path == row.path and plan.title:
             title = plan.title
             return title.split("—", 1)[1].strip() if "—" in title else title

@@ -171,6 +171,8 @@ def workspace_citations(ws, doc: FindingsDoc, initiatives: list[str] | None = No
     for initiative in names:
         # The workspace's parsed plans: an audit has read them already.
         for plan in ws.plans(initiative):
+            if plan.from_ledger:
+                continue  # the ledger's checklist rows: the ledger is not a plan file
             citations.extend(find_citations(plan.source.text, plan.path, doc.categories, not_findings))
     return citations
 

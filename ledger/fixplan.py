@@ -73,6 +73,28 @@ class LedgerItem:
 
 
 @dataclass
+class ChecklistItem:
+    """`- [ ] DEBUG-SIM-LINES-DOSE-001.F1: Await …` in the ledger's own checklists (`## TODOs`,
+    `## Completed Items`): rows the loop tracks, often ones its plan file lacks."""
+
+    subject: str  # the id before the colon: `DEBUG-SIM-LINES-DOSE-001.F1`, or a bare `S4`
+    token: str
+    token_span: tuple[int, int]  # offsets in the file text
+    body: str
+    body_span: tuple[int, int]
+    line: int
+    section: str | None  # the title of the heading above it
+    section_line: int
+
+    def row_of(self, initiative: str) -> str | None:
+        """`F1` when the item names a row of `initiative` (`<initiative>.F1`), else None."""
+        prefix = initiative + "."
+        if self.subject.startswith(prefix) and len(self.subject) > len(prefix):
+            return self.subject[len(prefix):]
+        return None
+
+
+@dataclass
 class GlobalHistory:
     heading_line: int
     end_line: int  # last line of the section (inclusive)
@@ -128,6 +150,7 @@ class LedgerDoc:
     layout: str
     items: dict[str, LedgerItem] = field(default_factory=dict)
     history: GlobalHistory | None = None
+    checklist: list[ChecklistItem] = field(default_factory=list)
     duplicate_items: list[tuple[str, int, int]] = field(default_factory=list)
     # Attempt numbers under a repeated `## [ID]` heading (its item is not kept in `items`):
     # the next number must still be above them.
@@ -198,7 +221,49 @@ def parse_ledger(source: SourceText) -> LedgerDoc:
     if not doc.items:
         _read_global_history(doc, lines, headings)
     doc.layout = ITEMS if doc.items else GLOBAL if doc.history else EMPTY
+    _read_checklist(doc, lines, headings)
     return doc
+
+
+_CHECKLIST_ITEM = re.compile(
+    r"^(?P<lead>\s*[-*+]\s+)(?P<token>\[[^\[\]]{0,3}\])(?P<gap>\s+)"
+    r"(?P<head>(?:\*\*)?(?P<subject>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?:\*\*)?\s*(?::|—|–)\s*)(?P<body>.*)$"
+)
+
+
+def _read_checklist(doc: LedgerDoc, lines: list[Line], headings) -> None:
+    """The ledger's checklist items with an id (`- [x] ID.ROW: text`), outside code fences
+    and outside global history entries (whose bodies are the loop's prose)."""
+    inside_entries = {n for a in (doc.history.entries if doc.history else []) for n in range(a.line, a.end_line + 1)}
+    heading_at = {index: title for index, _, title in headings}
+    section, section_line = None, 0
+    fences = FenceTracker()
+    for index, line in enumerate(lines):
+        if fences.in_fence(line.text):
+            continue
+        if index in heading_at:
+            section, section_line = heading_at[index], index + 1
+            continue
+        if index + 1 in inside_entries or "[" not in line.text:
+            continue
+        match = _CHECKLIST_ITEM.match(normalise_hyphens(line.text))
+        if not match:
+            continue
+        token_start = line.start + match.start("token")
+        body_start = line.start + match.start("body")
+        body = line.text[match.start("body"):]
+        doc.checklist.append(
+            ChecklistItem(
+                subject=match.group("subject"),
+                token=match.group("token"),
+                token_span=(token_start, token_start + len(match.group("token"))),
+                body=body.strip(),
+                body_span=(body_start, body_start + len(body.rstrip())),
+                line=index + 1,
+                section=section,
+                section_line=section_line,
+            )
+        )
 
 
 def _headings(lines: list[Line]) -> list[tuple[int, int, str]]:
@@ -445,3 +510,46 @@ def _insert_after(lines: list[Line], line_number: int, new_lines: list[str], eol
         return Splice(anchor.next_start, anchor.next_start, body + eol)
     # The anchor is the file's last line and has no newline: keep it that way.
     return Splice(anchor.end, anchor.end, eol + body)
+
+
+# ---------------------------------------------------------------- checklist rows
+
+TODO_KIND = "todo"
+
+
+def checklist_rows(doc: LedgerDoc, vocabulary, initiative: str, exclude: frozenset[str] = frozenset(), where: str | None = None) -> list:
+    """The ledger's checklist items naming a row of `initiative` (`<initiative>.F1: …`) as
+    plan rows (kind "todo", the ledger as their file), the item's text after the id being
+    both description and guidance, so `mark`/`do` edit them like a plan's checklist items.
+    `exclude`: row ids the plan itself has (the plan row is the row); `where`: the ledger's
+    name, added to the section titles (`TODOs (docs/fix_plan.md)`)."""
+    from ledger.plan import Phase, Row, derive_section_slug
+
+    phases: dict[int, Phase] = {}
+    rows = []
+    for item in doc.checklist:
+        row_id = item.row_of(initiative)
+        if row_id is None or row_id in exclude:
+            continue
+        section = item.section or "Checklist"
+        title = section + (f" ({where})" if where else "")
+        phase = phases.setdefault(
+            item.section_line, Phase(title=title, line=item.section_line, level=2, key=None, slug=derive_section_slug(section))
+        )
+        rows.append(
+            Row(
+                id=row_id,
+                description=item.body,
+                state=vocabulary.classify(item.token),
+                state_token=item.token,
+                state_span=item.token_span,
+                guidance=item.body,
+                guidance_span=item.body_span,
+                phase=phase,
+                path=doc.path,
+                line=item.line,
+                kind=TODO_KIND,
+                subject=item.subject,
+            )
+        )
+    return rows

@@ -56,8 +56,9 @@ class Row:
     phase: Phase | None
     path: Path
     line: int
-    kind: str  # "table" or "checklist"
+    kind: str  # "table" or "checklist" (or "todo": an item of the ledger's own checklist)
     section: str | None = None  # a divider row label inside a table
+    subject: str | None = None  # a ledger checklist item's whole id, `DEBUG-SIM-LINES-DOSE-001.F1`
 
     @property
     def qualified_id(self) -> str:
@@ -87,6 +88,10 @@ class Plan:
     phases: list[Phase] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # The rows of this initiative that only the ledger's checklist holds (`## TODOs`):
+    # the source is the ledger, whose text is not this initiative's plan text.
+    from_ledger: bool = False
+    fixed_title: str | None = None
 
     @property
     def path(self) -> Path:
@@ -94,6 +99,8 @@ class Plan:
 
     @property
     def title(self) -> str | None:
+        if self.fixed_title is not None:
+            return self.fixed_title
         for line in self.source.text.split("\n", 40)[:40]:
             match = _HEADING.match(line.rstrip("\r"))
             if match and len(match.group(1)) == 1:
@@ -306,6 +313,11 @@ def derive_phase_slug(key: str, title: str) -> str:
     words = [w.replace("-", "_") for w in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)*", rest.lower())]
     base = f"phase_{key.lower().replace('.', '_')}"
     return f"{base}_{words[-1]}" if words else base
+
+
+def derive_section_slug(title: str) -> str:
+    """The report-folder slug of a section that is not a phase (`## TODOs` -> `todos`)."""
+    return _slugify(title) or "section"
 
 
 def _slugify(title: str) -> str:

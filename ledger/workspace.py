@@ -28,6 +28,7 @@ class Workspace:
     root: Path
     config: Config
     _plans: dict[str, list[Plan]] = field(default_factory=dict, repr=False)
+    _ledger: list = field(default_factory=list, repr=False)  # [LedgerDoc | None] once read
 
     @classmethod
     def open(cls, root: Path | None = None, cwd: Path | None = None) -> "Workspace":
@@ -111,11 +112,39 @@ class Workspace:
         return files
 
     def plans(self, initiative: str) -> list[Plan]:
+        """The initiative's plan files, then (when it has any) the rows only the ledger's
+        checklist holds (`- [ ] <initiative>.F1: …` under `## TODOs`), as one more plan."""
         if initiative not in self._plans:
-            self._plans[initiative] = [
-                parse_plan(SourceText.read(path), self.config.states) for path in self.plan_files(initiative)
-            ]
+            plans = [parse_plan(SourceText.read(path), self.config.states) for path in self.plan_files(initiative)]
+            todo = self._ledger_rows(initiative, plans)
+            self._plans[initiative] = plans + ([todo] if todo else [])
         return self._plans[initiative]
+
+    def ledger_doc(self):
+        """The parsed ledger, read once; None when there is none or it cannot be read (the
+        commands that edit it report why)."""
+        if not self._ledger:
+            from ledger.fixplan import parse_ledger
+
+            try:
+                self._ledger.append(parse_ledger(SourceText.read(self.ledger_path)) if self.ledger_path.is_file() else None)
+            except BadInput:
+                self._ledger.append(None)
+        return self._ledger[0]
+
+    def _ledger_rows(self, initiative: str, plans: list[Plan]) -> Plan | None:
+        from ledger.fixplan import checklist_rows
+
+        doc = self.ledger_doc()
+        if doc is None or not doc.checklist:
+            return None
+        own = frozenset(row.id for plan in plans for row in plan.rows)
+        rows = checklist_rows(doc, self.config.states, initiative, exclude=own, where=self.relative(self.ledger_path))
+        if not rows:
+            return None
+        phases = list({id(row.phase): row.phase for row in rows}.values())
+        title = next((plan.title for plan in plans if plan.title), None)
+        return Plan(doc.source, phases=phases, rows=rows, from_ledger=True, fixed_title=title)
 
     def rows(self, initiative: str) -> list[Row]:
         return [row for plan in self.plans(initiative) for row in plan.rows]
@@ -144,6 +173,8 @@ class Workspace:
 
     def reload_path(self, path: Path) -> None:
         """Forget cached plans after `path` was rewritten."""
+        if path == self.ledger_path:
+            self._ledger.clear()
         for initiative, plans in list(self._plans.items()):
             if any(plan.path == path for plan in plans):
                 del self._plans[initiative]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ledger.audit.agreement import plan_ledger_disagreements
 from ledger.audit.context import InitiativeEvidence
 from ledger.audit.hygiene import (
     attempt_citations,
@@ -53,6 +54,7 @@ def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
         report.issues += [i for i in numbering if initiative is None or i.initiative == initiative]
         if initiative is None:
             report.issues += items_without_plans(ws, ledger, names)
+        report.issues += plan_ledger_disagreements(ws, ledger, names)
     checker = IntegrityChecker()
     contexts = [InitiativeEvidence(ws, name, ledger, checker) for name in names]
     if contexts:
@@ -63,7 +65,9 @@ def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
         for plan in ws.plans(name):
             for diagnostic in plan.diagnostics:
                 report.issues.append(Issue("uninterpreted", diagnostic.message, ws.relative(diagnostic.path), diagnostic.line, name))
-            for resolution in context.resolve_text(plan.source.text, 1):
+            # A plan's whole text cites; rows from the ledger's checklist cite through their own
+            # text (the ledger's other text is no plan's) and their attempts.
+            for resolution in context.resolve_text(plan.source.text, 1) if not plan.from_ledger else []:
                 cited_paths.update(resolution.existing)
             report.rows += [classify_row(context, row) for row in plan.rows]
         for evidence in context.attempts:

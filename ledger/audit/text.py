@@ -10,6 +10,7 @@ ISSUE_TITLES = {
     "incomplete_report": "half-written report folders",
     "future_report": "report folders dated in the future",
     "unsealed_report": "manifests without their own hash (not counted as ledger runs)",
+    "plan_ledger": "plan and ledger disagree",
     "attempt_numbers": "attempt numbering",
     "ledger_item": "ledger items",
     "missing_artifact": "attempts citing missing artifacts",
