@@ -45,7 +45,7 @@ def test_attempt_add_appends_after_the_last_entry_in_the_files_heading_style(ws)
     text = (ws / "docs/fix_plan.md").read_text()
     assert text.startswith(GLOBAL)
     added = text[len(GLOBAL):]
-    assert re.fullmatch(r"\n### \d{4}-\d\d-\d\dT\d\d:\d\dZ — DEMO-001\.A2 \(attempt #4\)\nSupervisor review\.\n", added), added
+    assert re.fullmatch(r"\n### \d{4}-\d\d-\d\dT\d\d:\d\dZ — DEMO-001\.A2 \(attempt #4, id [0-9a-f]{6}\)\nSupervisor review\.\n", added), added
 
 
 def test_show_lists_every_entry_naming_the_row_in_time_order(ws):
