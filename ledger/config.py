@@ -19,8 +19,9 @@ class Config:
     findings: str = "docs/findings.md"
     # Folders whose sub-folders are initiatives (each holding plan *.md files).
     plan_roots: tuple[str, ...] = ("plans/active", "docs/plans")
-    # Where a run's evidence goes; {initiative} is substituted.
-    report_root: str = "plans/active/{initiative}/reports"
+    # Where a run's evidence goes; {initiative} is substituted. None: a `reports/` folder in
+    # the initiative's own folder, under whichever plan root holds it.
+    report_root: str | None = None
     templates: str = "templates"
     # Files (globs) holding attempts moved out of the ledger: their attempts still count
     # when the next attempt number is chosen.

@@ -433,8 +433,7 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
 
     row = ws.find_row(initiative, row_ref)
     rows = ws.rows(initiative)
-    ambiguous = sum(1 for r in rows if r.id == row.id) > 1
-    reference = row.qualified_id if ambiguous else row.id
+    reference = row.ref
     plan = next(p for p in ws.plans(initiative) if p.path == row.path)
 
     selector = selector_problem = None
@@ -486,7 +485,7 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
     return {
         "initiative": initiative,
         "row": reference,
-        "row_label": f"Phase {phase.key}.{row.id}" if phase and phase.key and not row.id.startswith(phase.key + ".") else row.id,
+        "row_label": row.label,
         "description": row.description,
         "state_token": row.state_token,
         "state": row.state,
@@ -508,7 +507,7 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
         "ledger_item_line": item_line,
         "attempts": attempts,
         "next_rows": [
-            {"id": r.qualified_id if sum(1 for x in rows if x.id == r.id) > 1 else r.id, "description": r.description,
+            {"id": r.ref, "description": r.description,
              "plan_path": ws.relative(r.path), "plan_line": r.line, "state_token": r.state_token}
             for r in next_rows
         ],

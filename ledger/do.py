@@ -107,7 +107,7 @@ def resolve_selector(ws: Workspace, row: Row, override: str | None) -> ResolvedS
         found = find_selectors(row.guidance) or find_selectors(row.description)
         if not found:
             raise BadInput(
-                f"row {row.id} has no pytest selector in its guidance (a code span like `pytest tests/x.py::test_y`); "
+                f"row {row.ref} has no pytest selector in its guidance (a code span like `pytest tests/x.py::test_y`); "
                 "pass --selector",
                 ws.relative(row.path),
                 row.line,
@@ -145,7 +145,7 @@ def describe_plan(ws: Workspace, plan: DoPlan, options: DoOptions) -> list[str]:
     args = plan.selector.selector.args
     argv = pytest_argv(["pytest", *args], plan.report_dir.path / "junit.xml", ledger_run_options(ws.root, plan.report_dir.path, args))
     lines = [
-        f"row:        {options.initiative} {plan.row.id} ({ws.relative(plan.row.path)}:{plan.row.line}) state {plan.row.state_token or '?'}",
+        f"row:        {options.initiative} {plan.row.ref} ({ws.relative(plan.row.path)}:{plan.row.line}) state {plan.row.state_token or '?'}",
         f"selector:   {plan.selector.selector.display}  (from {plan.selector.source})",
         f"argv:       {json.dumps(argv)}",
         f"env:        {json.dumps(plan.selector.env)}",
@@ -457,7 +457,7 @@ def _template_context(ws, options, plan: DoPlan, report: ReportDir, manifest: di
         "entry_token": entry_token(),
         "initiative": options.initiative,
         "row": row.id,
-        "row_label": f"Phase {row.phase.key}.{row.id}" if row.phase and row.phase.key and not row.id.startswith(row.phase.key + ".") else row.id,
+        "row_label": row.label,
         "description": row.description,
         "phase_title": row.phase.title if row.phase else None,
         "plan_path": ws.relative(row.path),

@@ -17,12 +17,14 @@ from pathlib import Path
 
 from ledger.markdown.fences import FenceTracker
 from ledger.markdown.table import is_delimiter_row, split_cells
-from ledger.markdown.text import SourceText
+from ledger.markdown.text import SourceText, parse_heading
 
-FINDING_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z][A-Z0-9]*)*-\d{3,4}$")
-# Citations: a bare `WORD-NNN` not glued to a longer hyphenated name.
-_CITED_ID = re.compile(r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9]*)-(\d{3,4})(?![A-Za-z0-9_]|-[A-Za-z0-9])")
-_HEADING = re.compile(r"^ {0,3}#{1,6}\s+(?:\*\*)?`?(?P<id>[A-Z][A-Z0-9-]*-\d{3,4})`?(?:\*\*)?\s*(?:[—–:-]+\s*(?P<title>.*?))?\s*#*\s*$")
+# Segments after the first may start with a digit: `PDEBENCH-CNS-SPECTRAL-40EP-001`.
+FINDING_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d{3,4}$")
+# Citations: a whole `WORD-…-NNN` not glued to a longer hyphenated name.
+_CITED_ID = re.compile(r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)-(\d{3,4})(?![A-Za-z0-9_]|-[A-Za-z0-9])")
+# A heading's title (see parse_heading) that starts with a finding id.
+_HEADING_ID = re.compile(r"^(?:\*\*)?`?(?P<id>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d{3,4})`?(?:\*\*)?(?:\s*[—–:-]+(?P<title>.*)|\s*$)")
 _MENTIONS_FINDINGS = re.compile(r"finding", re.IGNORECASE)
 # Categories the real process uses; the findings file adds its own.
 DEFAULT_CATEGORIES = frozenset({"POLICY", "CONFIG", "FORMAT", "DATA", "BUG", "PERF", "TEST", "ENV"})
@@ -54,6 +56,8 @@ class Finding:
     synopsis: str = ""
     evidence: str = ""
     status: str = ""
+    # The line of a `## ID - Title` section elaborating a table row, below the table.
+    details_line: int | None = None
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -64,6 +68,7 @@ class FindingsDoc:
     path: Path
     findings: dict[str, Finding] = field(default_factory=dict)
     duplicates: list[tuple[str, int, int]] = field(default_factory=list)  # id, first line, repeat line
+    section_lines: set[int] = field(default_factory=set, repr=False)  # findings defined by a heading
 
     @property
     def categories(self) -> frozenset[str]:
@@ -89,9 +94,10 @@ def parse_findings(source: SourceText) -> FindingsDoc:
         cells = split_cells(text)
         if cells is None:
             columns = None
-            heading = _HEADING.match(text)
-            if heading:
-                _add(doc, Finding(heading.group("id"), line.number, synopsis=heading.group("title") or ""))
+            heading = parse_heading(text)
+            match = _HEADING_ID.match(heading[1]) if heading else None
+            if match:
+                _add_section(doc, Finding(match.group("id"), line.number, synopsis=(match.group("title") or "").strip()))
             continue
         if columns is None:
             columns = _header_columns([c.text for c in cells])
@@ -123,6 +129,17 @@ def _header_columns(names: list[str]) -> dict[str, int] | None:
 
 def _strip_emphasis(text: str) -> str:
     return text.strip().strip("*_`").strip()
+
+
+def _add_section(doc: FindingsDoc, finding: Finding) -> None:
+    """A `## ID - Title` heading: a finding of its own, or the details of the table row
+    that defines it (real files keep a table and elaborate some rows below it)."""
+    known = doc.findings.get(finding.id)
+    if known is not None and known.details_line is None and known.line not in doc.section_lines:
+        known.details_line = finding.line
+        return
+    _add(doc, finding)
+    doc.section_lines.add(finding.line)
 
 
 def _add(doc: FindingsDoc, finding: Finding) -> None:
@@ -157,7 +174,8 @@ def find_citations(
             finding_id = match.group(0)
             if finding_id in not_findings or finding_id in seen_here:
                 continue
-            if match.group(1) in categories or about_findings:
+            prefix = match.group(1)
+            if prefix in categories or (about_findings and "-" not in prefix):
                 seen_here.add(finding_id)
                 found.append(Citation(finding_id, path, number))
     return found

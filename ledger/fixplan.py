@@ -19,11 +19,10 @@ from pathlib import Path
 
 from ledger.edit import Splice
 from ledger.markdown.fences import FENCE, FenceTracker, closes
-from ledger.markdown.text import Line, SourceText, dominant_eol, normalise_hyphens
+from ledger.markdown.text import Line, SourceText, dominant_eol, normalise_hyphens, parse_heading
 
 ITEMS, GLOBAL, EMPTY = "items", "global", "empty"
 
-_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _ITEM_HEADING = re.compile(r"^\[(?P<id>[^\]\s]+)\]\s*(?P<title>.*)$")
 _ATTEMPT = re.compile(
     r"^(?P<indent>\s*)(?P<bullet>[*+-])\s+(?:\*\*)?\[(?P<date>\d{4}-\d{2}-\d{2}[^\]]*)\](?:\*\*)?\s+"
@@ -273,9 +272,9 @@ def _headings(lines: list[Line]) -> list[tuple[int, int, str]]:
     for index, line in enumerate(lines):
         if fences.in_fence(line.text):
             continue
-        match = _HEADING.match(line.text)
-        if match:
-            found.append((index, len(match.group(1)), match.group(2)))
+        heading = parse_heading(line.text)  # linear: a padded heading must not stall a read
+        if heading:
+            found.append((index, *heading))
     return found
 
 

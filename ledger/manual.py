@@ -39,7 +39,7 @@ def add_manual_attempt(
         row_label = row
         if row:
             found = ws.find_row(initiative, row)
-            row_label = f"Phase {found.phase.key}.{found.id}" if found.phase and found.phase.key else found.id
+            row, row_label = found.ref, found.label
         context = {
             "date": now.strftime("%Y-%m-%d"),
             "timestamp": now.strftime("%Y-%m-%dT%H:%M:%SZ"),

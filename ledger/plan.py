@@ -15,20 +15,22 @@ from pathlib import Path
 
 from ledger.markdown.fences import FenceTracker
 from ledger.markdown.table import Cell, is_delimiter_row, split_cells
-from ledger.markdown.text import Line, SourceText, normalise_hyphens
+from ledger.markdown.text import Line, SourceText, normalise_hyphens, parse_heading, strip_marks
 from ledger.states import STATE_TOKEN, StateVocabulary
 
 ROW_ID = re.compile(r"^[A-Za-z0-9]+(?:[.\-][A-Za-z0-9]+)*$")
-_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _PHASE_KEY = re.compile(r"\bPhase\s+([A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)\b", re.IGNORECASE)
+# A phase key that is a word: "Phase Final: Deprecation…" (not "Phase Exit Reviews",
+# "Phase Status:").
+_ORDINAL_KEYS = frozenset(
+    "final last initial zero one two three four five six seven eight nine ten "
+    "first second third fourth fifth sixth seventh eighth ninth tenth".split()
+)
 _CHECKLIST = re.compile(r"^(\s*[-*+]\s+)(\[[^\[\]]{0,3}\])(\s+)(.*)$")
 _CHECKLIST_ID = re.compile(
     r"^(?:\*\*)?(?P<id>[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[.\-][A-Za-z0-9]+)*)(?:\*\*)?\s*(?::|—|–)\s*"
 )
-_EMPHASIS = re.compile(r"^[*_`\s]+|[*_`\s]+$")
 _WRAPPED = re.compile(r"^(\*\*|__|\*|_)(?P<inner>.+)\1$")
-# A table row pasted from a diff: `-| A1 | ... |` or `+| A1 | ... |`.
-_DIFF_ROW = re.compile(r"^[-+]\|.*\|\s*$")
 
 
 @dataclass
@@ -59,10 +61,28 @@ class Row:
     kind: str  # "table" or "checklist" (or "todo": an item of the ledger's own checklist)
     section: str | None = None  # a divider row label inside a table
     subject: str | None = None  # a ledger checklist item's whole id, `DEBUG-SIM-LINES-DOSE-001.F1`
+    # False for a checklist item with no id of its own (`- [ ] **Phase 1:** …`); its id is
+    # then `L<line>` and only its reference (`implementation.md#L132`) names it.
+    has_id: bool = True
+    # How commands name this row within its initiative, unique there: `D1`, `C.C1`,
+    # `phase_1_checklist.md:0.A` or `implementation.md#L132` (set by the workspace, which
+    # sees every plan file of the initiative; the id until then).
+    ref: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.ref:
+            self.ref = self.id
 
     @property
     def qualified_id(self) -> str:
         return f"{self.phase.key}.{self.id}" if self.phase and self.phase.key else self.id
+
+    @property
+    def label(self) -> str:
+        """How an attempt or a directive names the row: `Phase D.D1`, else its reference."""
+        if self.phase and self.phase.key and self.ref in (self.id, self.qualified_id):
+            return self.id if self.id.startswith(self.phase.key + ".") else f"Phase {self.phase.key}.{self.id}"
+        return self.ref
 
     @property
     def own_text(self) -> str:
@@ -102,9 +122,9 @@ class Plan:
         if self.fixed_title is not None:
             return self.fixed_title
         for line in self.source.text.split("\n", 40)[:40]:
-            match = _HEADING.match(line.rstrip("\r"))
-            if match and len(match.group(1)) == 1:
-                return match.group(2)
+            heading = parse_heading(line.rstrip("\r"))
+            if heading and heading[0] == 1:
+                return heading[1]
         return None
 
 
@@ -131,7 +151,13 @@ def unwrap_emphasis(text: str) -> str:
 
 
 def _normalise_header(text: str) -> str:
-    return _EMPHASIS.sub("", text).strip().lower()
+    return strip_marks(text).lower()
+
+
+def _is_diff_row(text: str) -> bool:
+    """A table row pasted from a diff: `-| A1 | ... |` or `+| A1 | ... |`."""
+    text = text.rstrip()
+    return len(text) >= 3 and text[0] in "-+" and text[1] == "|" and text.endswith("|")
 
 
 def _table_header(cells: list[Cell], line_number: int) -> _Table | None:
@@ -167,15 +193,15 @@ class _PlanParser:
                 table = None  # a table does not continue across a code block
                 continue
             cells = split_cells(line.text)
-            if cells is None and _DIFF_ROW.match(line.text):
+            if cells is None and _is_diff_row(line.text):
                 # Neither keep nor drop the table around it: its other rows still count.
                 self._diagnose(line, f"stray diff prefix {line.text[0]!r} before a table row; line ignored (remove the prefix)")
                 continue
             if cells is None:
                 table = None
-                heading = _HEADING.match(line.text)
+                heading = parse_heading(line.text)
                 if heading:
-                    self._enter_section(line, len(heading.group(1)), heading.group(2))
+                    self._enter_section(line, *heading)
                     continue
                 self._checklist_item(line)
                 continue
@@ -194,7 +220,7 @@ class _PlanParser:
         title = unwrap_emphasis(title) or title  # `### **Checklist: …**` titles the section "Checklist: …"
         key_match = _PHASE_KEY.search(title)
         key = key_match.group(1) if key_match and title.lstrip("*_ ").lower().startswith("phase") else None
-        if key is not None and len(key) > 3 and not any(ch.isdigit() for ch in key):
+        if key is not None and len(key) > 3 and not any(ch.isdigit() for ch in key) and key.lower() not in _ORDINAL_KEYS:
             key = None  # "Phase Exit Reviews" names a section, not a phase
         if key is None and self.phase is not None and self.phase.is_phase and level > self.phase.level:
             return  # a sub-heading inside a phase keeps its rows in that phase
@@ -205,14 +231,14 @@ class _PlanParser:
         if is_delimiter_row(cells):
             return
         filled = [cell for cell in cells if cell.text]
-        if len(filled) == 1 and len(cells) <= 2 or len(cells) == 1:
+        if len(filled) == 1 and len(cells) <= 2 or len(cells) == 1 or self._is_divider(filled):
             table.section = unwrap_emphasis(filled[0].text) if filled else None
             return
         needed = max(table.id_col, table.state_col, table.guidance_col)
         if len(cells) <= needed:
             self._diagnose(line, f"table row has {len(cells)} cells, header (line {table.header_line}) needs {needed + 1}")
             return
-        row_id = normalise_hyphens(_EMPHASIS.sub("", cells[table.id_col].text))
+        row_id = normalise_hyphens(strip_marks(cells[table.id_col].text))
         if not ROW_ID.match(row_id):
             if row_id:
                 self._diagnose(line, f"unrecognised row id {row_id!r}")
@@ -247,34 +273,49 @@ class _PlanParser:
             )
         )
 
+    @staticmethod
+    def _is_divider(filled: list[Cell]) -> bool:
+        """`| **Section 0: Preparation** | | | |`: one bold label, the other cells empty."""
+        if len(filled) != 1:
+            return False
+        text = filled[0].text
+        return unwrap_emphasis(text) != text or not ROW_ID.match(normalise_hyphens(strip_marks(text)))
+
     def _checklist_item(self, line: Line) -> None:
         match = _CHECKLIST.match(line.text)
         if not match:
             return
         body = match.group(4)
-        id_match = _CHECKLIST_ID.match(normalise_hyphens(body))
-        if not id_match:
-            return
         token = match.group(2)
-        token_start = line.start + len(match.group(1))
         state = self.vocabulary.classify(token)
-        row_id = id_match.group("id")  # hyphens already normalised
+        id_match = _CHECKLIST_ID.match(normalise_hyphens(body))
+        if not id_match and state is None:
+            return  # `- [see below] …`, `- [1] …`: a link or footnote, not a task
+        token_start = line.start + len(match.group(1))
+        if id_match:
+            row_id, id_end, has_id = id_match.group("id"), id_match.end(), True  # hyphens already normalised
+        else:
+            # A task with no id (`- [ ] **Phase 1:** Core refactoring`) is still a row: counted,
+            # listed, and named by its file and line.
+            row_id, id_end, has_id = f"L{line.number}", 0, False
         if state is None:
             self._diagnose(line, f"row {row_id}: unrecognised state {token!r}")
-        guidance_start = token_start + len(token) + len(match.group(3)) + id_match.end()
+        guidance_start = token_start + len(token) + len(match.group(3)) + id_end
+        text = body[id_end:].strip()
         self.plan.rows.append(
             Row(
                 id=row_id,
-                description=body[id_match.end():].strip(),
+                description=text,
                 state=state,
                 state_token=token,
                 state_span=(token_start, token_start + len(token)),
-                guidance=body[id_match.end():].strip(),
+                guidance=text,
                 guidance_span=(guidance_start, line.start + len(line.text.rstrip())),
                 phase=self.phase,
                 path=self.source.path,
                 line=line.number,
                 kind="checklist",
+                has_id=has_id,
             )
         )
 
@@ -322,3 +363,34 @@ def derive_section_slug(title: str) -> str:
 
 def _slugify(title: str) -> str:
     return "_".join(re.findall(r"[a-z0-9]+", title.lower()))[:60]
+
+
+def assign_refs(rows: list[Row]) -> None:
+    """Give every row of one initiative a reference no other row of it shares.
+
+    The id when it is unique; `C.C1` when the id repeats across phases of one file; the
+    file name and id (`phase_1_checklist.md:0.A`) when it repeats from file to file (each
+    Claude-Code `phase_N_checklist.md` numbers its rows from `0.A`); the file and line
+    (`implementation.md#L132`) for an item with no id, or an id twice in one phase."""
+    ids = Counter(row.id for row in rows if row.has_id)
+    qualified = Counter(row.qualified_id for row in rows if row.has_id and row.phase and row.phase.key)
+    in_file = Counter((row.path.name, row.id) for row in rows if row.has_id)
+    for row in rows:
+        by_file = f"{row.path.name}:{row.id}"
+        by_phase = qualified[row.qualified_id] == 1 and row.phase is not None and row.phase.key is not None
+        if not row.has_id:
+            row.ref = line_ref(row)
+        elif ids[row.id] == 1:
+            row.ref = row.id
+        elif in_file[(row.path.name, row.id)] > 1 and by_phase:
+            row.ref = row.qualified_id  # phases of one file tell the twins apart
+        elif in_file[(row.path.name, row.id)] == 1:
+            row.ref = by_file
+        elif by_phase:
+            row.ref = row.qualified_id
+        else:
+            row.ref = line_ref(row)
+
+
+def line_ref(row: Row) -> str:
+    return f"{row.path.name}#L{row.line}"

@@ -130,14 +130,13 @@ def selector_map(ws, initiative: str | None = None) -> list[MapEntry]:
     entries: list[MapEntry] = []
     for name in initiatives:
         rows = ws.rows(name)
-        ids = [row.id for row in rows]
         for row in rows:
             found = find_selectors(row.guidance) or find_selectors(row.description)
             if not found:
                 continue
             entry = MapEntry(
                 initiative=name,
-                row=row.qualified_id if ids.count(row.id) > 1 else row.id,
+                row=row.ref,
                 file=ws.relative(row.path),
                 line=row.line,
                 state=row.state,

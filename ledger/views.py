@@ -24,7 +24,11 @@ def _counts(rows: list[Row]) -> dict[str, int]:
 
 def row_data(ws: Workspace, row: Row) -> dict:
     return {
-        "id": row.id,
+        "id": row.id,  # `L<line>` for a checklist item with no id of its own (has_id false)
+        "has_id": row.has_id,
+        # What show, mark, do and brief accept for this row: its id when unique, else
+        # `C.C1`, `phase_1_checklist.md:0.A` or `implementation.md#L132`.
+        "ref": row.ref,
         "description": row.description,
         "state": row.state,
         "token": row.state_token,
@@ -72,6 +76,8 @@ def workspace_status(ws: Workspace, initiative: str | None = None) -> dict:
 
 def mentions_row(text: str, row: Row) -> bool:
     """Does attempt text name this row (`D1`, `Phase D.D1`, `D.D1`, `TEST-X.D1`)?"""
+    if not row.has_id:
+        return False  # an item with no id: attempts cannot name it
     return re.search(r"(?<![A-Za-z0-9])" + re.escape(row.id) + r"(?![A-Za-z0-9])", text) is not None
 
 

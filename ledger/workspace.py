@@ -9,7 +9,7 @@ from pathlib import Path
 from ledger.config import Config, load_config
 from ledger.errors import BadInput
 from ledger.markdown.text import SourceText, normalise_hyphens
-from ledger.plan import Plan, Row, parse_plan
+from ledger.plan import Plan, Row, assign_refs, parse_plan
 
 INITIATIVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -82,8 +82,18 @@ class Workspace:
         raise BadInput(f"unknown initiative {initiative!r}: no folder {self.config.plan_roots[0]}/{initiative}/", self.root)
 
     def report_root(self, initiative: str) -> Path:
+        """Where the initiative's evidence goes: `report_root` from the settings, else
+        `<initiative folder>/reports` (`plans/examples/X/reports` for a plan outside
+        `plans/active/`)."""
         self.check_initiative_id(initiative)
-        return self.root / self.config.report_root.format(initiative=initiative)
+        if self.config.report_root is not None:
+            return self.root / self.config.report_root.format(initiative=initiative)
+        for plan_root in self.config.plan_roots:
+            folder = self.root / plan_root / initiative
+            if folder.is_dir():
+                return folder / "reports"
+        # An initiative with no plan folder yet (a ledger item only): where one would be made.
+        return self.root / self.config.plan_roots[0] / initiative / "reports"
 
     @staticmethod
     def check_initiative_id(initiative: str) -> None:
@@ -117,7 +127,9 @@ class Workspace:
         if initiative not in self._plans:
             plans = [parse_plan(SourceText.read(path), self.config.states) for path in self.plan_files(initiative)]
             todo = self._ledger_rows(initiative, plans)
-            self._plans[initiative] = plans + ([todo] if todo else [])
+            plans = plans + ([todo] if todo else [])
+            assign_refs([row for plan in plans for row in plan.rows])
+            self._plans[initiative] = plans
         return self._plans[initiative]
 
     def ledger_doc(self):
@@ -150,25 +162,19 @@ class Workspace:
         return [row for plan in self.plans(initiative) for row in plan.rows]
 
     def find_row(self, initiative: str, reference: str) -> Row:
-        """Row `D1`, or `C.C1` (phase C, row C1) when an id appears twice."""
+        """The row `reference` names: its id (`D1`), or the reference `status` lists for it
+        when the id is not unique: `C.C1` (phase C, row C1), `phase_1_checklist.md:0.A` (file
+        and id; the `.md` may be left off), `implementation.md#L132` (file and line)."""
         rows = self.rows(initiative)
-        reference = normalise_hyphens(reference)
-        matches = [row for row in rows if row.id == reference]
-        if not matches and "." in reference:
-            phase_key, _, row_id = reference.partition(".")
-            matches = [r for r in rows if r.id == row_id and r.phase is not None and r.phase.key == phase_key]
+        reference = normalise_hyphens(reference.strip())
+        matches = _rows_named(rows, reference)
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            places = ", ".join(f"{self.relative(r.path)}:{r.line} (phase {r.phase.key if r.phase else '-'})" for r in matches)
-            qualified = list(dict.fromkeys(r.qualified_id for r in matches if r.phase and r.phase.key))
-            if len(qualified) == len(matches) and qualified != [reference]:
-                hint = f"; name one as {' or '.join(qualified)}"
-            else:
-                hint = "; the ids repeat within one phase: give one of them a new id in the plan"
-            raise BadInput(f"row {reference} of {initiative} is ambiguous: {places}{hint}")
+            places = ", ".join(f"{r.ref} ({self.relative(r.path)}:{r.line})" for r in matches)
+            raise BadInput(f"row {reference} of {initiative} is ambiguous: name one as {places}")
         plan_path = self.relative(self.plan_files(initiative)[0]) if self.plan_files(initiative) else initiative
-        known = ", ".join(r.id for r in rows[:30]) or "none"
+        known = ", ".join(r.ref for r in rows[:30]) + (", …" if len(rows) > 30 else "") or "none"
         raise BadInput(f"unknown row {reference!r} in {initiative} (rows: {known})", plan_path)
 
     def reload_path(self, path: Path) -> None:
@@ -178,3 +184,33 @@ class Workspace:
         for initiative, plans in list(self._plans.items()):
             if any(plan.path == path for plan in plans):
                 del self._plans[initiative]
+
+
+def _rows_named(rows: list[Row], reference: str) -> list[Row]:
+    by_id = [row for row in rows if row.has_id and row.id == reference]
+    if by_id:
+        return by_id
+    by_ref = [row for row in rows if row.ref == reference or (not row.has_id and row.id == reference)]
+    if by_ref:
+        return by_ref
+    file_part, sep, rest = reference.rpartition("#L")
+    if sep and rest.isdigit():
+        return [row for row in rows if _names_file(file_part, row) and row.line == int(rest)]
+    file_part, sep, row_part = reference.rpartition(":")
+    if sep:
+        in_file = [row for row in rows if _names_file(file_part, row)]
+        return [row for row in in_file if row.has_id and row.id == row_part] or [
+            row for row in in_file if row.has_id and row.qualified_id == row_part
+        ]
+    if "." in reference:
+        phase_key, _, row_id = reference.partition(".")
+        return [r for r in rows if r.has_id and r.id == row_id and r.phase is not None and r.phase.key == phase_key]
+    return []
+
+
+def _names_file(name: str, row: Row) -> bool:
+    """`phase_1_checklist.md`, `phase_1_checklist`, or a longer path ending in the file."""
+    if not name:
+        return False
+    path = row.path.as_posix()
+    return name in (row.path.name, row.path.stem) or path.endswith("/" + name) or path.endswith("/" + name + ".md")

@@ -31,6 +31,6 @@ def complete_row(ctx, param, incomplete):
         return []
     ids = []
     for row in rows:
-        if row.id.startswith(incomplete) and row.id not in ids:
-            ids.append(row.id)
+        if row.ref.startswith(incomplete) and row.ref not in ids:
+            ids.append(row.ref)
     return ids

@@ -21,7 +21,7 @@ def show(initiative, row, as_json, root):
         print_json(data)
         return
     r = data["row"]
-    click.echo(f"{initiative} {r['id']} {r['token']} — {r['description']}")
+    click.echo(f"{initiative} {r['ref']} {r['token']} — {r['description']}")
     click.echo(f"  plan:      {r['file']}:{r['line']} ({data['phase'] or 'no phase'})")
     click.echo(f"  selector:  {data['selectors'][0] if data['selectors'] else '(none in guidance)'}")
     for extra in data["selectors"][1:]:
@@ -31,7 +31,7 @@ def show(initiative, row, as_json, root):
         click.echo(f"  evidence:  {latest['report_dir']} — {latest['outcome']} in {latest['duration_s']}s ({data['runs']} runs)")
     else:
         click.echo("  evidence:  no ledger-recorded runs")
-    click.echo(f"  attempts:  {len(data['attempts'])} mention {r['id']}")
+    click.echo(f"  attempts:  {len(data['attempts'])} mention {r['id'] if r['has_id'] else r['ref']}")
     for attempt in data["attempts"][-10:]:
         number = f"#{attempt['number']}" if attempt["number"] is not None else ""
         click.echo(f"    line {attempt['line']}: {attempt['text'][:110]} {number if number not in attempt['text'] else ''}".rstrip())

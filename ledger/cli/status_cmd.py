@@ -35,8 +35,9 @@ def status(initiative, as_json, root):
             pc = phase["counts"]
             click.echo(f"  {phase['title'][:60]:<60}  {pc['done']}/{pc['rows']} done")
             if initiative:
+                width = max([8] + [len(row["ref"]) for row in phase["rows"]])
                 for row in phase["rows"]:
-                    click.echo(f"    {row['id']:<8} {row['token'] or '?':<4} {row['description'][:70]}")
+                    click.echo(f"    {row['ref']:<{width}} {row['token'] or '?':<4} {row['description'][:70]}")
         if initiative:
             for diagnostic in item["diagnostics"]:
                 click.echo(f"  note: {diagnostic}")

@@ -96,3 +96,29 @@ def decode_markdown(raw: bytes, path: Path) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise BadInput(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})", path, line) from None
+
+
+_HEADING_START = re.compile(r" {0,3}(#{1,6})(?=\s)")
+
+
+def parse_heading(text: str) -> tuple[int, str] | None:
+    """`### Phase D — X ##` -> (3, "Phase D — X"): an ATX heading's level and title, or None.
+
+    No regex spans the title: a backtracking `(.*?)\\s*#*\\s*$` is quadratic in a long run of
+    spaces inside the title (real checklists pad cells and headings with thousands)."""
+    match = _HEADING_START.match(text)
+    if match is None:
+        return None
+    title = text[match.end():].strip().rstrip("#").rstrip()
+    return len(match.group(1)), title
+
+
+def strip_marks(text: str, marks: str = "*_`") -> str:
+    """`text` without leading and trailing whitespace and `marks` characters, in linear time
+    (`^[*_\\s]+|[*_\\s]+$` is quadratic on a long inner run of spaces)."""
+    start, end = 0, len(text)
+    while start < end and (text[start] in marks or text[start].isspace()):
+        start += 1
+    while end > start and (text[end - 1] in marks or text[end - 1].isspace()):
+        end -= 1
+    return text[start:end]

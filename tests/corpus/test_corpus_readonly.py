@@ -47,7 +47,7 @@ def test_read_only_commands_leave_the_corpus_untouched(corpus_workspace, tmp_pat
     available = registered()
     status = run(root, "status", "--json")
     assert status.returncode == 0, status.stderr
-    initiatives = {item["initiative"]: [row["id"] for phase in item["phases"] for row in phase["rows"]]
+    initiatives = {item["initiative"]: [row["ref"] for phase in item["phases"] for row in phase["rows"]]
                    for item in json.loads(status.stdout)["initiatives"]}
     assert {"TEST-PYTORCH-001", "INTEGRATE-PYTORCH-001", "ADR-003-BACKEND-API", "DEBUG-SIM-LINES-DOSE-001"} <= set(initiatives)
     assert sum(map(len, initiatives.values())) >= 60

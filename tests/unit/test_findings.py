@@ -87,3 +87,49 @@ def test_non_breaking_hyphens_are_read_as_hyphens():
 def test_synopsis_with_an_escaped_pipe_reads_as_shown():
     doc = parse_findings(SourceText(Path("findings.md"), "| Finding ID | Synopsis |\n| --- | --- |\n| CONFIG-001 | before \\| after |\n", "0"))
     assert doc.findings["CONFIG-001"].synopsis == "before | after"
+
+
+# The layout of a real 200 KB findings file (examples-712c23f's docs/findings.md, public data
+# from hoidn/PtychoPINN): a table, then `## ID - Title` sections elaborating some rows.
+TABLE_WITH_DETAILS = """# Knowledge Base
+
+| Finding ID | Date | Keywords | Synopsis | Evidence Pointer | Status |
+| PDEBENCH-CNS-SPECTRAL-40EP-001 | 2026-07-01 | pdebench | Spectral run at 40 epochs | `reports/x` | Active |
+| PROBE-MASK-DEFAULT-001 | 2026-01-02 | torch | Probe mask default | `reports/y` | Resolved |
+| PROBE-MASK-DEFAULT-001 | 2026-01-03 | torch | pasted twice | | Active |
+
+## PROBE-MASK-DEFAULT-001 - Torch Probe Mask Default Caused Hybrid Metric Regression
+### Issue
+text
+## DATA-002 - NPZ Metadata Pickle Requirement
+## DATA-002 - written twice
+"""
+
+
+def test_digit_led_segments_and_detail_sections():
+    doc = parse(TABLE_WITH_DETAILS)
+    assert [(f.id, f.line, f.details_line) for f in doc.findings.values()] == [
+        ("PDEBENCH-CNS-SPECTRAL-40EP-001", 4, None),
+        ("PROBE-MASK-DEFAULT-001", 5, 8),  # the section elaborates the row: no repeat
+        ("DATA-002", 11, None),  # a section with no row is a finding of its own
+    ]
+    assert doc.findings["DATA-002"].synopsis == "NPZ Metadata Pickle Requirement"
+    # Real repeats are still reported: a row pasted twice, a section written twice.
+    assert doc.duplicates == [("PROBE-MASK-DEFAULT-001", 5, 6), ("DATA-002", 11, 12)]
+
+
+def test_citations_of_multi_segment_ids():
+    doc = parse(TABLE_WITH_DETAILS)
+    text = (
+        "Per PROBE-MASK-DEFAULT-001 and PDEBENCH-CNS-SPECTRAL-40EP-001, keep the mask.\n"
+        "Initiative ADR-003-BACKEND-API and DEBUG-SIM-LINES-DOSE-001 are no findings.\n"
+        "See findings: UNKNOWN-THING-001.\n"
+    )
+    cited = find_citations(text, Path("plan.md"), doc.categories, frozenset({"DEBUG-SIM-LINES-DOSE-001"}))
+    assert [(c.id, c.line) for c in cited] == [("PROBE-MASK-DEFAULT-001", 1), ("PDEBENCH-CNS-SPECTRAL-40EP-001", 1)]
+
+
+def test_a_padded_heading_is_read_in_linear_time():
+    # `(.*?)\s*#*\s*$` backtracked quadratically over a long run of spaces in a title.
+    doc = parse("## POLICY-001 - title" + " " * 200_000 + "end\n")
+    assert doc.findings["POLICY-001"].synopsis.endswith("end")

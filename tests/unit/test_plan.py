@@ -61,12 +61,15 @@ def test_checklist_rows():
         "### Phase A — Manifest + Verification\n"
         "- [x] A1: Implemented the manifest.\n"
         "- [ ] A2: Re-run `pytest tests/a.py::t -q`.\n"
-        "- [ ] Phase E1 artifacts stored (no id: not a row)\n"
+        "- [ ] Phase E1 artifacts stored (no id: a row all the same, named by its line)\n"
         "  - [P] **S4**: bold id\n"
+        "- [see below] a link, not a task\n"
     )
-    assert [(r.id, r.state, r.kind) for r in plan.rows] == [
-        ("A1", DONE, "checklist"), ("A2", OPEN, "checklist"), ("S4", PARTIAL, "checklist")
+    assert [(r.id, r.has_id, r.state, r.kind) for r in plan.rows] == [
+        ("A1", True, DONE, "checklist"), ("A2", True, OPEN, "checklist"),
+        ("L4", False, OPEN, "checklist"), ("S4", True, PARTIAL, "checklist"),
     ]
+    assert plan.rows[2].description == "Phase E1 artifacts stored (no id: a row all the same, named by its line)"
     a2 = plan.rows[1]
     assert plan.source.text[slice(*a2.state_span)] == "[ ]"
     assert plan.source.text[slice(*a2.guidance_span)] == "Re-run `pytest tests/a.py::t -q`."

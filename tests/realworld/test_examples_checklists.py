@@ -1,0 +1,142 @@
+"""Claude-Code checklist plans on a real exported tree (`examples-712c23f`, public data from
+hoidn/PtychoPINN, see ../shared/corpus/README.md): several `phase_N_checklist.md` files per
+initiative under `plans/examples/`, whose row ids (`0.A`, `1.A`, …) repeat from file to file,
+section-divider rows, `[D]`/`[S]` states, id-less checklist items in the plans beside them."""
+
+import json
+from collections import Counter
+
+import pytest
+from click.testing import CliRunner
+
+from ledger.cli import main
+
+REG = "2025-07-registration-refactor"
+SIM = "2025-08-simulation-workflow-unification"
+
+
+@pytest.fixture
+def root(real_workspace):
+    root = real_workspace("examples-712c23f")
+    # The plans are not under plans/active/: a user points plan_roots at them.
+    (root / "ledger.toml").write_text('[tool.ledger]\nplan_roots = ["plans/examples"]\n')
+    return root
+
+
+def run(root, *args):
+    return CliRunner().invoke(main, [*args, "--root", str(root)], catch_exceptions=False)
+
+
+def status(root, initiative=None):
+    result = run(root, "status", *([initiative] if initiative else []), "--json")
+    assert result.exit_code == 0, result.output
+    return {item["initiative"]: item for item in json.loads(result.output)["initiatives"]}
+
+
+def rows_of(item):
+    return [row for phase in item["phases"] for row in phase["rows"]]
+
+
+def test_row_counts_and_states_per_file(root):
+    items = status(root)
+    per_file = {
+        name: {
+            file.rsplit("/", 1)[1]: dict(Counter(r["state"] for r in rows_of(item) if r["file"] == file))
+            for file in dict.fromkeys(r["file"] for r in rows_of(item))
+        }
+        for name, item in items.items()
+    }
+    assert per_file == {
+        REG: {
+            "phase_1_checklist.md": {"done": 18},
+            "phase_2_checklist.md": {"done": 17},
+            "phase_3_checklist.md": {"done": 20},
+            # `*   [ ] **Test Case 1:** …` items of the R&D plan: no id, still rows.
+            "plan.md": {"open": 4},
+        },
+        SIM: {
+            "implementation.md": {"open": 3},  # `- [ ] **Phase 1:** … - 0% complete`
+            "phase_1_checklist.md": {"done": 20},
+            "phase_2_checklist.md": {"done": 19, None: 2},  # two `[S]` (skipped) rows
+            "phase_final_checklist.md": {"open": 19},
+        },
+    }
+    assert items[REG]["counts"] == {"rows": 59, "done": 55, "partial": 0, "open": 4, "unknown": 0}
+    assert items[SIM]["counts"] == {"rows": 63, "done": 39, "partial": 0, "open": 22, "unknown": 2}
+
+
+def test_phases_are_named_by_the_file_title_and_dividers_raise_no_notes(root):
+    items = status(root)
+    sim_phases = [(p["file"].rsplit("/", 1)[1], p["key"], p["title"]) for p in items[SIM]["phases"]]
+    assert sim_phases == [
+        ("implementation.md", None, "Phase Status:"),
+        ("phase_1_checklist.md", "1", "Phase 1: Core Refactoring - Replace Monolithic Function Checklist"),
+        ("phase_2_checklist.md", "2", "Phase 2: Integration Testing & Validation Checklist"),
+        # Not `### Instructions:`, the sub-heading the table sits under.
+        ("phase_final_checklist.md", "Final", "Phase Final: Deprecation, Documentation & Cleanup Checklist"),
+    ]
+    assert [p["title"] for p in items[REG]["phases"]][:3] == [
+        "Agent Implementation Checklist: Core Registration Module Development",
+        "Agent Implementation Checklist: Integration with Evaluation Pipeline",
+        "Agent Implementation Checklist: Validation and Documentation",
+    ]
+    assert items[REG]["diagnostics"] == []
+    # The only notes left are the two states ledger does not know (`[S]`), none for
+    # `| **Section 0: …** |` dividers.
+    assert [d.split(": ", 1)[1] for d in items[SIM]["diagnostics"]] == [
+        "row 5.B: unrecognised state '`[S]`'",
+        "row 6.B: unrecognised state '`[S]`'",
+    ]
+
+
+def test_every_listed_row_has_a_reference_that_round_trips_through_show(root):
+    for name, item in status(root).items():
+        rows = rows_of(item)
+        assert len({r["ref"] for r in rows}) == len(rows)
+        for row in rows:
+            result = run(root, "show", name, row["ref"], "--json")
+            assert result.exit_code == 0, (row["ref"], result.output)
+            shown = json.loads(result.output)["row"]
+            assert (shown["file"], shown["line"], shown["ref"]) == (row["file"], row["line"], row["ref"])
+    refs = {r["ref"] for r in rows_of(status(root)[SIM])}
+    assert {"phase_1_checklist.md:0.A", "phase_final_checklist.md:0.A", "4.D", "implementation.md#L132"} <= refs
+
+
+def test_a_repeated_id_is_refused_with_the_references_to_use(root):
+    result = CliRunner().invoke(main, ["show", REG, "0.A", "--root", str(root)])
+    assert result.exit_code == 2
+    assert (
+        f"row 0.A of {REG} is ambiguous: name one as "
+        f"phase_1_checklist.md:0.A (plans/examples/{REG}/phase_1_checklist.md:15), "
+        f"phase_2_checklist.md:0.A (plans/examples/{REG}/phase_2_checklist.md:15), "
+        f"phase_3_checklist.md:0.A (plans/examples/{REG}/phase_3_checklist.md:15)"
+    ) in result.output
+
+
+def test_mark_brief_and_do_accept_a_reference(root):
+    plan = root / "plans" / "examples" / REG / "phase_2_checklist.md"
+    before = plan.read_bytes().split(b"\n")
+    result = run(root, "mark", REG, "phase_2_checklist:0.A", "partial")
+    assert result.exit_code == 0, result.output
+    after = plan.read_bytes().split(b"\n")
+    assert [i + 1 for i, (a, b) in enumerate(zip(before, after)) if a != b] == [15]
+    assert after[14] == before[14].replace(b"`[D]`", b"`[P]`", 1)
+
+    brief = run(root, "brief", SIM, "phase_final_checklist.md:0.A")
+    assert brief.exit_code == 0, brief.output
+    assert f"Focus: [{SIM}.phase_final_checklist.md:0.A]" in brief.output
+    assert f"`ledger do {SIM} phase_final_checklist.md:0.A`" in brief.output
+
+    dry = run(root, "do", SIM, "phase_final_checklist.md:0.A", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert f"row:        {SIM} phase_final_checklist.md:0.A (plans/examples/{SIM}/phase_final_checklist.md:20) state [ ]" in dry.output
+
+
+def test_evidence_of_a_plan_outside_plans_active_goes_under_its_own_folder(root):
+    dry = run(root, "do", SIM, "phase_final_checklist.md:0.A", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert f"report dir: plans/examples/{SIM}/reports/" in dry.output
+    # report_root in the settings still wins.
+    (root / "ledger.toml").write_text('[tool.ledger]\nplan_roots = ["plans/examples"]\nreport_root = "evidence/{initiative}"\n')
+    dry = run(root, "do", SIM, "phase_final_checklist.md:0.A", "--dry-run")
+    assert f"report dir: evidence/{SIM}/" in dry.output
