@@ -172,7 +172,9 @@ class Workspace:
             return matches[0]
         if len(matches) > 1:
             places = ", ".join(f"{r.ref} ({self.relative(r.path)}:{r.line})" for r in matches)
-            raise BadInput(f"row {reference} of {initiative} is ambiguous: name one as {places}")
+            twins = any(r.has_id and r.ref.endswith(f"#L{r.line}") for r in matches)
+            hint = " (or give one of the twins a new id in the plan)" if twins else ""
+            raise BadInput(f"row {reference} of {initiative} is ambiguous: name one as {places}{hint}")
         plan_path = self.relative(self.plan_files(initiative)[0]) if self.plan_files(initiative) else initiative
         known = ", ".join(r.ref for r in rows[:30]) + (", …" if len(rows) > 30 else "") or "none"
         raise BadInput(f"unknown row {reference!r} in {initiative} (rows: {known})", plan_path)

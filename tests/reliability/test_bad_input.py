@@ -165,7 +165,7 @@ def test_duplicate_row_ids_name_both_places(tmp_path, args):
     root = workspace(tmp_path, plan=DUPLICATES)
     before = files(root)
     result = cli(root, *args)
-    assert_clean_error(result, 2, f"{PLAN_FILE}:6 (phase A)", f"{PLAN_FILE}:11 (phase C)", "A.C1 or C.C1")
+    assert_clean_error(result, 2, f"name one as A.C1 ({PLAN_FILE}:6), C.C1 ({PLAN_FILE}:11)")
     assert files(root) == before
 
 
@@ -185,7 +185,10 @@ def test_duplicates_within_one_phase_ask_for_a_new_id(tmp_path):
     root = workspace(tmp_path, plan=HEADER + SEPARATOR + "| A1 | one | [ ] | g |\n| A1 | two | [ ] | g |\n")
     before = files(root)
     for reference in ("A1", "A.A1"):
-        assert_clean_error(ledger(root, "mark", "DEMO-001", reference, "x"), 2, f"{PLAN_FILE}:6", f"{PLAN_FILE}:7", "new id")
+        assert_clean_error(
+            ledger(root, "mark", "DEMO-001", reference, "x"), 2,
+            f"implementation.md#L6 ({PLAN_FILE}:6), implementation.md#L7 ({PLAN_FILE}:7)", "new id",
+        )
     assert files(root) == before
 
 
