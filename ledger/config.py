@@ -33,6 +33,8 @@ class Config:
     guardrail_warn: float = 1.7
     guardrail_fail: float = 2.5
     baseline_runs: int = 5
+    # The Python that runs the tests (see ledger/interpreter.py); None: found in the workspace.
+    python: str | None = None
     source: Path | None = None  # the file the settings came from, if any
 
 
@@ -62,13 +64,13 @@ def _config_from(section: dict, path: Path) -> Config:
         raise BadInput("[tool.ledger] must be a table", path)
     known = {
         "ledger", "findings", "plan_roots", "plans", "report_root", "templates", "env",
-        "allow_env", "states", "guardrail_warn", "guardrail_fail", "baseline_runs", "ledger_archives",
+        "allow_env", "states", "guardrail_warn", "guardrail_fail", "baseline_runs", "ledger_archives", "python",
     }
     unknown = sorted(set(section) - known)
     if unknown:
         raise BadInput(f"unknown [tool.ledger] keys: {', '.join(unknown)}", path)
     kwargs: dict = {"source": path}
-    for key in ("ledger", "findings", "report_root", "templates"):
+    for key in ("ledger", "findings", "report_root", "templates", "python"):
         if key in section:
             kwargs[key] = _string(section, key, path)
     roots = section.get("plan_roots", section.get("plans"))

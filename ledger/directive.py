@@ -351,8 +351,11 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
         return
     from concurrent.futures import ThreadPoolExecutor
 
+    from ledger.interpreter import workspace_interpreter
+
+    python = workspace_interpreter(ws).path
     with ThreadPoolExecutor(max_workers=min(len(safe), 8)) as pool:
-        results = list(pool.map(lambda pair: collect(pair[1], pair[0]["env"], ws.root, timeout_s), safe))
+        results = list(pool.map(lambda pair: collect(pair[1], pair[0]["env"], ws.root, timeout_s, python), safe))
     for (entry, _), result in zip(safe, results):
         entry["collected"] = result.count
         if result.error:

@@ -25,6 +25,7 @@ from ledger.evidence import (
     write_manifest,
     MANIFEST_VERSION,
 )
+from ledger.interpreter import Interpreter, workspace_interpreter
 from ledger.locking import workspace_lock
 from ledger.outcome import OUTCOMES, row_state_after
 from ledger.plan import Row
@@ -67,6 +68,7 @@ class DoPlan:
     report_dir: ReportDir
     next_attempt: int | None
     state_after_pass: str
+    interpreter: "Interpreter | None" = None
 
 
 @dataclass
@@ -89,6 +91,7 @@ class DoResult:
     commit: dict | None = None
     state_changed: bool = False
     notices: list[str] = field(default_factory=list)  # things the caller must be told (stderr)
+    python: dict | None = None
 
     def to_json(self) -> dict:
         data = asdict(self)
@@ -135,7 +138,7 @@ def prepare(ws: Workspace, options: DoOptions) -> DoPlan:
                 if layout == "global" else [f"[{utc_now():%Y-%m-%d}] Attempt #{number} — check"], write=False,
                 number=options.attempt_number)
     report_dir = plan_report_dir(ws.report_root(options.initiative), phase_slug(row, options.slug), utc_now())
-    return DoPlan(row, resolved, report_dir, None, ws.config.states.token_for(DONE))
+    return DoPlan(row, resolved, report_dir, None, ws.config.states.token_for(DONE), workspace_interpreter(ws))
 
 
 def describe_plan(ws: Workspace, plan: DoPlan, options: DoOptions) -> list[str]:
@@ -143,10 +146,12 @@ def describe_plan(ws: Workspace, plan: DoPlan, options: DoOptions) -> list[str]:
     from ledger.selector_policy import ledger_run_options
 
     args = plan.selector.selector.args
-    argv = pytest_argv(["pytest", *args], plan.report_dir.path / "junit.xml", ledger_run_options(ws.root, plan.report_dir.path, args))
+    argv = pytest_argv(["pytest", *args], plan.report_dir.path / "junit.xml", ledger_run_options(ws.root, plan.report_dir.path, args),
+                       python=plan.interpreter.path)
     lines = [
         f"row:        {options.initiative} {plan.row.ref} ({ws.relative(plan.row.path)}:{plan.row.line}) state {plan.row.state_token or '?'}",
         f"selector:   {plan.selector.selector.display}  (from {plan.selector.source})",
+        f"python:     {plan.interpreter.path}  ({plan.interpreter.why})",
         f"argv:       {json.dumps(argv)}",
         f"env:        {json.dumps(plan.selector.env)}",
         f"report dir: {ws.relative(plan.report_dir.path)}/",
@@ -244,7 +249,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     folder = report.path
     junit_path = folder / "junit.xml"
     args = plan.selector.selector.args
-    argv = pytest_argv(["pytest", *args], junit_path, ledger_run_options(ws.root, folder, args))
+    argv = pytest_argv(["pytest", *args], junit_path, ledger_run_options(ws.root, folder, args), python=plan.interpreter.path)
     base_manifest = {
         "version": MANIFEST_VERSION,
         "complete": False,
@@ -258,6 +263,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         # red: a `--expect fail` run (the new test must fail first); green: a run expected to pass.
         "tdd": "red" if options.expect == "fail" else "green",
         "argv": argv,
+        "python": plan.interpreter.to_json(),
         "env_overrides": plan.selector.env,
         "started_at": report.timestamp,
     }
@@ -267,7 +273,9 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     # The snapshot (package metadata, GitPython, nvidia-smi) is taken while the tests run,
     # not before: it would otherwise add its whole cost to every `ledger do`.
     snapshot_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-env")
-    env_future = snapshot_pool.submit(capture_environment, ws.root, environ={**os.environ, **plan.selector.env})
+    env_future = snapshot_pool.submit(
+        capture_environment, ws.root, environ={**os.environ, **plan.selector.env}, python=plan.interpreter.path
+    )
     # Likewise what the record needs afterwards (Jinja2, the templates, the JUnit reader).
     snapshot_pool.submit(_prepare_record, renderer)
 
@@ -289,6 +297,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     remove_basetemp(folder)  # tests' tmp_path files are not evidence
     env = env_future.result()
     snapshot_pool.shutdown()
+    env["interpreter"] = plan.interpreter.to_json()
     (folder / "env.json").write_text(json.dumps(env, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (folder / "env_snapshot.txt").write_text(render_snapshot_text(env), encoding="utf-8")
     counts = _read_counts(junit_path)
@@ -373,6 +382,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         guardrail=guardrail,
         state_changed=state_changed,
         notices=notices,
+        python=plan.interpreter.to_json(),
     )
 
 
@@ -467,6 +477,8 @@ def _template_context(ws, options, plan: DoPlan, report: ReportDir, manifest: di
         "selector_overridden": plan.selector.source == "--selector",
         "expect": options.expect,
         "env_overrides": plan.selector.env,
+        "python": plan.interpreter.path,
+        "python_why": plan.interpreter.why,
         "outcome": manifest["outcome"],
         "outcome_title": OUTCOMES[manifest["outcome"]].title,
         "reason": manifest["reason"],

@@ -31,17 +31,24 @@ def capture_environment(
     packages: Iterable[str] = DEFAULT_PACKAGES,
     *,
     environ: Mapping[str, str] | None = None,
+    python: str | None = None,
 ) -> dict[str, Any]:
     """Snapshot of interpreter, packages, hardware and git state; never raises.
 
     `environ` is the environment the measured command will see (default
     os.environ); pass the run's overrides merged in so CUDA_VISIBLE_DEVICES
     records what the tests saw rather than what ledger itself saw.
+    `python`: the interpreter that runs the tests, when it is not ledger's own;
+    its version and packages are read by running a small script under it.
     """
     environ = os.environ if environ is None else environ
+    if python is None or python == sys.executable:
+        interpreter, versions = python_info(), package_versions(packages)
+    else:
+        interpreter, versions = interpreter_snapshot(python, packages, environ)
     return {
-        "python": python_info(),
-        "packages": package_versions(packages),
+        "python": interpreter,
+        "packages": versions,
         "platform": {"system": platform.system(), "release": platform.release(), "machine": platform.machine()},
         "cpu": cpu_info(),
         "memory": memory_info(),
@@ -71,6 +78,55 @@ def package_versions(packages: Iterable[str]) -> dict[str, str | None]:
         except PackageNotFoundError:
             versions[name] = None
     return versions
+
+
+# Run under the tests' interpreter: its own version and distribution metadata, as JSON.
+_SNAPSHOT_SCRIPT = """
+import json, platform, sys
+from importlib.metadata import PackageNotFoundError, version
+def v(name):
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return None
+print(json.dumps({
+    "python": {"version": platform.python_version(), "implementation": platform.python_implementation(),
+               "executable": sys.executable, "prefix": sys.prefix},
+    "packages": {name: v(name) for name in sys.argv[1:]},
+}))
+"""
+SNAPSHOT_TIMEOUT_S = 30
+
+
+def interpreter_snapshot(
+    python: str, packages: Iterable[str], environ: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], dict[str, str | None]]:
+    """(python info, package versions) as `python` itself sees them; never raises."""
+    import json
+
+    names = list(packages)
+    try:
+        completed = subprocess.run(
+            [python, "-c", _SNAPSHOT_SCRIPT, *names],
+            capture_output=True, text=True, timeout=SNAPSHOT_TIMEOUT_S, check=False,
+            env=dict(os.environ if environ is None else environ), stdin=subprocess.DEVNULL,
+        )
+        data = json.loads(completed.stdout) if completed.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        return {"version": None, "implementation": None, "executable": python}, {name: None for name in names}
+    info = data.get("python") or {}
+    # The path as it was run (a venv's bin/python), not the base interpreter it links to.
+    info["executable"] = python
+    return info, {name: (data.get("packages") or {}).get(name) for name in names}
+
+
+def package_versions_in(python: str | None, packages: Iterable[str]) -> dict[str, str | None]:
+    """Versions of `packages` installed for `python` (None: ledger's own interpreter)."""
+    if python is None or python == sys.executable:
+        return package_versions(packages)
+    return interpreter_snapshot(python, packages)[1]
 
 
 def cpu_info() -> dict[str, Any]:
@@ -227,6 +283,8 @@ def render_snapshot_text(env: Mapping[str, Any]) -> str:
     cpu = env.get("cpu") or {}
     memory = env.get("memory") or {}
     lines = [f"Python {python.get('version')} ({python.get('implementation')}, {python.get('executable')})"]
+    if (env.get("interpreter") or {}).get("why"):
+        lines.append(f"Interpreter chosen: {env['interpreter']['why']}")
     lines += [format_package(name, version) for name, version in (env.get("packages") or {}).items()]
     lines += [
         f"Platform: {system.get('system')} {system.get('release')} {system.get('machine')}",

@@ -51,16 +51,16 @@ class RunResult:
     finished_at: str
 
 
-def pytest_argv(command: Sequence[str], junit_path: Path, own_options: Sequence[str] = ()) -> list[str]:
-    """`pytest ARGS…` as run under this interpreter, with a JUnit report at `junit_path`
+def pytest_argv(command: Sequence[str], junit_path: Path, own_options: Sequence[str] = (), python: str | None = None) -> list[str]:
+    """`pytest ARGS…` as run under `python` (default: this interpreter), with a JUnit report at `junit_path`
     and ledger's `own_options` (cache and basetemp, `selector_policy.ledger_run_options`).
 
-    `sys.executable -m pytest` rather than whatever `pytest` is first on PATH: the
-    evidence must come from the environment the snapshot describes.
+    `python -m pytest` rather than whatever `pytest` is first on PATH: the evidence
+    must come from the environment the snapshot describes (ledger/interpreter.py picks it).
     """
     if not command or command[0] != "pytest":
         raise ValueError(f"not a pytest command: {list(command)!r}")
-    return [sys.executable, "-m", "pytest", *command[1:], f"--junitxml={junit_path}", *own_options]
+    return [python or sys.executable, "-m", "pytest", *command[1:], f"--junitxml={junit_path}", *own_options]
 
 
 def format_elapsed(elapsed_s: float, previous_s: float | None) -> str:

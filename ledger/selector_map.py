@@ -62,7 +62,7 @@ class MapEntry:
         return {**self.__dict__, "flagged": self.flagged, "refused": self.refused}
 
 
-def collect_argv(selector: Selector) -> list[str]:
+def collect_argv(selector: Selector, python: str | None = None) -> list[str]:
     """`selector` must have passed the selector policy (`ledger.selector_policy`).
 
     -p no:cacheprovider: collecting must not leave .pytest_cache in the workspace (so the
@@ -70,15 +70,16 @@ def collect_argv(selector: Selector) -> list[str]:
     """
     from ledger.selector_policy import collect_only_args
 
-    return [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *collect_only_args(selector.args)]
+    return [python or sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *collect_only_args(selector.args)]
 
 
-def collect(selector: Selector, env_overrides: dict[str, str], cwd, timeout_s: float = COLLECT_TIMEOUT_S) -> Collection:
-    """How many tests `selector` collects, with `env_overrides` applied."""
+def collect(selector: Selector, env_overrides: dict[str, str], cwd, timeout_s: float = COLLECT_TIMEOUT_S,
+            python: str | None = None) -> Collection:
+    """How many tests `selector` collects under `python` (the workspace's, see ledger/interpreter.py)."""
     env = {**os.environ, **env_overrides, "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         done = subprocess.run(
-            collect_argv(selector), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s
+            collect_argv(selector, python), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s
         )
     except subprocess.TimeoutExpired:
         return Collection(None, 124, f"collection timed out after {timeout_s:g}s")
@@ -166,10 +167,13 @@ def collect_entries(ws, entries: list[MapEntry], timeout_s: float = COLLECT_TIME
             jobs.setdefault(key, []).append(entry)
     if not jobs:
         return
+    from ledger.interpreter import workspace_interpreter
+
+    python = workspace_interpreter(ws).path
 
     def run(key):
         args, env = key
-        return key, collect(Selector(text="", env=dict(env), args=args), dict(env), ws.root, timeout_s)
+        return key, collect(Selector(text="", env=dict(env), args=args), dict(env), ws.root, timeout_s, python)
 
     workers = max(1, min(len(jobs), os.cpu_count() or 2, 8))
     with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -81,6 +81,20 @@ def mentions_row(text: str, row: Row) -> bool:
     return re.search(r"(?<![A-Za-z0-9])" + re.escape(row.id) + r"(?![A-Za-z0-9])", text) is not None
 
 
+def red_green_pair(ws: Workspace, manifests: list) -> dict | None:
+    """The row's newest confirmed red run and the first passing run after it (TDD)."""
+    red = None
+    for index, (folder, manifest) in enumerate(manifests):
+        if manifest.get("outcome") == "red":
+            red = index
+    if red is None:
+        return None
+    green = next(
+        (folder for folder, manifest in manifests[red + 1:] if manifest.get("outcome") == "passed"), None
+    )
+    return {"red": ws.relative(manifests[red][0]) + "/", "green": ws.relative(green) + "/" if green else None}
+
+
 def row_details(ws: Workspace, initiative: str, reference: str) -> dict:
     row = ws.find_row(initiative, reference)
     selectors = find_selectors(row.guidance) or find_selectors(row.description)
@@ -96,6 +110,12 @@ def row_details(ws: Workspace, initiative: str, reference: str) -> dict:
             "counts": manifest.get("counts"),
             "finished_at": manifest.get("finished_at"),
         }
+    from ledger.interpreter import workspace_interpreter
+
+    try:
+        python = workspace_interpreter(ws).to_json()
+    except BadInput as exc:
+        python = {"path": None, "source": "config", "why": exc.message}
     attempts = []
     if ws.ledger_path.exists():
         try:
@@ -115,6 +135,8 @@ def row_details(ws: Workspace, initiative: str, reference: str) -> dict:
         "guidance": row.guidance,
         "selectors": selectors,
         "env_overrides": ws.config.env,
+        "python": python,
+        "tdd": red_green_pair(ws, manifests),
         "latest_evidence": latest,
         "runs": len(manifests),
         "attempts": attempts,

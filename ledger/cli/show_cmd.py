@@ -26,6 +26,10 @@ def show(initiative, row, as_json, root):
     click.echo(f"  selector:  {data['selectors'][0] if data['selectors'] else '(none in guidance)'}")
     for extra in data["selectors"][1:]:
         click.echo(f"             also: {extra}")
+    python = data["python"]
+    click.echo(f"  python:    {python['path'] or '(invalid)'} ({python['why']})")
+    if data["tdd"]:
+        click.echo(f"  tdd:       red {data['tdd']['red']} -> green {data['tdd']['green'] or '(not yet)'}")
     latest = data["latest_evidence"]
     if latest:
         click.echo(f"  evidence:  {latest['report_dir']} — {latest['outcome']} in {latest['duration_s']}s ({data['runs']} runs)")
