@@ -257,7 +257,10 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
         result.folder = ws.relative(folder) + "/"
         return result
     try:
-        argv = pytest_argv(["pytest", *selector.args], folder / "junit.xml")
+        from ledger.interpreter import workspace_interpreter
+
+        # The workspace's Python (its venv has the project's dependencies), as `ledger do` uses.
+        argv = pytest_argv(["pytest", *selector.args], folder / "junit.xml", python=workspace_interpreter(ws).path)
         # The checkout's own code first: an editable install of the workspace would otherwise
         # import the working copy's modules instead of the commit's.
         env = {str(k): str(v) for k, v in overrides.items()}
