@@ -23,7 +23,7 @@ PLAN = textwrap.dedent(
     | ID | Task Description | State | How/Why & Guidance |
     | --- | --- | --- | --- |
     | B1 | Import error | [x] | `pytest tests/test_broken.py -q` |
-    | B2 | Bad option | [x] | `pytest tests/test_demo.py::test_ok --no-such-option` |
+    | B2 | Missing file | [x] | `pytest tests/test_renamed_away.py -q` |
     | B3 | Nothing matches | [x] | `pytest tests/test_demo.py -k nothing_matches_this -q` |
     | B4 | All skipped | [ ] | `pytest tests/test_skips.py -q` |
     | B5 | Setup plan | [ ] | `pytest tests/test_demo.py::test_ok --setup-plan` |
@@ -109,10 +109,10 @@ def test_flip_on_error_opts_in_to_marking_the_row_partial(ws):
     assert state_cell(ws, "B1") == "[P]"
 
 
-def test_unknown_option_is_a_usage_error(ws):
+def test_a_file_that_is_not_there_is_a_usage_error(ws):
     code, data = do_json(ws, "B2")
     assert code == 6 and data["outcome"] == "usage_error"
-    assert "unrecognized arguments: --no-such-option" in data["reason"]
+    assert data["reason"] == "file or directory not found: tests/test_renamed_away.py"
     assert state_cell(ws, "B2") == "[x]"
 
 
@@ -130,10 +130,12 @@ def test_all_skipped_is_its_own_outcome_not_a_pass(ws):
     assert state_cell(ws, "B4") == "[ ]"
 
 
-def test_setup_plan_runs_no_test_body_so_it_is_not_a_pass(ws):
-    # pytest writes a bare <testcase> under tests="0" for --setup-plan; it is not a passed test.
-    code, data = do_json(ws, "B5")
-    assert code == 3 and data["outcome"] == "no_tests" and "--setup-plan" in data["reason"]
+def test_setup_plan_is_never_a_pass(ws):
+    # pytest writes a bare <testcase> under tests="0" for --setup-plan. The selector policy
+    # refuses it before running (exit 2); were it run, the outcome rule says no_tests
+    # (tests/unit/test_outcome.py::test_bare_setup_plan_testcase_is_not_an_executed_test).
+    result = ledger(ws, "do", "DEMO-001", "B5")
+    assert result.returncode == 2 and "--setup-plan" in result.stderr
     assert state_cell(ws, "B5") == "[ ]"
 
 
