@@ -230,6 +230,9 @@ _CHECKLIST_ITEM = re.compile(
 )
 
 
+_CHECKBOX = re.compile(r"\s*[-*+]\s+\[[^\[\]]{0,3}\]\s")
+
+
 def _read_checklist(doc: LedgerDoc, lines: list[Line], headings) -> None:
     """The ledger's checklist items with an id (`- [x] ID.ROW: text`), outside code fences
     and outside global history entries (whose bodies are the loop's prose)."""
@@ -243,8 +246,8 @@ def _read_checklist(doc: LedgerDoc, lines: list[Line], headings) -> None:
         if index in heading_at:
             section, section_line = heading_at[index], index + 1
             continue
-        if index + 1 in inside_entries or "[" not in line.text:
-            continue
+        if index + 1 in inside_entries or "[" not in line.text or not _CHECKBOX.match(line.text):
+            continue  # the cheap test first: a 20,000-attempt ledger has as many `* [date]` lines
         match = _CHECKLIST_ITEM.match(normalise_hyphens(line.text))
         if not match:
             continue

@@ -22,9 +22,7 @@ from markupsafe import Markup, escape
 from ledger.citations import is_inside, real_path
 from ledger.errors import BadInput
 from ledger.evidence import iter_manifests
-from ledger.fixplan import parse_ledger
 from ledger.gcpause import cyclic_gc_paused
-from ledger.markdown.text import SourceText
 from ledger.plan import Row
 from ledger.render import Renderer
 from ledger.selectors import find_selectors
@@ -219,12 +217,7 @@ class SiteBuilder:
 
     @cached_property
     def ledger_doc(self):
-        if not self.ws.ledger_path.is_file():
-            return None
-        try:
-            return parse_ledger(SourceText.read(self.ws.ledger_path))
-        except BadInput:
-            return None
+        return self.ws.ledger_doc()  # parsed once, shared with the plans' ledger rows
 
     def initiative_page_dir(self) -> Path:
         return self.out_dir / INITIATIVE_DIR

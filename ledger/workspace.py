@@ -132,17 +132,30 @@ class Workspace:
             self._plans[initiative] = plans
         return self._plans[initiative]
 
-    def ledger_doc(self):
-        """The parsed ledger, read once; None when there is none or it cannot be read (the
-        commands that edit it report why)."""
+    def read_ledger(self):
+        """The parsed ledger (a LedgerDoc), read once per workspace and shared by every reader
+        (a 20,000-attempt ledger takes a good part of a second); None when there is no
+        ledger file, BadInput when it cannot be read."""
         if not self._ledger:
             from ledger.fixplan import parse_ledger
 
             try:
-                self._ledger.append(parse_ledger(SourceText.read(self.ledger_path)) if self.ledger_path.is_file() else None)
-            except BadInput:
-                self._ledger.append(None)
+                doc = parse_ledger(SourceText.read(self.ledger_path)) if self.ledger_path.is_file() else None
+            except BadInput as exc:
+                self._ledger.append(exc)
+                raise
+            self._ledger.append(doc)
+        if isinstance(self._ledger[0], BadInput):
+            raise self._ledger[0]
         return self._ledger[0]
+
+    def ledger_doc(self):
+        """`read_ledger`, or None when the ledger cannot be read (the commands that edit it
+        or audit it report why)."""
+        try:
+            return self.read_ledger()
+        except BadInput:
+            return None
 
     def _ledger_rows(self, initiative: str, plans: list[Plan]) -> Plan | None:
         from ledger.fixplan import checklist_rows

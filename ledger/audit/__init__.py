@@ -19,7 +19,7 @@ from ledger.audit.integrity import IntegrityChecker
 from ledger.audit.model import CLASSES, AuditReport, Issue, RowAudit
 from ledger.audit.rows import classify_row
 from ledger.errors import BadInput
-from ledger.fixplan import LedgerDoc, parse_ledger
+from ledger.fixplan import LedgerDoc
 from ledger.gcpause import cyclic_gc_paused
 from ledger.markdown.text import SourceText
 from ledger.plan import Row
@@ -32,7 +32,7 @@ def load_ledger(ws: Workspace) -> tuple[LedgerDoc | None, list[Issue]]:
     if not ws.ledger_path.exists():
         return None, [Issue("uninterpreted", "no ledger file; attempts were not checked", ws.relative(ws.ledger_path))]
     try:
-        return parse_ledger(SourceText.read(ws.ledger_path)), []
+        return ws.read_ledger(), []
     except BadInput as exc:
         return None, [Issue("uninterpreted", f"ledger not read: {exc.message}", ws.relative(ws.ledger_path), exc.line)]
 
