@@ -27,15 +27,30 @@ def mark_row(ws: Workspace, initiative: str, reference: str, state: str, note: s
 
 
 def add_manual_attempt(
-    ws: Workspace, initiative: str, summary: str, row: str | None, artifacts: str | None, lock_timeout_s: float,
+    ws: Workspace,
+    initiative: str,
+    summary: str,
+    row: str | None,
+    artifacts: str | None,
+    lock_timeout_s: float,
     number: int | None = None,
+    create: bool = False,
 ) -> AttemptAdded:
+    """`create`: allow an initiative with neither a plan folder nor ledger attempts (a typo
+    would otherwise invent a ledger item silently)."""
     ws.check_initiative_id(initiative)
     if not summary.strip():
         raise BadInput("--summary must not be empty")
     now = utc_now()
     renderer = Renderer(ws.templates_dir)
     with workspace_lock(ws.root, lock_timeout_s):
+        if not create and not initiative_known(ws, initiative):
+            known = ", ".join(ws.initiatives()[:20]) or "none"
+            raise BadInput(
+                f"unknown initiative {initiative!r}: no plan folder and no ledger item (initiatives: {known}); "
+                "pass --create to start its ledger item anyway",
+                ws.relative(ws.ledger_path),
+            )
         row_label = row
         if row:
             found = ws.find_row(initiative, row)
@@ -59,3 +74,20 @@ def add_manual_attempt(
             ),
             number=number,
         )
+
+
+def initiative_known(ws: Workspace, initiative: str) -> bool:
+    """A plan folder of that name, or a ledger item (or global-history attempts) for it."""
+    if initiative in ws.initiatives():
+        return True
+    for plan_root in ws.config.plan_roots:
+        if (ws.root / plan_root / initiative).is_dir():
+            return True
+    path = ws.ledger_path
+    if not path.exists():
+        return False
+    from ledger.fixplan import parse_ledger
+    from ledger.markdown.text import SourceText
+
+    doc = parse_ledger(SourceText.read(path))
+    return initiative in doc.items or bool(doc.attempts_for(initiative))

@@ -16,16 +16,19 @@ def attempt():
 @click.option("--row", help="The plan row this attempt is about.")
 @click.option("--artifacts", help="Evidence path to cite.")
 @click.option("--number", type=click.IntRange(min=1), help="Use this pre-assigned attempt number (e.g. from input.md's \"add Attempt #82\"); refused (exit 2) if the initiative already has it.")
+@click.option("--create", is_flag=True, help="Allow an initiative with no plan folder and no ledger item yet (starts its item).")
 @click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True)
 @json_option
 @root_option
 @reports_errors
-def add(initiative, summary, row, artifacts, number, lock_timeout_s, as_json, root):
-    """Append the next numbered attempt to INITIATIVE's ledger item (or --number N)."""
+def add(initiative, summary, row, artifacts, number, create, lock_timeout_s, as_json, root):
+    """Append the next numbered attempt to INITIATIVE's ledger item (or --number N).
+
+    An unknown INITIATIVE (no plan folder, no ledger item) is refused, exit 2, unless --create."""
     from ledger.manual import add_manual_attempt
 
     ws = open_workspace(root)
-    added = add_manual_attempt(ws, initiative, summary, row, artifacts, lock_timeout_s, number)
+    added = add_manual_attempt(ws, initiative, summary, row, artifacts, lock_timeout_s, number, create=create)
     data = {"initiative": initiative, "attempt": added.number, "file": ws.relative(added.path), "line": added.line, "layout": added.layout}
     if as_json:
         print_json(data)
