@@ -52,17 +52,38 @@ def write_atomic(path: Path, text: str, expected_sha256: str | None) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def current_umask() -> int:
+    """The process umask, read without changing it (os.umask can only read by setting,
+    which races with other threads creating files)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def default_mode(directory: bool = False) -> int:
+    """What open(2)/mkdir(2) would give a new file or folder: 0666/0777 less the umask.
+    tempfile's mkstemp/mkdtemp create 0600/0700 whatever the umask; what ledger creates
+    through them is set to this instead, so a shared checkout stays readable."""
+    return (0o777 if directory else 0o666) & ~current_umask()
+
+
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else None
+    mode = path.stat().st_mode & 0o7777 if path.exists() else default_mode()
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        if mode is not None:
-            os.chmod(tmp_name, mode)
+        os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:
         try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ledger.edit import write_bytes_atomic
+from ledger.edit import default_mode, write_bytes_atomic
 from ledger.errors import BadInput
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
@@ -77,6 +77,7 @@ def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: d
         _refuse_escape(root, planned.path.parent)
         staging = Path(tempfile.mkdtemp(prefix=f".{slug}.", suffix=".tmp", dir=planned.path.parent))
         try:
+            os.chmod(staging, default_mode(directory=True))  # mkdtemp's 0700 ignores the umask
             write_manifest(staging, {"version": MANIFEST_VERSION, "complete": False, "tool": "ledger do", "started_at": planned.timestamp})
             if planned.path.exists() or planned.path.is_symlink():
                 raise FileExistsError(planned.path)
