@@ -61,9 +61,12 @@ def normalise_hyphens(text: str) -> str:
 
 
 def dominant_eol(lines: list[Line]) -> str:
-    crlf = sum(1 for line in lines if line.eol == "\r\n")
-    lf = sum(1 for line in lines if line.eol == "\n")
-    return "\r\n" if crlf > lf else "\n"
+    """The line ending most lines use ("\n" on a tie): a CR-only file keeps getting CR."""
+    counts = {"\n": 0, "\r\n": 0, "\r": 0}
+    for line in lines:
+        if line.eol:
+            counts[line.eol] += 1
+    return max(("\n", "\r\n", "\r"), key=lambda eol: counts[eol])
 
 
 @dataclass
