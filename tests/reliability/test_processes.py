@@ -52,6 +52,31 @@ def wait_for_line(stream, needle: str, timeout: float) -> list[str]:
     raise AssertionError(f"{needle!r} not seen in {seen!r}")
 
 
+def command_line(process: psutil.Process) -> str:
+    """Its command line, or "" once it has exited: a process listed as a child can be a
+    zombie or gone a moment later (psutil.ZombieProcess made these tests flaky)."""
+    try:
+        return " ".join(process.cmdline())
+    except psutil.Error:
+        return ""
+
+
+def pytest_children(pid: int) -> list[psutil.Process]:
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+    return [c for c in children if "pytest" in command_line(c)]
+
+
+def still_running(process: psutil.Process) -> bool:
+    """Running and not a zombie; False once it is gone, whatever psutil raises meanwhile."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def report_dirs(root: Path) -> list[Path]:
     return sorted(p for p in (root / "plans/active/DEMO-001/reports").glob("*/*"))
 
@@ -74,7 +99,7 @@ def test_interrupting_do_records_an_interrupted_attempt(tmp_path, signals):
         while time.monotonic() < deadline and not marker.exists():
             time.sleep(0.05)
         assert marker.exists()
-        children = [c for c in psutil.Process(proc.pid).children(recursive=True) if "pytest" in " ".join(c.cmdline())]
+        children = pytest_children(proc.pid)
         assert children
         for signum in signals:
             proc.send_signal(signum)
@@ -87,7 +112,7 @@ def test_interrupting_do_records_an_interrupted_attempt(tmp_path, signals):
     assert "Traceback" not in out + err
     assert "outcome: interrupted" in out
     # The test process group was stopped with ledger, not orphaned.
-    assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
+    assert not [c for c in children if still_running(c)]
     line = next(l for l in (root / PLAN_FILE).read_text().splitlines() if l.startswith("| A6 "))
     assert line.startswith("| A6 | Slow | [P] | `SLOW_SECONDS=30 pytest tests/test_demo.py::test_slow -q` ")
     assert "interrupted" in line.lower() and line.endswith(" |")
@@ -164,7 +189,7 @@ def _kill_tree(proc: subprocess.Popen) -> None:
     """SIGKILL the ledger process, then whatever it had started (pytest runs in its own session)."""
     try:
         children = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
+    except psutil.Error:
         children = []
     proc.kill()
     proc.communicate()
@@ -175,7 +200,7 @@ def _kill_tree(proc: subprocess.Popen) -> None:
             pass
         try:
             child.kill()
-        except psutil.NoSuchProcess:
+        except psutil.Error:
             pass
 
 

@@ -65,6 +65,15 @@ def test_output_streams_before_the_process_ends(tmp_path):
     assert seen_at and seen_at[0] < 1.2
 
 
+def alive(pid: int) -> bool:
+    """Running and not a zombie. It can exit between any two psutil calls, so every
+    psutil.Error (NoSuchProcess, ZombieProcess) means gone."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
 def test_timeout_kills_the_whole_process_group(tmp_path):
     pid_file = tmp_path / "grandchild.pid"
     code = f"""
@@ -79,7 +88,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
     assert result.timed_out and time.monotonic() - started < 10
     grandchild = int(pid_file.read_text())
     deadline = time.monotonic() + 5
-    while psutil.pid_exists(grandchild) and psutil.Process(grandchild).status() != psutil.STATUS_ZOMBIE:
+    while alive(grandchild):
         assert time.monotonic() < deadline, "grandchild survived the timeout"
         time.sleep(0.05)
     assert any("timeout after 1s" in line for line in lines)
