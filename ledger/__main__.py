@@ -1,3 +1,3 @@
-from ledger.cli import main
+from ledger.entry import run
 
-main(prog_name="ledger")
+run()

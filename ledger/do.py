@@ -207,13 +207,16 @@ def _terminated(signum, frame):
 
 @contextmanager
 def _interrupt_handling():
-    """SIGTERM (a supervisor's kill, a CI timeout) stops the run the way Ctrl-C does, so
-    the test process group is stopped and the interrupted run recorded, not orphaned."""
+    """SIGTERM (a supervisor's kill, a CI timeout) and SIGHUP (the terminal or ssh session
+    went away) stop the run the way Ctrl-C does, so the test process group is stopped and
+    the interrupted run recorded, not orphaned."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     signal.signal(signal.SIGTERM, _terminated)
+    if previous[signal.SIGHUP] is not signal.SIG_IGN:  # nohup's choice is kept
+        signal.signal(signal.SIGHUP, _terminated)
     try:
         yield
     finally:
@@ -233,6 +236,8 @@ def _defer_sigint(echo: Echo) -> None:
 
     signal.signal(signal.SIGINT, note)
     signal.signal(signal.SIGTERM, note)
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
+        signal.signal(signal.SIGHUP, note)
 
 
 def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoResult:

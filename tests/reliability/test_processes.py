@@ -128,16 +128,65 @@ def test_interrupting_do_records_an_interrupted_attempt(tmp_path, signals):
     assert folder.name in attempt.text
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def handles_signal(pid: int, signum: int) -> bool:
+    """Whether the process has a handler installed for `signum` (/proc's SigCgt mask)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (signum - 1)))
+    except OSError:
+        pass
+    return False
+
+
+def sleeping(pid: int) -> bool:
+    """In a timed sleep (the lock's poll loop is the only one before a run starts)."""
+    try:
+        with open(f"/proc/{pid}/wchan") as wchan:
+            return "nanosleep" in wchan.read()
+    except OSError:
+        return False
+
+
+def wait_until(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["int", "term", "hup"])
 def test_interrupted_while_waiting_for_the_lock_is_one_line_exit_130(tmp_path, signum):
     """Outside a test run, an interrupt is one line and exit 130, with nothing written."""
     root = make_workspace(tmp_path / "ws", git_repo=False)
     before = files(root)
-    with FileLock(str(root / ".ledger.lock"), timeout=0):
+    lock_path = root / ".ledger.lock"
+    with FileLock(str(lock_path), timeout=0):
         proc = popen(root, "do", "DEMO-001", "A1", "--lock-timeout", "60")
-        time.sleep(0.8)  # well inside the wait for the lock
+        # Inside the wait for the lock: ledger sleeps between tries of the lock file.
+        wait_until(lambda: sleeping(proc.pid), "ledger waits for the lock")
         proc.send_signal(signum)
         out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert err.strip().splitlines() == ["ledger: interrupted"]
+    assert files(root) == before
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["int", "term", "hup"])
+def test_interrupted_during_start_up_is_one_line_exit_130(tmp_path, signum):
+    """Stopped while Python still imports ledger and its command: no traceback."""
+    root = make_workspace(tmp_path / "ws", git_repo=False)
+    # Plans big enough that status cannot finish before the signal lands (seconds of parsing).
+    plan = root / "plans/active/DEMO-001/implementation.md"
+    rows = "".join(f"| B{i} | row {i} {'x' * 200} | [ ] | `pytest tests/test_demo.py::test_ok` |\n" for i in range(40_000))
+    plan.write_text(plan.read_text() + "\n### Phase B — Big\n| ID | Task | State | How/Why & Guidance |\n| --- | --- | --- | --- |\n" + rows)
+    before = files(root)
+    proc = popen(root, "status")
+    # As early as the entry point's handlers exist (before click and the command load).
+    wait_until(lambda: handles_signal(proc.pid, signal.SIGHUP), "ledger handles signals")
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, (out, err)
     assert err.strip().splitlines() == ["ledger: interrupted"]
     assert files(root) == before
