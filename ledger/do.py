@@ -19,6 +19,7 @@ from ledger.evidence import (
     ReportDir,
     create_report_dir,
     hash_files,
+    region_hashes,
     plan_report_dir,
     row_manifests,
     utc_now,
@@ -336,7 +337,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     }
     context = _template_context(ws, options, plan, report, manifest, previous)
     (folder / "summary.md").write_text(renderer.render("summary.md.j2", **context, files=_listed_files(folder)), encoding="utf-8")
-    manifest = {**manifest, "complete": True, "files": hash_files(folder)}
+    files, regions = region_hashes(folder, hash_files(folder))
+    manifest = {**manifest, "complete": True, "files": files, **({"regions": regions} if regions else {})}
     write_manifest(folder, manifest)
 
     state_before = row.state

@@ -114,6 +114,41 @@ def hash_files(folder: Path) -> dict[str, str]:
     return hashes
 
 
+# `summary.md` belongs to the agents too (their prompts prepend a `### Turn Summary` to it):
+# the manifest hashes only ledger's own record inside it, the bytes from the begin marker's
+# line to the end marker's line (`regions` in the manifest); notes above or below are free.
+RECORD_BEGIN = b"<!-- ledger:record begin"
+RECORD_END = b"<!-- ledger:record end -->"
+NOTES_FILES = ("summary.md",)
+
+
+def record_region(data: bytes) -> bytes | None:
+    """Ledger's record inside a notes file: from the start of the begin marker's line to the
+    end of the end marker's line; None unless each marker is there exactly once, in order."""
+    if data.count(RECORD_BEGIN) != 1 or data.count(RECORD_END) != 1:
+        return None
+    start = data.rfind(b"\n", 0, data.index(RECORD_BEGIN)) + 1
+    end = data.index(RECORD_END) + len(RECORD_END)
+    if end <= start:
+        return None
+    newline = data.find(b"\n", end)
+    return data[start:] if newline < 0 else data[start:newline + 1]
+
+
+def region_hashes(folder: Path, files: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(`files` without the notes files that hold a ledger record, their record hashes)."""
+    regions: dict[str, str] = {}
+    kept = dict(files)
+    for name in NOTES_FILES:
+        path = folder / name
+        if name in kept and path.is_file():
+            region = record_region(path.read_bytes())
+            if region is not None:
+                kept.pop(name)
+                regions[name] = hashlib.sha256(region).hexdigest()
+    return kept, regions
+
+
 def manifest_payload(manifest: dict) -> bytes:
     """The bytes the seal and the attestation cover: every field but those two, canonically."""
     fields = {k: v for k, v in manifest.items() if k not in (SEAL, ATTESTATION)}

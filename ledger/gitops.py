@@ -78,7 +78,7 @@ def commit_message(initiative: str, row: str, outcome: str, selector: str) -> st
 
 
 def evidence_files(folder: Path) -> list[Path]:
-    """The report folder's manifest and the files it lists (only those: a stray file
+    """The report folder's manifest and the files it lists or holds a record in (only those: a stray file
     someone dropped in the folder is not evidence); every file when no manifest reads."""
     from ledger.evidence import MANIFEST, read_manifest
 
@@ -86,7 +86,9 @@ def evidence_files(folder: Path) -> list[Path]:
     listed = manifest.get("files") if manifest else None
     if not isinstance(listed, dict):
         return sorted(p for p in folder.rglob("*") if p.is_file())
-    return [folder / MANIFEST, *(folder / name for name in sorted(listed) if isinstance(name, str))]
+    regions = manifest.get("regions") if isinstance(manifest.get("regions"), dict) else {}
+    names = sorted({*listed, *regions})
+    return [folder / MANIFEST, *(folder / name for name in names if isinstance(name, str))]
 
 
 def _ignored(repo, relative: list[str]) -> list[str]:

@@ -32,7 +32,7 @@ from ledger.workspace import Workspace
 
 STATES = (DONE, PARTIAL, OPEN, "unknown")
 # Audit classes, best first (see ledger/audit).
-AUDIT_CLASSES = ("verified", "evidenced", "partial", "open", "claimed", "inconsistent", "contradicted", "tampered")
+AUDIT_CLASSES = ("verified", "evidenced", "partial", "open", "claimed", "missing", "inconsistent", "contradicted", "tampered")
 INITIATIVE_DIR = "initiative"
 
 # ---------------------------------------------------------------- runtime statistics

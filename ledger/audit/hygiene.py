@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from ledger.audit.context import VERIFY_TOOL, InitiativeEvidence
-from ledger.audit.integrity import INCOMPLETE, INTACT, TAMPERED, UNSEALED, IntegrityChecker
+from ledger.audit.integrity import INCOMPLETE, INTACT, MISSING, TAMPERED, UNSEALED, IntegrityChecker
 from ledger.audit.model import Issue
 from ledger.evidence import MANIFEST
 from ledger.fixplan import LedgerDoc
@@ -140,6 +140,10 @@ def orphans_and_damage(
             elif check.status == TAMPERED:
                 issues.append(Issue(
                     "tampered_report", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
+                ))
+            elif check.status == MISSING:
+                issues.append(Issue(
+                    "missing_evidence", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
                 ))
     return issues
 

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.evidence import ATTESTATION, MANIFEST, MANIFEST_VERSION, SEAL, TIMESTAMP, manifest_payload, sha256_file
+from ledger.evidence import (
+    ATTESTATION,
+    MANIFEST,
+    MANIFEST_VERSION,
+    SEAL,
+    TIMESTAMP,
+    manifest_payload,
+    record_region,
+    sha256_file,
+)
 
 # UNSEALED: a manifest without its own content hash — hand-written, or from a ledger older
 # than manifest version 2. Its files may match it, but nothing says ledger wrote it.
 INTACT, TAMPERED, INCOMPLETE, NO_MANIFEST, UNSEALED = "intact", "tampered", "incomplete", "no_manifest", "unsealed"
+# MISSING: files the manifest lists are absent and none present was edited: on another
+# clone, the run's evidence was never committed (or, here, deleted) — not tampering.
+MISSING = "missing"
 
 
 @dataclass(frozen=True)
@@ -91,21 +104,63 @@ def check_folder(folder: Path, keys: dict | None = None) -> FolderCheck:
     files = manifest.get("files")
     if not isinstance(files, dict):
         return FolderCheck(folder, TAMPERED, manifest, ("manifest.json lists no file hashes",))
+    regions = manifest.get("regions", {})
+    if not isinstance(regions, dict):
+        return FolderCheck(folder, TAMPERED, manifest, ("manifest.json: regions is not an object",))
     problems: list[str] = []
-    for name, expected in sorted(files.items()):
+    missing: list[str] = []
+    notes_list: list[str] = []
+    for name, expected in sorted({**files, **regions}.items()):
         target = folder / name
         if not isinstance(name, str) or name.startswith("/") or ".." in name.split("/") or target.is_symlink():
             problems.append(f"{name}: listed path leaves the report folder")
         elif not target.is_file():
-            problems.append(f"{name}: listed in the manifest but missing")
+            missing.append(name)
+        elif name in regions:
+            data = target.read_bytes()
+            region = record_region(data)
+            if region is None:
+                problems.append(f"{name}: ledger's record (between its ledger:record markers) was removed or its markers edited")
+            elif hashlib.sha256(region).hexdigest() != expected:
+                problems.append(f"{name}: ledger's record (between its ledger:record markers) was edited after the run")
+            elif region != data:
+                notes_list.append(f"{name}: notes added around ledger's record (allowed; the record is intact)")
         elif sha256_file(target) != expected:
             problems.append(f"{name}: sha256 differs from the manifest (edited after the run)")
-    notes = tuple(f"{name}: added after the run (not in the manifest)" for name in _files_below(folder) if name not in files)
+    notes = tuple(notes_list) + tuple(
+        f"{name}: added after the run (not in the manifest)" for name in _files_below(folder) if name not in files and name not in regions
+    )
+    if missing and not problems:
+        return FolderCheck(folder, MISSING, manifest, (missing_files_message(folder, missing),), notes)
+    problems += [f"{name}: listed in the manifest but missing" for name in missing]
     if not problems and SEAL not in manifest:
         return FolderCheck(folder, UNSEALED, manifest, (
             "manifest.json carries no content hash (manifest_sha256): hand-written, or from a ledger before manifest version 2",
         ), notes)
     return FolderCheck(folder, TAMPERED if problems else INTACT, manifest, tuple(problems), notes, attested_by)
+
+
+def missing_files_message(folder: Path, missing: list[str]) -> str:
+    """What is missing, whether git ever had it, and the fix."""
+    import subprocess
+
+    names = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    try:
+        tracked = subprocess.run(
+            ["git", "ls-files", "--", *missing], cwd=folder, capture_output=True, text=True, timeout=30
+        )
+        known = set(tracked.stdout.splitlines()) if tracked.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        known = None
+    if known is None:
+        return f"files missing on this clone: {names} (listed in the manifest; none present was edited)"
+    deleted = [name for name in missing if name in known]
+    if deleted:
+        return (f"files missing on this clone: {names} (committed, deleted from the work tree; "
+                f"fix: git checkout -- <those files> in {folder.name}/)")
+    return (f"files missing on this clone (never committed): {names}; none present was edited. Fix: on the machine "
+            f"that ran it, `git add -f` those files of this folder and commit and push them "
+            f"(`ledger do --commit` commits every file of its manifest, ignored ones included)")
 
 
 def check_seal(manifest: dict, keys: dict) -> tuple[str | None, str | None]:

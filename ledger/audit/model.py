@@ -6,10 +6,11 @@ from dataclasses import asdict, dataclass, field
 
 VERIFIED, EVIDENCED, TAMPERED, CLAIMED, CONTRADICTED = "verified", "evidenced", "tampered", "claimed", "contradicted"
 INCONSISTENT = "inconsistent"
+MISSING = "missing"  # a cited run's files are absent on this clone (never committed), none edited
 OPEN, PARTIAL, UNKNOWN = "open", "partial", "unknown"
 # Best first; the order tables and JSON counts use.
-CLASSES = (VERIFIED, EVIDENCED, PARTIAL, OPEN, CLAIMED, INCONSISTENT, CONTRADICTED, TAMPERED, UNKNOWN)
-FAILING = frozenset({TAMPERED, CLAIMED, CONTRADICTED, INCONSISTENT})
+CLASSES = (VERIFIED, EVIDENCED, PARTIAL, OPEN, CLAIMED, MISSING, INCONSISTENT, CONTRADICTED, TAMPERED, UNKNOWN)
+FAILING = frozenset({TAMPERED, CLAIMED, CONTRADICTED, INCONSISTENT, MISSING})
 
 # What each class proves, exactly (`ledger audit --explain`, README).
 EXPLAIN = {
@@ -37,6 +38,10 @@ EXPLAIN = {
     CONTRADICTED: "done while its newest counted run (by recorded start) did not pass, or open while it passed.",
     TAMPERED: "a cited or recorded run's files no longer match its manifest, or the manifest no longer matches its "
     "own hash or attestation: edited after it was written.",
+    MISSING: "done, and the run it cites (or, for an open row, its recorded run) lists files in its manifest "
+    "that are absent on this clone while every file present still matches: the evidence was never committed "
+    "(a .gitignore of *.log, a commit of the folder by hand) or was deleted here. Not tampering; the fix is to "
+    "commit those files on the machine that ran it (`ledger do --commit` force-adds them).",
     UNKNOWN: "the state cell holds a token ledger does not know.",
 }
 

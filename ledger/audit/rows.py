@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ledger.audit.context import InitiativeEvidence
-from ledger.audit.integrity import INCOMPLETE, INTACT, TAMPERED as FOLDER_TAMPERED, UNSEALED
+from ledger.audit.integrity import INCOMPLETE, INTACT, MISSING as FOLDER_MISSING, TAMPERED as FOLDER_TAMPERED, UNSEALED
 from ledger.audit.model import (
     CLAIMED,
     CONTRADICTED,
@@ -14,6 +14,7 @@ from ledger.audit.model import (
     OPEN,
     PARTIAL,
     TAMPERED,
+    MISSING,
     UNKNOWN,
     VERIFIED,
     Reason,
@@ -77,6 +78,13 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
         for check in tampered:
             audit.evidence.append(rel(check.folder))
             audit.reasons += [Reason(f"{rel(check.folder)}{p}") for p in check.problems]
+        return audit
+    missing = [c for c in checks if c.status == FOLDER_MISSING]
+    for check in missing:
+        audit.evidence.append(rel(check.folder))
+        audit.reasons += [Reason(f"{rel(check.folder)}: {p}") for p in check.problems]
+    if missing and row.state == DONE and not any(c.outcome == "passed" and c.folder in cited_folders for c in runs):
+        audit.audit = MISSING
         return audit
 
     if row.state == DONE:

@@ -7,6 +7,7 @@ from ledger.audit.model import CLASSES, EVIDENCED, EXPLAIN, FAILING, AuditReport
 # Issue kinds in the order a reader should fix them.
 ISSUE_TITLES = {
     "tampered_report": "tampered report folders",
+    "missing_evidence": "report folders whose files are missing on this clone (never committed)",
     "incomplete_report": "half-written report folders",
     "future_report": "report folders dated in the future",
     "unsealed_report": "manifests without their own hash (not counted as ledger runs)",
@@ -23,7 +24,7 @@ ISSUE_TITLES = {
 
 
 def counts_line(counts: dict[str, int]) -> str:
-    return " · ".join(f"{name} {counts[name]}" for name in CLASSES if counts[name] or name not in ("unknown",))
+    return " · ".join(f"{name} {counts[name]}" for name in CLASSES if counts[name] or name not in ("unknown", "missing"))
 
 
 def explain_lines() -> list[str]:

@@ -163,7 +163,8 @@ def test_do_commit_force_adds_the_evidence_gitignore_ignores(tmp_path):
     committed = set(git(ws, "show", "--name-only", "--format=", "HEAD").split())
     folder = next(line.split("evidence: ", 1)[1].strip() for line in result.output.splitlines() if "[ledger] evidence: " in line)
     manifest = json.loads((ws / folder / "manifest.json").read_text())
-    assert committed == {PLAN, LEDGER, folder + "manifest.json", *(folder + name for name in manifest["files"])}
+    evidence = {*manifest["files"], *manifest.get("regions", {})}
+    assert committed == {PLAN, LEDGER, folder + "manifest.json", *(folder + name for name in evidence)}
     assert folder + "pytest.log" in committed
     assert "force-added" in result.output and folder + "pytest.log" in result.output
     assert porcelain(ws) == set()
@@ -180,3 +181,69 @@ def test_do_commit_leaves_a_stray_file_in_the_report_folder_alone(tmp_path, monk
     (folder / "scratch.txt").write_text("not evidence\n")
     (folder / "manifest.json").write_text(json.dumps({"complete": True, "files": {"pytest.log": "0" * 64}}))
     assert [p.name for p in gitops.evidence_files(folder)] == ["manifest.json", "pytest.log"]
+
+
+# ------------------------------------------------------------------ summary.md and missing files
+
+
+def _run_folder(ws) -> "Path":
+    (folder,) = {p.parent for p in (ws / "plans/active/DEMO-001/reports").rglob("manifest.json")}
+    return folder
+
+
+def _audit_row(ws, row="A1"):
+    result = run(ws, "audit", "DEMO-001", "--json")
+    data = json.loads(result.stdout)
+    rows = [r for i in data["initiatives"] for r in i["rows"] if r["row"] == row]
+    return result, rows[0]
+
+
+def test_an_agents_turn_summary_around_ledgers_record_keeps_the_run_verified(committed_ws):
+    summary = _run_folder(committed_ws) / "summary.md"
+    text = summary.read_text()
+    summary.write_text("### Turn Summary\nEngineer: A1 green, moving to A2.\n\n" + text + "\n## Later notes\nreviewed.\n")
+    result, row = _audit_row(committed_ws)
+    assert row["audit"] == "verified", result.stdout
+    manifest = json.loads((_run_folder(committed_ws) / "manifest.json").read_text())
+    assert "summary.md" not in manifest["files"] and "summary.md" in manifest["regions"]
+
+
+@pytest.mark.parametrize("victim, edit", [
+    ("summary.md", lambda t: t.replace("PASSED", "PASSED (trust me)", 1)),
+    ("pytest.log", lambda t: t + "edited\n"),
+    ("junit.xml", lambda t: t.replace("test_ok", "test_other")),
+    ("env.json", lambda t: t.replace("{", '{"x": 1, ', 1)),
+    ("env_snapshot.txt", lambda t: t + "edited\n"),
+])
+def test_editing_ledgers_record_or_any_other_evidence_file_is_still_tampering(committed_ws, victim, edit):
+    path = _run_folder(committed_ws) / victim
+    path.write_text(edit(path.read_text()))
+    result, row = _audit_row(committed_ws)
+    assert row["audit"] == "tampered", result.stdout
+    assert result.exit_code == 1
+
+
+def test_removing_the_record_markers_is_tampering(committed_ws):
+    summary = _run_folder(committed_ws) / "summary.md"
+    summary.write_text(summary.read_text().replace("<!-- ledger:record end -->", ""))
+    _, row = _audit_row(committed_ws)
+    assert row["audit"] == "tampered"
+    assert any("ledger:record markers" in reason["message"] for reason in row["reasons"])
+
+
+def test_evidence_never_committed_is_missing_with_the_fix_not_tampered(tmp_path):
+    """The other clone of a run committed without its ignored pytest.log (a plain `git add`)."""
+    origin = make_workspace(tmp_path / "a")
+    (origin / ".gitignore").write_text("__pycache__/\n.pytest_cache/\n*.log\n", encoding="utf-8")
+    git(origin, "commit", "-qam", "ignore logs")
+    assert run(origin, "do", "DEMO-001", "A1").exit_code == 0
+    git(origin, "add", "-A")  # what a loop's own auto-commit does: the ignored log stays behind
+    git(origin, "commit", "-qm", "run")
+    git(tmp_path, "clone", "-q", str(origin), "b")
+    result, row = _audit_row(tmp_path / "b")
+    assert row["audit"] == "missing", result.stdout
+    message = " ".join(reason["message"] for reason in row["reasons"])
+    assert "files missing on this clone (never committed): pytest.log" in message and "git add -f" in message
+    assert result.exit_code == 1
+    text = run(tmp_path / "b", "audit", "DEMO-001").output
+    assert "missing" in text and "tampered 0" in text
