@@ -121,11 +121,26 @@ def test_hand_edited_log_after_do_is_tampered(ws):
     assert any(i["kind"] == "tampered_report" for i in data["issues"])
 
 
-def test_deleted_evidence_file_is_tampered(ws):
+def test_deleted_evidence_file_is_missing_not_tampered(ws):
+    """A file gone with nothing edited is what a clone sees of evidence never committed: the
+    row fails as 'missing', with the fix, not as tampered."""
     only_b_rows(ws)
     assert run(ws, "do", "DEMO-001", "A1").exit_code == 0
     (junit,) = (ws / "plans/active/DEMO-001/reports").glob("*/phase_a_runs/junit.xml")
     junit.unlink()
+    code, data = audit_json(ws)
+    assert classes(data)["A1"] == "missing" and code == 1
+    assert "files missing on this clone" in reasons(data, "A1") and "junit.xml" in reasons(data, "A1")
+    assert any(i["kind"] == "missing_evidence" for i in data["issues"])
+
+
+def test_a_deleted_file_next_to_an_edited_one_is_tampered(ws):
+    only_b_rows(ws)
+    assert run(ws, "do", "DEMO-001", "A1").exit_code == 0
+    (junit,) = (ws / "plans/active/DEMO-001/reports").glob("*/phase_a_runs/junit.xml")
+    junit.unlink()
+    log = junit.parent / "pytest.log"
+    log.write_text(log.read_text() + "edited\n")
     code, data = audit_json(ws)
     assert classes(data)["A1"] == "tampered" and "junit.xml: listed in the manifest but missing" in reasons(data, "A1")
 

@@ -63,7 +63,8 @@ def test_passing_row_flips_writes_evidence_and_appends_attempt(ws):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["complete"] is True and manifest["outcome"] == "passed" and manifest["exit_code"] == 0
     assert manifest["argv"][1:3] == ["-m", "pytest"] and "python" in Path(manifest["argv"][0]).name and manifest["env_overrides"] == {"CUDA_VISIBLE_DEVICES": ""}
-    assert set(manifest["files"]) == names - {"manifest.json"}
+    # summary.md is the agents' to add to: only ledger's record inside it is hashed.
+    assert set(manifest["files"]) == names - {"manifest.json", "summary.md"} and set(manifest["regions"]) == {"summary.md"}
     assert manifest["peak_rss_bytes"] and manifest["git_commit"]
     env = json.loads((folder / "env.json").read_text())
     assert env["cuda_visible_devices"] == "" and env["python"]["version"]
