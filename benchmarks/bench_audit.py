@@ -1,7 +1,8 @@
 """`ledger audit` on a large generated workspace, against a plain markdown-it-py parse of the same files.
 
 200 initiatives, 5,000 rows, 20,000 attempts, 5,000 report folders (half with
-manifests written the way `ledger do` writes them). Reports the audit time and
+manifests written the way `ledger do` writes them: sealed, with junit.xml, a log summary
+line, times and a commit, so every cross-check of the audit runs). Reports the audit time and
 its ratio to parsing every plan and the ledger with markdown-it-py.
 Targets: audit under 2 s on this machine, ratio under 3. Also reports how long
 `ledger html` takes to write the dashboard of the same workspace (no target).
@@ -10,6 +11,7 @@ Targets: audit under 2 s on this machine, ratio under 3. Also reports how long
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import time
@@ -20,9 +22,25 @@ from common import median
 INITIATIVES, ROWS_PER, ATTEMPTS_PER, REPORTS_PER = 200, 25, 100, 25
 
 
+JUNIT = ('<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest" errors="0" failures="0" '
+         'skipped="0" tests="1"><testcase classname="tests.test_x" name="test_x" time="0.001" /></testsuite></testsuites>\n')
+
+
 def build(root: Path) -> list[Path]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from ledger.evidence import hash_files
+    import subprocess
+
+    from ledger.evidence import hash_files, write_manifest
+
+    # A repository with one commit that every run records, so the audit's commit check runs.
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "README.md").write_text("bench\n")
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.invalid"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "README.md"], cwd=root, check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "bench", "--date", "2025-12-01T00:00:00Z"], cwd=root, check=True,
+                   env={**os.environ, "GIT_COMMITTER_DATE": "2025-12-01T00:00:00Z"})
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, check=True, capture_output=True, text=True).stdout.strip()
 
     ledger_lines = ["# Fix Plan Ledger", ""]
     markdown_files = []
@@ -33,17 +51,24 @@ def build(root: Path) -> list[Path]:
         rows = []
         for r in range(ROWS_PER):
             row = f"A{r + 1}"
-            timestamp = f"2026-01-{1 + r % 28:02d}T{i % 24:02d}{r % 60:02d}00Z"
+            day, hour, minute = 1 + r % 28, i % 24, r % 60
+            timestamp = f"2026-01-{day:02d}T{hour:02d}{minute:02d}00Z"
             hub = reports / timestamp / "phase_a_work"
             hub.mkdir(parents=True)
-            (hub / "pytest.log").write_text(f"{row} 1 passed\n")
+            (hub / "pytest.log").write_text(f"{row}\n============================== 1 passed in 0.01s ===============================\n")
             (hub / "summary.md").write_text(f"# {initiative} {row}\n")
             if r % 2 == 0:
-                manifest = {"complete": True, "row": row, "plan": f"plans/active/{initiative}/implementation.md",
-                            "outcome": "passed", "duration_s": 1.0 + r / 10, "started_at": timestamp}
+                # Written the way `ledger do` writes it: sealed, with JUnit, counts, times and commit.
+                (hub / "junit.xml").write_text(JUNIT)
+                manifest = {"version": 2, "complete": True, "tool": "ledger do", "initiative": initiative, "row": row,
+                            "plan": f"plans/active/{initiative}/implementation.md",
+                            "selector": f"pytest tests/test_{r}.py::test_x -q", "outcome": "passed", "exit_code": 0,
+                            "counts": {"tests": 1, "passed": 1, "failed": 0, "errors": 0, "skipped": 0},
+                            "duration_s": 1.0 + r / 10, "started_at": f"2026-01-{day:02d}T{hour:02d}:{minute:02d}:01Z",
+                            "finished_at": f"2026-01-{day:02d}T{hour:02d}:{minute:02d}:03Z", "git_commit": head}
                 manifest["files"] = hash_files(hub)
-                (hub / "manifest.json").write_text(json.dumps(manifest))
-            state = "[x]" if r % 3 else "[ ]"
+                write_manifest(hub, manifest)
+        state = "[x]" if r % 3 else "[ ]"
             rows.append(f"| {row} | Task {r} with `code \\| pipe` | {state} | Run `pytest tests/test_{r}.py::test_x -q`. "
                         f"Artifacts: `reports/{timestamp}/phase_a_work/{{pytest.log,summary.md}}` (POLICY-001) |")
         plan = folder / "implementation.md"

@@ -27,13 +27,6 @@ FUTURE_SLACK_S = 300  # clocks of two machines disagree a little
 COMMIT_AFTER_START_S = 3600  # a commit "made after the run that recorded it" beyond skew
 
 _HEX = re.compile(r"^[0-9a-f]{7,64}$")
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_SUMMARY = re.compile(r"^=*\s*(?P<body>(?:\d+ \w+(?:, )?)+|no tests ran)(?: in [0-9.]+s.*?)?\s*=*$")
-_COUNT = re.compile(r"(\d+) (\w+)")
-_LOG_KEYS = {
-    "passed": "passed", "failed": "failed", "error": "errors", "errors": "errors", "skipped": "skipped",
-    "xfailed": "xfailed", "xpassed": "xpassed",
-}
 
 
 @dataclass(frozen=True)
@@ -55,31 +48,6 @@ def parse_time(text) -> datetime | None:
         except ValueError:
             continue
     return None
-
-
-def log_summary(text: str) -> dict[str, int] | None:
-    """Counts from pytest's final summary line (`== 1 failed, 2 passed in 0.1s ==`), or None without one."""
-    for line in reversed(text.splitlines()[-200:]):
-        match = _SUMMARY.match(_ANSI.sub("", line).strip())
-        if match is None:
-            continue
-        counts = dict.fromkeys(("passed", "failed", "errors", "skipped", "xfailed", "xpassed"), 0)
-        for number, word in _COUNT.findall(match.group("body")):
-            key = _LOG_KEYS.get(word)
-            if key:
-                counts[key] += int(number)
-        return counts
-    return None
-
-
-def _log_agrees(log: dict[str, int], junit) -> bool:
-    if junit.failed != log["failed"] or junit.skipped != log["skipped"] + log["xfailed"]:
-        return False
-    passed = log["passed"] + log["xpassed"]
-    if log["errors"] == 0:
-        return junit.errors == 0 and junit.passed == passed
-    # A test that fails in teardown is "1 passed, 1 error" in the log and one errored case in JUnit.
-    return junit.errors >= 1 and junit.passed <= passed
 
 
 class CrossChecker:
@@ -196,34 +164,38 @@ class CrossChecker:
         return failures
 
     def _count_failures(self, check: FolderCheck) -> list[CheckFailure]:
+        """Re-apply `ledger do`'s outcome rule (ledger/outcome.py) to the stored evidence."""
         from ledger.junit import JUnitError, parse_junit
+        from ledger.outcome import classify, parse_summary_line
 
         manifest = check.manifest or {}
         files = manifest.get("files") or {}
         if "junit.xml" not in files:
             return [CheckFailure("outcome", "recorded as passed with no JUnit report (a pass needs a test that ran)")]
         try:
-            junit = parse_junit(check.folder / "junit.xml")
+            parsed = parse_junit(check.folder / "junit.xml")
         except JUnitError as exc:
             return [CheckFailure("outcome", f"recorded as passed but {exc}")]
+        junit = {"tests": parsed.tests, "passed": parsed.passed, "failed": parsed.failed, "errors": parsed.errors, "skipped": parsed.skipped}
         failures = []
-        if junit.failed or junit.errors:
-            failures.append(CheckFailure("outcome", f"recorded as passed but junit.xml holds {junit.failed} failed and {junit.errors} errors"))
-        elif junit.passed < 1:
-            failures.append(CheckFailure("outcome", f"recorded as passed but no test executed (junit.xml: {junit.tests} tests, {junit.skipped} skipped)"))
         recorded = manifest.get("counts")
-        expected = {"tests": junit.tests, "passed": junit.passed, "failed": junit.failed, "errors": junit.errors, "skipped": junit.skipped}
-        if not isinstance(recorded, dict) or any(recorded.get(k) != v for k, v in expected.items()):
-            failures.append(CheckFailure("counts", f"manifest counts {recorded} differ from junit.xml {expected}"))
-        if "pytest.log" in files:
-            log = log_summary(_tail(check.folder / "pytest.log"))
-            if log is None:
-                failures.append(CheckFailure("log_summary", "pytest.log has no pytest summary line"))
-            elif not _log_agrees(log, junit):
-                shown = ", ".join(f"{v} {k}" for k, v in log.items() if v)
-                failures.append(CheckFailure("log_summary", f"pytest.log says {shown or 'nothing ran'}; junit.xml {expected}"))
-        else:
-            failures.append(CheckFailure("log_summary", "recorded as passed with no pytest.log"))
+        if not isinstance(recorded, dict) or any(recorded.get(k) != v for k, v in junit.items()):
+            failures.append(CheckFailure("counts", f"manifest counts {recorded} differ from junit.xml {junit}"))
+        if parsed.collection_errors:
+            junit["collection_errors"] = parsed.collection_errors
+        if "pytest.log" not in files:
+            return failures + [CheckFailure("log_summary", "recorded as passed with no pytest.log")]
+        log_text = _tail(check.folder / "pytest.log")
+        summary = parse_summary_line(log_text)
+        disagreement = summary is not None and _log_disagrees(summary, junit)
+        if disagreement:
+            shown = ", ".join(f"{v} {k}" for k, v in summary.items() if v) or "no tests ran"
+            failures.append(CheckFailure("log_summary", f"pytest.log says {shown}; junit.xml holds {junit['passed']} passed, {junit['failed']} failed, {junit['errors']} errors"))
+        args = _selector_args(manifest.get("selector"))
+        exit_code = manifest.get("exit_code", 0)
+        verdict = classify(exit_code=exit_code if isinstance(exit_code, int) else None, junit=junit, log_text=log_text, args=args)
+        if verdict.outcome != "passed" and not disagreement:
+            failures.append(CheckFailure("outcome", f"recorded as passed but its evidence says {verdict.outcome}: {verdict.reason}"))
         return failures
 
     def row_failures(self, check: FolderCheck, row, plan_file: str) -> list[CheckFailure]:
@@ -260,6 +232,25 @@ def selector_failure(recorded, row) -> CheckFailure | None:
     if (current.env, current.args) != (ran.env, ran.args):
         return CheckFailure("selector", f"ran another selector: `{recorded}`, but the row's selector is `{found[0]}` (that run proves its own selector, not this row)")
     return None
+
+
+def _log_disagrees(summary: dict[str, int], junit: dict) -> bool:
+    """The summary line and the JUnit XML count different tests (a test failing in teardown is
+    "1 passed, 1 error" in the log and one errored case in JUnit, so passes are compared only without errors)."""
+    if summary.get("failed", 0) != junit["failed"]:
+        return True
+    if summary.get("errors", 0) == 0 and junit["errors"] == 0:
+        return summary.get("passed", 0) + summary.get("xpassed", 0) != junit["passed"]
+    return False
+
+
+def _selector_args(text) -> tuple[str, ...]:
+    from ledger.selectors import parse_selector
+
+    try:
+        return parse_selector(text).args if isinstance(text, str) else ()
+    except BadInput:
+        return ()
 
 
 def _tail(path: Path, size: int = 65536) -> str:

@@ -167,7 +167,7 @@ def test_outcome_flipped_with_hashes_recomputed_fails_the_outcome_check(ws):
     cite(ws, "A2", folder)
     code, rows, _ = audit(ws)
     assert rows["A2"]["audit"] == "inconsistent"
-    assert "check outcome failed: recorded as passed but junit.xml holds 1 failed" in reasons(rows["A2"])
+    assert "check outcome failed: recorded as passed but its evidence says failed: 1 failed, 0 errors of 1 tests" in reasons(rows["A2"])
     assert code == 1
 
 
@@ -232,7 +232,7 @@ def test_log_and_junit_replaced_consistently_is_caught_only_by_reproduction(ws):
     folder = run_folder(ws, "A2")
     (folder / "pytest.log").write_text("1 passed in 0.01s\n")
     (folder / "junit.xml").write_text('<testsuites><testsuite tests="1"><testcase classname="t" name="test_bad"/></testsuite></testsuites>')
-    reseal(folder, lambda m: m.update(outcome="passed", reason=None, counts={"tests": 1, "passed": 1, "failed": 0, "errors": 0, "skipped": 0}), rehash_files=True)
+    reseal(folder, lambda m: m.update(outcome="passed", reason=None, exit_code=0, counts={"tests": 1, "passed": 1, "failed": 0, "errors": 0, "skipped": 0}), rehash_files=True)
     cite(ws, "A2", folder)
     _, rows, _ = audit(ws)
     assert rows["A2"]["audit"] == "verified"
@@ -249,7 +249,7 @@ def test_all_skipped_pass_fails_the_outcome_check(ws):
     reseal(folder, lambda m: m.update(counts={"tests": 1, "passed": 0, "failed": 0, "errors": 0, "skipped": 1}), rehash_files=True)
     _, rows, _ = audit(ws)
     assert rows["A1"]["audit"] == "inconsistent"
-    assert "check outcome failed: recorded as passed but no test executed (junit.xml: 1 tests, 1 skipped)" in reasons(rows["A1"])
+    assert "check outcome failed: recorded as passed but its evidence says skipped: all 1 tests skipped" in reasons(rows["A1"])
 
 
 def test_pass_without_junit_fails_the_outcome_check(ws):
