@@ -68,7 +68,7 @@ def build(root: Path) -> list[Path]:
                             "finished_at": f"2026-01-{day:02d}T{hour:02d}:{minute:02d}:03Z", "git_commit": head}
                 manifest["files"] = hash_files(hub)
                 write_manifest(hub, manifest)
-        state = "[x]" if r % 3 else "[ ]"
+            state = "[x]" if r % 3 else "[ ]"
             rows.append(f"| {row} | Task {r} with `code \\| pipe` | {state} | Run `pytest tests/test_{r}.py::test_x -q`. "
                         f"Artifacts: `reports/{timestamp}/phase_a_work/{{pytest.log,summary.md}}` (POLICY-001) |")
         plan = folder / "implementation.md"

@@ -105,4 +105,6 @@ class RowClassifier:
     def classify(self, initiative: str, rows: list[Row]) -> dict[int, str]:
         """Audit class per row, keyed by id(row)."""
         context = InitiativeEvidence(self.ws, initiative, self.ledger, self.checker)
+        # This initiative's commits in one git call, not one per commit.
+        context.cross.want_commits(self.checker.checked())
         return {id(row): classify_row(context, row).audit for row in rows}

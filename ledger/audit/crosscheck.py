@@ -57,6 +57,7 @@ class CrossChecker:
         self.root = root
         self.now = now or datetime.now(timezone.utc)
         self._runs: dict[Path, list[CheckFailure]] = {}
+        self._future: dict[Path, bool] = {}
         self._commits: dict[str, int | None] = {}  # sha -> committer time, None: not in the repository
         self._pending: set[str] = set()
         self._git_usable: bool | None = None
@@ -139,10 +140,12 @@ class CrossChecker:
         return failures
 
     def is_future(self, check: FolderCheck) -> bool:
-        started = parse_time((check.manifest or {}).get("started_at"))
-        folder = parse_time(check.folder_timestamp)
-        limit = self.now.timestamp() + FUTURE_SLACK_S
-        return any(t is not None and t.timestamp() > limit for t in (started, folder))
+        if check.folder not in self._future:
+            started = parse_time((check.manifest or {}).get("started_at"))
+            folder = parse_time(check.folder_timestamp)
+            limit = self.now.timestamp() + FUTURE_SLACK_S
+            self._future[check.folder] = any(t is not None and t.timestamp() > limit for t in (started, folder))
+        return self._future[check.folder]
 
     def _time_failures(self, check: FolderCheck) -> list[CheckFailure]:
         manifest = check.manifest or {}
