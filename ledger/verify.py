@@ -212,7 +212,7 @@ def run_verify(
 def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, head: str | None, timeout_s, echo: Echo) -> VerifyResult:
     from ledger.do import _read_counts, _read_log, classify_outcome
     from ledger.runner import RunRequest, pytest_argv, run_streaming
-    from ledger.selectors import parse_selector
+    from ledger.selector_policy import SelectorPolicy, ledger_run_options, remove_basetemp
 
     recorded = target.manifest
     commit = recorded.get("git_commit") if place == RECORDED else head
@@ -223,7 +223,8 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
         echo(f"[ledger] {target.initiative} {target.row}: cannot reproduce: {result.why}")
         return result
     try:
-        selector = parse_selector(selector_text if isinstance(selector_text, str) else "")
+        # The same policy `ledger do` applies: a recorded selector is plan text, never trusted more.
+        selector = SelectorPolicy.for_workspace(ws).parse(selector_text if isinstance(selector_text, str) else "")
     except BadInput as exc:
         result.why = f"the recorded selector cannot run: {exc.message}"
         return result
@@ -259,8 +260,10 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
     try:
         from ledger.interpreter import workspace_interpreter
 
-        # The workspace's Python (its venv has the project's dependencies), as `ledger do` uses.
-        argv = pytest_argv(["pytest", *selector.args], folder / "junit.xml", python=workspace_interpreter(ws).path)
+        # The workspace's Python (its venv has the project's dependencies), as `ledger do` uses,
+        # with ledger's own run options (cache in the checkout, --basetemp in the verify folder).
+        argv = pytest_argv(["pytest", *selector.args], folder / "junit.xml", ledger_run_options(tree, folder, selector.args),
+                           python=workspace_interpreter(ws).path)
         # The checkout's own code first: an editable install of the workspace would otherwise
         # import the working copy's modules instead of the commit's.
         env = {str(k): str(v) for k, v in overrides.items()}
@@ -269,6 +272,7 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
                             echo if threading.current_thread() is threading.main_thread() else (lambda line: None))
     finally:
         trees.remove(tree)
+        remove_basetemp(folder)  # tests' tmp_path files are not evidence
     counts = _read_counts(folder / "junit.xml")
     verdict = classify_outcome(run, counts, timeout_s, _read_log(folder / "pytest.log"), args=selector.args, roots=[tree, ws.root])
     outcome, reason = verdict.outcome, verdict.reason
