@@ -219,17 +219,37 @@ class CrossChecker:
         return failures
 
 
+_PARSED: dict[str, object] = {}
+
+
+def _parsed(text: str):
+    """parse_selector, remembered: an audit compares the same few selector texts many times."""
+    if text not in _PARSED:
+        from ledger.selectors import parse_selector
+
+        try:
+            _PARSED[text] = parse_selector(text)
+        except BadInput as exc:
+            _PARSED[text] = exc
+    found = _PARSED[text]
+    if isinstance(found, BadInput):
+        raise found
+    return found
+
+
 def selector_failure(recorded, row) -> CheckFailure | None:
-    from ledger.selectors import find_selectors, parse_selector
+    from ledger.selectors import find_selectors
 
     found = find_selectors(row.guidance) or find_selectors(row.description)
     if not isinstance(recorded, str):
         return CheckFailure("selector", "the manifest records no selector")
     if not found:
         return CheckFailure("selector", f"the row names no selector to compare the run's `{recorded}` with (write it in the row's guidance)")
+    if found[0] == recorded:
+        return None
     try:
-        current = parse_selector(found[0])
-        ran = parse_selector(recorded)
+        current = _parsed(found[0])
+        ran = _parsed(recorded)
     except BadInput as exc:
         return CheckFailure("selector", exc.message)
     if (current.env, current.args) != (ran.env, ran.args):
@@ -248,15 +268,13 @@ def _log_disagrees(summary: dict[str, int], junit: dict) -> bool:
 
 
 def _selector_args(text) -> tuple[str, ...]:
-    from ledger.selectors import parse_selector
-
     try:
-        return parse_selector(text).args if isinstance(text, str) else ()
+        return _parsed(text).args if isinstance(text, str) else ()
     except BadInput:
         return ()
 
 
-def _tail(path: Path, size: int = 65536) -> str:
+def _tail(path: Path, size: int = 16384) -> str:
     try:
         with open(path, "rb") as handle:
             handle.seek(max(0, os.path.getsize(path) - size))
