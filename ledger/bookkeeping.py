@@ -190,19 +190,21 @@ def add_attempt(
     else:
         source = SourceText(path, "# Fix Plan Ledger\n", None)
     doc: LedgerDoc = parse_ledger(source)
+    archives = _archives(ws)
     requested = number
     if requested is not None:
         try:
             check_number(doc, initiative, requested)
+            _check_archived_number(ws, archives, initiative, requested, next_number_with_archives(doc, initiative, archives))
         except BadInput:
             if not fall_back:
                 raise
             requested_taken = True
         else:
             requested_taken = False
-        number = next_number_with_archives(doc, initiative, _archives(ws)) if requested_taken else requested
+        number = next_number_with_archives(doc, initiative, archives) if requested_taken else requested
     else:
-        number = next_number_with_archives(doc, initiative, _archives(ws))
+        number = next_number_with_archives(doc, initiative, archives)
     layout = doc.layout if doc.layout == GLOBAL else "items"
     style = doc.entry_style().context(datetime.now(timezone.utc))
     splice = append_attempt(doc, initiative, render(number, layout, style), new_item_title=item_title)
@@ -220,6 +222,19 @@ def add_attempt(
         write_atomic(path, new_text, source.sha256)
         ws.reload_path(path)  # the ledger's checklist rows moved down with it
     return AttemptAdded(path=path, number=number, layout=layout, line=line, requested=requested)
+
+
+def _check_archived_number(ws: Workspace, archives: list[LedgerDoc], initiative: str, number: int, next_free: int) -> None:
+    """Refuse a pre-assigned number an archived attempt of `initiative` already has."""
+    for archive in archives:
+        line = archive.used_numbers(initiative).get(number)
+        if line is not None:
+            where = f":{line}" if line else ""
+            raise BadInput(
+                f"attempt #{number} of {initiative} already exists in the archive {ws.relative(archive.path)}{where}; "
+                f"the next free number is #{next_free}",
+                ws.ledger_path,
+            )
 
 
 def _archives(ws: Workspace) -> list[LedgerDoc]:

@@ -82,3 +82,14 @@ def test_archives_are_configurable(tmp_path):
     result = run(ws, "attempt", "add", "DEMO-001", "--summary", "next")
     assert result.exit_code == 0, result.output
     assert "attempt #21" in result.output
+
+
+def test_a_pre_assigned_number_an_archive_holds_is_refused(tmp_path):
+    ws = make_workspace(tmp_path / "ws")
+    (ws / "docs/fix_plan_archive.md").write_text("## [DEMO-001] Demo\n- Attempts History:\n  * [2025-01-01] Attempt #8 — old.\n")
+    before = (ws / "docs/fix_plan.md").read_bytes()
+    result = CliRunner().invoke(main, ["attempt", "add", "DEMO-001", "--summary", "x", "--number", "8", "--root", str(ws)])
+    assert result.exit_code == 2
+    assert "#8 of DEMO-001 already exists in the archive docs/fix_plan_archive.md:3" in result.output
+    assert "next free number is #9" in result.output
+    assert (ws / "docs/fix_plan.md").read_bytes() == before
