@@ -35,6 +35,7 @@ class Config:
     baseline_runs: int = 5
     # The Python that runs the tests (see ledger/interpreter.py); None: found in the workspace.
     python: str | None = None
+    timeout: float | None = None  # `ledger do`'s default --timeout in seconds (0: none)
     source: Path | None = None  # the file the settings came from, if any
 
 
@@ -64,7 +65,7 @@ def _config_from(section: dict, path: Path) -> Config:
         raise BadInput("[tool.ledger] must be a table", path)
     known = {
         "ledger", "findings", "plan_roots", "plans", "report_root", "templates", "env",
-        "allow_env", "states", "guardrail_warn", "guardrail_fail", "baseline_runs", "ledger_archives", "python",
+        "allow_env", "states", "guardrail_warn", "guardrail_fail", "baseline_runs", "ledger_archives", "python", "timeout",
     }
     unknown = sorted(set(section) - known)
     if unknown:
@@ -102,6 +103,11 @@ def _config_from(section: dict, path: Path) -> Config:
             if not isinstance(value, (int, float)) or value <= 1:
                 raise BadInput(f"{key} must be a number above 1", path)
             kwargs[key] = float(value)
+    if "timeout" in section:
+        value = section["timeout"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise BadInput("timeout must be a number of seconds (0: none)", path)
+        kwargs["timeout"] = float(value)
     if "baseline_runs" in section:
         if not isinstance(section["baseline_runs"], int) or section["baseline_runs"] < 1:
             raise BadInput("baseline_runs must be a positive integer", path)

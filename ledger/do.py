@@ -37,6 +37,19 @@ from ledger.workspace import Workspace
 
 Echo = Callable[[str], None]
 
+# The default --timeout: under the shell-tool limits agent loops run commands with (Claude
+# Code's Bash tool stops a command after 2 minutes unless asked for up to 10; Codex CLI's
+# shell calls carry a per-call timeout too), so ledger's own timeout fires first and the
+# run is recorded (outcome timeout) instead of being killed with nothing written.
+DEFAULT_TIMEOUT_S = 110.0
+
+
+def effective_timeout(ws: Workspace, given: float | None) -> float | None:
+    """`--timeout N` (0: none), else `[tool.ledger] timeout`, else DEFAULT_TIMEOUT_S."""
+    value = given if given is not None else (ws.config.timeout if ws.config.timeout is not None else DEFAULT_TIMEOUT_S)
+    return value or None
+
+
 @dataclass
 class DoOptions:
     initiative: str
@@ -53,6 +66,12 @@ class DoOptions:
     # "fail": a TDD red run; the tests are expected to fail (outcome `red`, row left open).
     expect: str = "pass"
     attempt_number: int | None = None  # a pre-assigned number (input.md's "add Attempt #82")
+    # The evidence folder chosen beforehand: `<report root>/<TS>/[<slug>/]`, or just `<TS>`.
+    report_dir: str | None = None
+    at: str | None = None
+    # A supervisor directive (input.md) giving initiative, row, selector and Artifacts folder.
+    from_input: str | None = None
+    selector_source: str | None = None  # where `selector` came from, when not the command line
 
 
 @dataclass
@@ -70,6 +89,8 @@ class DoPlan:
     next_attempt: int | None
     state_after_pass: str
     interpreter: "Interpreter | None" = None
+    chosen_folder: "ChosenFolder | None" = None  # the folder --report-dir / --at / input.md chose
+    directive_notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -100,13 +121,14 @@ class DoResult:
         return data
 
 
-def resolve_selector(ws: Workspace, row: Row, override: str | None) -> ResolvedSelector:
+def resolve_selector(ws: Workspace, row: Row, override: str | None, override_source: str | None = None) -> ResolvedSelector:
     """The row's selector (or `override`), checked against the workspace's selector policy."""
     from ledger.selector_policy import SelectorPolicy
 
     policy = SelectorPolicy.for_workspace(ws)
     if override is not None:
-        selector, source = policy.parse(override, "--selector"), "--selector"
+        source = override_source or "--selector"
+        selector = policy.parse(override, source)
     else:
         found = find_selectors(row.guidance) or find_selectors(row.description)
         if not found:
@@ -129,17 +151,39 @@ def phase_slug(row: Row, override: str | None) -> str:
     return "evidence"
 
 
+def apply_directive(ws: Workspace, options: DoOptions) -> list[str]:
+    """Fill `options` from `options.from_input` (arguments given on the command line win);
+    returns how each field was decided."""
+    from ledger.do_target import read_target
+
+    if not options.from_input:
+        return []
+    target = read_target(ws, options.from_input, options.initiative or None, options.row or None, options.selector)
+    options.initiative, options.row = target.initiative, target.row
+    if options.selector is None and target.selector is not None:
+        options.selector, options.selector_source = target.selector, target.source
+    if options.report_dir is None and options.at is None and target.report_dir:
+        options.report_dir = target.report_dir
+    return target.notes
+
+
 def prepare(ws: Workspace, options: DoOptions) -> DoPlan:
+    from ledger.do_target import choose_folder
+
+    notes = apply_directive(ws, options)
     row = ws.find_row(options.initiative, options.row)
-    resolved = resolve_selector(ws, row, options.selector)
+    resolved = resolve_selector(ws, row, options.selector, options.selector_source)
+    chosen = choose_folder(ws, options.initiative, options.report_dir, options.at)
     # A ledger that cannot take the attempt (binary, not UTF-8, an unclosed code fence)
     # would fail only after the run, leaving evidence and a flipped row without their
     # attempt: refuse before running anything.
     add_attempt(ws, options.initiative, lambda number, layout, style: [f"### {utc_now():%Y-%m-%dT%H:%MZ} — {options.initiative} {row.id} (check)"]
                 if layout == "global" else [f"[{utc_now():%Y-%m-%d}] Attempt #{number} — check"], write=False,
                 number=options.attempt_number)
-    report_dir = plan_report_dir(ws.report_root(options.initiative), phase_slug(row, options.slug), utc_now())
-    return DoPlan(row, resolved, report_dir, None, ws.config.states.token_for(DONE), workspace_interpreter(ws))
+    slug = phase_slug(row, options.slug or (chosen.slug if chosen else None))
+    report_dir = plan_report_dir(ws.report_root(options.initiative), slug, utc_now(), chosen.at if chosen else None)
+    return DoPlan(row, resolved, report_dir, None, ws.config.states.token_for(DONE), workspace_interpreter(ws),
+                  chosen, notes)
 
 
 def describe_plan(ws: Workspace, plan: DoPlan, options: DoOptions) -> list[str]:
@@ -153,9 +197,11 @@ def describe_plan(ws: Workspace, plan: DoPlan, options: DoOptions) -> list[str]:
         f"row:        {options.initiative} {plan.row.ref} ({ws.relative(plan.row.path)}:{plan.row.line}) state {plan.row.state_token or '?'}",
         f"selector:   {plan.selector.selector.display}  (from {plan.selector.source})",
         f"python:     {plan.interpreter.path}  ({plan.interpreter.why})",
+        *(f"directive:  {note}" for note in plan.directive_notes),
+        f"timeout:    {options.timeout_s:g}s" if options.timeout_s else "timeout:    none",
         f"argv:       {json.dumps(argv)}",
         f"env:        {json.dumps(plan.selector.env)}",
-        f"report dir: {ws.relative(plan.report_dir.path)}/",
+        f"report dir: {ws.relative(plan.report_dir.path)}/" + (f"  (folder chosen by {plan.chosen_folder.by})" if plan.chosen_folder else ""),
         _state_line(ws, options),
         f"attempt:    appended to {ws.relative(ws.ledger_path)}",
     ]
@@ -251,7 +297,9 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     # Before the report folder exists and the tests run: a missing template must not leave a
     # half-written folder behind after minutes of testing.
     renderer.require(RECORD_TEMPLATES)
-    report = create_report_dir(ws.root, ws.report_root(options.initiative), plan.report_dir.slug, utc_now())
+    chosen = plan.chosen_folder
+    report = create_report_dir(ws.root, ws.report_root(options.initiative), plan.report_dir.slug, utc_now(),
+                               chosen.at if chosen else None)
     folder = report.path
     junit_path = folder / "junit.xml"
     args = plan.selector.selector.args
@@ -271,7 +319,10 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         "argv": argv,
         "python": plan.interpreter.to_json(),
         "env_overrides": plan.selector.env,
-        "started_at": report.timestamp,
+        # A folder dated before the run (chosen by the supervisor): its time is the choice's, not the run's.
+        "report_dir_chosen": {"by": chosen.by, "timestamp": chosen.at} if chosen else None,
+        "directive": options.from_input and ws.relative(Path(options.from_input) if Path(options.from_input).is_absolute() else ws.root / options.from_input),
+        "started_at": report.timestamp if chosen is None else utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
     # Written first so a run killed half-way leaves a folder that says so.
     write_manifest(folder, base_manifest)

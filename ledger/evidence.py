@@ -49,9 +49,21 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
-def plan_report_dir(report_root: Path, slug: str, now: datetime) -> ReportDir:
-    """The first `<TS>/<slug>` at or after `now` that does not exist yet."""
+def plan_report_dir(report_root: Path, slug: str, now: datetime, at: str | None = None) -> ReportDir:
+    """The first `<TS>/<slug>` at or after `now` that does not exist yet.
+
+    `at`: a timestamp folder chosen beforehand (a supervisor's `Artifacts:`, `do --at`); it is
+    kept, and a slug already taken there becomes `<slug>-2`, `<slug>-3`, ...
+    """
     check_slug(slug)
+    if at is not None:
+        number = 1
+        while True:
+            name = slug if number == 1 else f"{slug}-{number}"
+            candidate = report_root / at / name
+            if not candidate.exists() and not candidate.is_symlink():
+                return ReportDir(candidate, at, name)
+            number += 1
     moment = now
     while True:
         timestamp = moment.strftime(TIMESTAMP_FORMAT)
@@ -61,7 +73,7 @@ def plan_report_dir(report_root: Path, slug: str, now: datetime) -> ReportDir:
         moment += timedelta(seconds=1)
 
 
-def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: datetime) -> ReportDir:
+def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: datetime, at: str | None = None) -> ReportDir:
     """Create a new report folder, refusing any path that leaves the workspace.
 
     The folder appears with a `"complete": false` manifest already inside: it is
@@ -71,7 +83,7 @@ def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: d
     root = workspace_root.resolve()
     _refuse_escape(root, report_root)
     while True:
-        planned = plan_report_dir(report_root, slug, now)
+        planned = plan_report_dir(report_root, slug, now, at)
         _refuse_escape(root, planned.path.parent)
         planned.path.parent.mkdir(parents=True, exist_ok=True)
         _refuse_escape(root, planned.path.parent)

@@ -159,7 +159,10 @@ class CrossChecker:
             failures.append(CheckFailure("times", f"recorded in the future (folder {check.folder_timestamp}, started_at {started_text}); it is not counted as the newest run"))
         if folder is not None:
             delta = (started - folder).total_seconds()
-            if delta > START_AFTER_FOLDER_S or delta < -START_BEFORE_FOLDER_S:
+            # A folder chosen before the run (`do --at`/`--report-dir`/`--from-input`: the
+            # supervisor's Artifacts:) may be any time older than the run, never newer.
+            chosen = isinstance(manifest.get("report_dir_chosen"), dict)
+            if (delta > START_AFTER_FOLDER_S and not chosen) or delta < -START_BEFORE_FOLDER_S:
                 failures.append(CheckFailure("times", f"folder {check.folder_timestamp} does not match started_at {started_text} (a copied or renamed folder)"))
         finished = parse_time(manifest.get("finished_at"))
         if finished is not None and finished < started:

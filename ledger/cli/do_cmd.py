@@ -8,23 +8,27 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 
 
 @click.command("do")
-@click.argument("initiative")
-@click.argument("row")
+@click.argument("initiative", required=False)
+@click.argument("row", required=False)
 @click.option("--selector", help="Run this pytest selector instead of the row's own.")
 @click.option("--slug", help="Report folder name under reports/<TS>/ (default: from the phase heading).")
-@click.option("--timeout", "timeout_s", type=float, help="Kill the whole test process group after N seconds (exit 124).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0), help="Kill the whole test process group after N seconds (exit 124); default [tool.ledger] timeout, else 110 s (under Claude Code's 2-minute shell-tool default); 0: none.")
 @click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True, help="Seconds to wait for the workspace lock (then exit 4).")
 @click.option("--attempt", "attempt_number", type=click.IntRange(min=1), help="Record the attempt under this pre-assigned number; refused before running (exit 2) if the initiative already has it.")
 @click.option("--no-flip", is_flag=True, help="Leave the row's state and guidance untouched.")
 @click.option("--flip-on-error", is_flag=True, help="Mark the row partial on collection_error, usage_error or error too (default: left alone).")
 @click.option("--expect", type=click.Choice(["pass", "fail"]), default="pass", show_default=True,
               help="fail: a TDD red run; exit 0 when the tests fail (outcome red, row left open), 9 when they pass.")
+@click.option("--report-dir", help="Write the evidence under this folder: <report root>/<TS>/ or <report root>/<TS>/<slug>/ (a supervisor's Artifacts:).")
+@click.option("--at", "at", metavar="TS", help="Write the evidence under <report root>/TS/ (e.g. 2026-01-23T020500Z), not a new timestamp folder.")
+@click.option("--from-input", "from_input", is_flag=False, flag_value="input.md", default=None, metavar="[INPUT.md]",
+              help="Take initiative, row, selector and evidence folder from a supervisor directive (default input.md); arguments given win.")
 @click.option("--dry-run", is_flag=True, help="Print the plan of action; write nothing.")
 @click.option("--commit", is_flag=True, help="Commit the run's evidence files (its manifest and the files it hashes, force-added even where .gitignore ignores them), the plan and the ledger (only those) with git; refused up front on a detached or conflicted tree.")
 @json_option
 @root_option
 @reports_errors
-def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, attempt_number, no_flip, flip_on_error, expect, dry_run, commit, as_json, root):
+def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, attempt_number, no_flip, flip_on_error, expect, report_dir, at, from_input, dry_run, commit, as_json, root):
     """Run ROW's pytest selector, write evidence, flip the row, append an attempt.
 
     \b
@@ -33,11 +37,15 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, attempt_numbe
     6 pytest usage error, 7 all skipped, 8 run error (no report, internal
     error), 9 passed under --expect fail, 124 timeout, 130 interrupted.
     """
-    from ledger.do import DoOptions, describe_plan, prepare, run_do
+    from ledger.do import DoOptions, describe_plan, effective_timeout, prepare, run_do
+    from ledger.errors import BadInput
 
+    if (initiative is None or row is None) and not (from_input and row is None):
+        raise BadInput("pass INITIATIVE and ROW (or --from-input, whose Focus names them)")
     ws = open_workspace(root)
-    options = DoOptions(initiative, row, selector, slug, timeout_s, lock_timeout_s, not no_flip, dry_run, commit,
-                        flip_on_error=flip_on_error, expect=expect, attempt_number=attempt_number)
+    options = DoOptions(initiative, row, selector, slug, effective_timeout(ws, timeout_s), lock_timeout_s, not no_flip,
+                        dry_run, commit, flip_on_error=flip_on_error, expect=expect, attempt_number=attempt_number,
+                        report_dir=report_dir, at=at, from_input=from_input)
     if dry_run:
         plan = prepare(ws, options)
         lines = describe_plan(ws, plan, options)
