@@ -49,14 +49,20 @@ SECTION_TITLES = {
 _ALIASES = {alias: key for table in (HEADER_FIELDS, SECTIONS) for key, aliases in table.items() for alias in aliases}
 
 _HEADING_PREFIX = re.compile(r"^#{1,6}\s+")
-_PLAIN_KEY = re.compile(r"^(?P<key>[A-Za-z][A-Za-z &/-]{0,40}?)\s*:(?P<value>.*)$")
+_PLAIN_KEY = re.compile(r"^(?P<key>[A-Za-z][A-Za-z &/-]{0,40}?(?:\s*\([^()]{0,60}\))?)\s*:(?P<value>.*)$")
+# `Do Now (hard validity contract)`, `Next Up (optional):` are the sections they name.
+_QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
+# pytest could not import what a test file imports: the environment lacks it, the selector
+# may be right (`No module named 'tensorflow'` where the project's dependencies are missing).
+_MISSING_MODULE = re.compile(r"(?:ModuleNotFoundError|ImportError): (?P<what>No module named '[^']+'|cannot import name '[^']+')")
 _FOCUS_TOKEN = re.compile(r"^\s*(?:\[(?P<bracketed>[^\]\s]+)\](?P<suffix>\.[A-Za-z0-9.]+)?|(?P<bare>[A-Za-z0-9][A-Za-z0-9._-]*))")
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 _ATTEMPT_PREFIX = re.compile(r"^[\s*+-]*(?:\*\*)?\[[^\]]*\](?:\*\*)?\s+(?:\*\*)?Attempt\s+#\d+(?:\*\*)?\s*[—–:-]*\s*|^#+\s*")
 
 
 def _normalise_key(text: str) -> str:
-    return " ".join(text.strip().strip("*_").strip().rstrip(":").strip().lower().split())
+    key = text.strip().strip("*_").strip().rstrip(":").strip()
+    return " ".join(_QUALIFIER.sub("", key).lower().split())
 
 
 # ---------------------------------------------------------------- reading
@@ -213,7 +219,8 @@ def check_directive(ws, path: Path, collect_tests: bool = True, collect_timeout_
     for key, title in HEADER_TITLES.items():
         item = directive.fields.get(key)
         if item is None:
-            problems.append(Problem(1, f"missing header field `{title}:`"))
+            # The loop that writes real directives never writes Mode: the rest is needed.
+            problems.append(Problem(1, f"missing header field `{title}:`", "warning" if key == "mode" else "error"))
         elif not item.full_text:
             problems.append(Problem(item.line, f"header field `{title}:` is empty"))
     if "do_now" not in directive.sections:
@@ -316,8 +323,29 @@ def mapped_selectors(value: str) -> tuple[list[str], bool]:
             return selectors or spans, says_none
     if says_none or not stripped:
         return [], says_none
-    pieces = [p.strip().lstrip("-* ").strip() for p in re.split(r"[;\n]", stripped)]
+    pieces = [p.strip().lstrip("-* ").strip() for p in _split_list(stripped)]
     return [p for p in pieces if p], False
+
+
+def _split_list(text: str) -> list[str]:
+    """`a; b`, `a, b` or one per line; a comma inside `[...]` (a parametrize id) or quotes stays."""
+    pieces, current, depth, quote = [], [], 0, None
+    for ch in text:
+        if quote:
+            quote = None if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and ch in ";,\n":
+            pieces.append("".join(current))
+            current = []
+            continue
+        current.append(ch)
+    pieces.append("".join(current))
+    return pieces
 
 
 def _check_selectors(ws, directive: Directive, report: CheckReport, collect_tests: bool, timeout_s: float) -> None:
@@ -356,13 +384,46 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
     python = workspace_interpreter(ws).path
     with ThreadPoolExecutor(max_workers=min(len(safe), 8)) as pool:
         results = list(pool.map(lambda pair: collect(pair[1], pair[0]["env"], ws.root, timeout_s, python), safe))
-    for (entry, _), result in zip(safe, results):
+    for (entry, selector), result in zip(safe, results):
         entry["collected"] = result.count
-        if result.error:
+        missing = [path for path in _test_paths(selector) if not (ws.root / path).exists()]
+        module = _MISSING_MODULE.search(result.error or "")
+        if missing or module:
+            entry["collected"] = None  # not collectable here: no count to report
+        if missing:
+            # A test the directive's own Do Now may create (TDD), or a wrong path: not
+            # collectable here either way.
+            entry["not_collectable"] = f"{', '.join(missing)} not in this workspace"
+            report.problems.append(Problem(
+                mapped.line,
+                f"selector {entry['selector']!r}: {', '.join(missing)} is not in this workspace (a test still to be written, or a wrong path)",
+                "warning",
+            ))
+        elif module:
+            entry["not_collectable"] = module.group("what")
+            report.problems.append(Problem(
+                mapped.line,
+                f"selector {entry['selector']!r} cannot be collected in this environment: {module.group('what')} "
+                "(install the project's dependencies to check it)",
+                "warning",
+            ))
+        elif result.error:
             entry["error"] = result.error
             report.problems.append(Problem(mapped.line, f"selector {entry['selector']!r}: {result.error}"))
         elif result.count == 0:
             report.problems.append(Problem(mapped.line, f"selector {entry['selector']!r} collects 0 tests"))
+
+
+def _test_paths(selector) -> list[str]:
+    """The test files and folders a selector names (`tests/x.py::t` -> `tests/x.py`)."""
+    paths = []
+    for arg in selector.args:
+        if arg.startswith("-"):
+            continue
+        path = arg.split("::", 1)[0]
+        if path.endswith(".py") or "/" in path:
+            paths.append(path)
+    return paths
 
 
 def artifacts_path(value: str) -> str:
@@ -404,8 +465,15 @@ def _check_findings(ws, directive: Directive, report: CheckReport) -> None:
     for citation in citations:
         known = citation.id in doc.findings
         report.findings.append({"id": citation.id, "line": citation.line, "known": known})
-        if not known:
+        if known:
+            continue
+        if ws.findings_path.exists():
             report.problems.append(Problem(citation.line, f"cites finding {citation.id}, which {ws.relative(ws.findings_path)} lacks"))
+        else:
+            # Nothing to check it against: a workspace without a findings file yet.
+            report.problems.append(Problem(
+                citation.line, f"cites finding {citation.id}, but there is no {ws.relative(ws.findings_path)} to check it against", "warning"
+            ))
 
 
 # ---------------------------------------------------------------- rendering

@@ -20,7 +20,9 @@ def check_input(path, no_collect, timeout_s, as_json, root):
 
     Checks the header fields (Summary, Mode, Focus, Branch, Mapped tests,
     Artifacts), that Focus names an existing initiative (and row), that every
-    mapped selector is safe and collects at least one test, that Artifacts
+    mapped selector is safe and collects at least one test (a test file not
+    in the workspace, or one whose imports this environment lacks, is a
+    warning: it cannot be collected here), that Artifacts
     lies under the initiative's report root and that cited findings exist.
 
     \b
@@ -42,6 +44,8 @@ def check_input(path, no_collect, timeout_s, as_json, root):
         for entry in report.selectors:
             if entry["collected"] is not None:
                 click.echo(f"selector {entry['selector']}: {entry['collected']} tests")
+            elif entry.get("not_collectable"):
+                click.echo(f"selector {entry['selector']}: not collectable here ({entry['not_collectable']})")
         verdict = "ok" if report.ok else "FAILED"
         click.echo(f"{report.path}: {verdict} ({len(report.errors)} errors, {len(report.problems) - len(report.errors)} warnings)")
     for problem in report.refused:

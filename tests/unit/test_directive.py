@@ -111,3 +111,29 @@ def test_mapped_tests_none_with_an_example_code_span_maps_nothing():
 
     value = "none — row D3 has no pytest selector in its guidance (a code span like `pytest tests/x.py::test_y`)"
     assert mapped_selectors(value) == ([], True)
+
+
+@pytest.mark.parametrize(
+    "line,expected",
+    [
+        ("Do Now (hard validity contract)", ("do now", "", False)),
+        ("Next Up (optional):", ("next up", "", True)),
+        ("## Do Now (hard validity contract)", ("do now", "", True)),
+        ("**If Blocked (read first):** stop", ("if blocked", "stop", True)),
+    ],
+)
+def test_a_qualified_title_is_the_section_it_names(line, expected):
+    assert split_key_line(line) == expected
+
+
+def test_qualified_sections_are_read_as_their_sections():
+    directive = parse("Summary: s\nDo Now (hard validity contract)\n- step\n\nNext Up (optional):\n1. later\n")
+    assert set(directive.sections) == {"do_now", "next_up"}
+    assert directive.sections["do_now"].full_text == "- step"
+
+
+def test_mapped_tests_split_on_commas_but_not_inside_parametrize_ids():
+    selectors, says_none = mapped_selectors("tests/a.py::t, tests/b.py::test_x[1, 2],tests/c.py::t; tests/d.py::t")
+    assert not says_none
+    assert selectors == ["tests/a.py::t", "tests/b.py::test_x[1, 2]", "tests/c.py::t", "tests/d.py::t"]
+    assert mapped_selectors("pytest tests/a.py -k 'x, y'")[0] == ["pytest tests/a.py -k 'x, y'"]
