@@ -35,6 +35,9 @@ class Config:
     baseline_runs: int = 5
     # The Python that runs the tests (see ledger/interpreter.py); None: found in the workspace.
     python: str | None = None
+    # Distributions env_snapshot.txt/env.json list; None: derived from the workspace
+    # (ledger.envinfo.project_packages).
+    packages: tuple[str, ...] | None = None
     timeout: float | None = None  # `ledger do`'s default --timeout in seconds (0: none)
     source: Path | None = None  # the file the settings came from, if any
 
@@ -66,6 +69,7 @@ def _config_from(section: dict, path: Path) -> Config:
     known = {
         "ledger", "findings", "plan_roots", "plans", "report_root", "templates", "env",
         "allow_env", "states", "guardrail_warn", "guardrail_fail", "baseline_runs", "ledger_archives", "python", "timeout",
+        "packages",
     }
     unknown = sorted(set(section) - known)
     if unknown:
@@ -74,6 +78,11 @@ def _config_from(section: dict, path: Path) -> Config:
     for key in ("ledger", "findings", "report_root", "templates", "python"):
         if key in section:
             kwargs[key] = _string(section, key, path)
+    if "packages" in section:
+        packages = section["packages"]
+        if not isinstance(packages, list) or not all(isinstance(p, str) and p.strip() for p in packages):
+            raise BadInput("packages must be a list of distribution names, like [\"tensorflow\", \"numpy\"]", path)
+        kwargs["packages"] = tuple(p.strip() for p in packages)
     roots = section.get("plan_roots", section.get("plans"))
     if roots is not None:
         if isinstance(roots, str):

@@ -288,7 +288,7 @@ def _defer_sigint(echo: Echo) -> None:
 
 
 def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoResult:
-    from ledger.envinfo import capture_environment, render_snapshot_text
+    from ledger.envinfo import capture_environment, project_packages, render_snapshot_text
     from ledger.runner import RunRequest, pytest_argv, run_streaming
     from ledger.selector_policy import ledger_run_options, remove_basetemp
 
@@ -331,7 +331,11 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     # not before: it would otherwise add its whole cost to every `ledger do`.
     snapshot_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-env")
     env_future = snapshot_pool.submit(
-        capture_environment, ws.root, environ={**os.environ, **plan.selector.env}, python=plan.interpreter.path
+        # The package list (a scan of the workspace when no settings name it) is made here too.
+        lambda: capture_environment(
+            ws.root, project_packages(ws.root, ws.config.packages),
+            environ={**os.environ, **plan.selector.env}, python=plan.interpreter.path,
+        )
     )
     # Likewise what the record needs afterwards (Jinja2, the templates, the JUnit reader).
     snapshot_pool.submit(_prepare_record, renderer)

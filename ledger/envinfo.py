@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -57,6 +58,159 @@ def capture_environment(
         "git": git_state(Path(workspace_root)),
         "captured_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+
+
+# The packages a snapshot lists when the workspace names none (no [tool.ledger] packages, no
+# dependency list, no third-party import found).
+FALLBACK_PACKAGES = ("pytest",)
+MAX_PACKAGES = 40
+MAX_SCANNED_FILES = 3000
+# Import names whose distribution is named otherwise.
+_DISTRIBUTION_OF = {
+    "sklearn": "scikit-learn", "skimage": "scikit-image", "cv2": "opencv-python", "PIL": "pillow",
+    "yaml": "pyyaml", "git": "gitpython", "bs4": "beautifulsoup4", "dateutil": "python-dateutil",
+    "attr": "attrs", "google": "protobuf", "tf_keras": "tf-keras", "lightning_fabric": "lightning-fabric",
+}
+_SKIPPED_DIRS = frozenset({".git", ".venv", "venv", "env", "node_modules", "site-packages", "build", "dist", "__pycache__", ".tox", ".nox", "reports"})
+
+
+def project_packages(root: Path, configured: Iterable[str] | None = None) -> list[str]:
+    """The distributions a workspace's evidence should record versions of, by name only.
+
+    `[tool.ledger] packages` when given; else the project's declared dependencies
+    (pyproject `[project]` dependencies and optional groups, Poetry's, requirements*.txt,
+    setup.cfg/setup.py install_requires, read as text, never executed); else the third-party
+    modules its Python files import (`import tensorflow as tf` -> tensorflow). pytest, which
+    runs every selector, is always listed. Versions are then read from metadata by
+    `package_versions`/`interpreter_snapshot`, under whichever interpreter runs the tests,
+    so nothing here imports the packages.
+    """
+    root = Path(root)
+    if configured is not None:
+        names = list(configured)
+    else:
+        names = declared_dependencies(root) or imported_packages(root)
+    names = [*names, *FALLBACK_PACKAGES]
+    unique: dict[str, str] = {}
+    for name in names:
+        unique.setdefault(_canonical(name), name)
+    return list(unique.values())[:MAX_PACKAGES]
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+_REQUIREMENT_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+
+
+def requirement_name(line: str) -> str | None:
+    """`torch>=2.1; python_version>'3.9'` -> `torch`; comments, options, URLs and paths -> None."""
+    line = line.split("#", 1)[0].strip()
+    if not line or line.startswith(("-", ".", "/")) or "://" in line.split("@", 1)[0]:
+        return None
+    match = _REQUIREMENT_NAME.match(line)
+    return match.group(1) if match else None
+
+
+def declared_dependencies(root: Path) -> list[str]:
+    names: list[str] = []
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        import tomllib
+
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            data = {}
+        project = data.get("project") or {}
+        requirements = list(project.get("dependencies") or [])
+        for group in (project.get("optional-dependencies") or {}).values():
+            requirements += list(group or [])
+        names += [n for n in map(requirement_name, (r for r in requirements if isinstance(r, str))) if n]
+        poetry = ((data.get("tool") or {}).get("poetry") or {})
+        for table in (poetry.get("dependencies") or {}, *((g or {}).get("dependencies") or {} for g in (poetry.get("group") or {}).values())):
+            names += [name for name in table if name.lower() != "python"]
+    for path in sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt")):
+        names += [n for n in map(requirement_name, _read_lines(path)) if n]
+    setup_cfg = root / "setup.cfg"
+    if setup_cfg.is_file():
+        import configparser
+
+        parser = configparser.ConfigParser()
+        try:
+            parser.read_string(setup_cfg.read_text(encoding="utf-8"))
+            block = parser.get("options", "install_requires", fallback="")
+        except (configparser.Error, UnicodeDecodeError, OSError):
+            block = ""
+        names += [n for n in map(requirement_name, block.splitlines()) if n]
+    setup_py = root / "setup.py"
+    if setup_py.is_file():
+        names += _setup_py_requires(setup_py)
+    return names
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def _setup_py_requires(path: Path) -> list[str]:
+    """The string literals of `install_requires=[...]`, read with ast (setup.py is never run)."""
+    import ast
+
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"))
+    except (SyntaxError, ValueError, OSError):
+        return []
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg in ("install_requires", "tests_require") and isinstance(node.value, (ast.List, ast.Tuple)):
+            for item in node.value.elts:
+                if isinstance(item, ast.Constant) and isinstance(item.value, str) and (name := requirement_name(item.value)):
+                    names.append(name)
+    return names
+
+
+_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*))", re.M)
+
+
+def imported_packages(root: Path) -> list[str]:
+    """Third-party top-level modules the workspace's Python files import, most imported first
+    (standard library and the workspace's own packages left out)."""
+    from collections import Counter
+
+    own = {p.stem if p.suffix == ".py" else p.name for folder in (root, root / "src") if folder.is_dir() for p in folder.iterdir()}
+    counts: Counter[str] = Counter()
+    for path in _python_files(root):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        modules = set()
+        for match in _IMPORT.finditer(text):
+            if match.group(1):
+                modules.add(match.group(1))
+            else:
+                modules.update(part.strip().split(".")[0] for part in match.group(2).split(","))
+        counts.update(modules)
+    stdlib = set(sys.stdlib_module_names) | {"__future__"}
+    third_party = [m for m, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if m not in stdlib and m not in own and not m.startswith("_")]
+    return [_DISTRIBUTION_OF.get(m, m) for m in third_party]
+
+
+def _python_files(root: Path):
+    found = 0
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIPPED_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(".py"):
+                yield Path(folder) / name
+                found += 1
+                if found >= MAX_SCANNED_FILES:
+                    return
 
 
 def python_info() -> dict[str, str]:

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from ledger import envinfo
-from ledger.envinfo import capture_environment, render_snapshot_text
+from ledger.config import load_config
+from ledger.envinfo import capture_environment, project_packages, render_snapshot_text
+from ledger.errors import BadInput
 
 REPO = Path(__file__).resolve().parents[2]
 H100_CSV = "NVIDIA H100 80GB HBM3, 550.54.15, 81559\n"
@@ -241,3 +243,70 @@ def test_importing_envinfo_stays_light():
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", probe], cwd=REPO, check=True, env={"PYTHONPATH": str(REPO), "PATH": ""})
+
+
+# ------------------------------------------------------------ the packages a snapshot lists
+
+
+def test_configured_packages_win(tmp_path):
+    (tmp_path / "requirements.txt").write_text("numpy\n")
+    assert project_packages(tmp_path, ("tensorflow", "numpy")) == ["tensorflow", "numpy", "pytest"]
+
+
+def test_declared_dependencies_of_pyproject_requirements_setup_cfg(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "p"\ndependencies = ["tensorflow>=2.15; python_version>\'3.9\'", "numpy"]\n'
+        '[project.optional-dependencies]\ntest = ["pytest>=8", "hypothesis"]\n'
+    )
+    (tmp_path / "requirements-dev.txt").write_text("# tools\n-r requirements.txt\nscikit-image==0.22  # images\nhttps://x/y.whl\n./local\n")
+    (tmp_path / "setup.cfg").write_text("[options]\ninstall_requires =\n    dill\n    Numpy>=1\n")
+    assert project_packages(tmp_path) == ["tensorflow", "numpy", "pytest", "hypothesis", "scikit-image", "dill"]
+
+
+def test_setup_py_is_read_not_run(tmp_path):
+    marker = tmp_path / "ran"
+    (tmp_path / "setup.py").write_text(
+        f"open({str(marker)!r}, 'w').write('ran')\n"
+        "from setuptools import setup\nsetup(name='p', install_requires=['tensorflow[and-cuda]>=2.15', 'scipy'])\n"
+    )
+    assert project_packages(tmp_path) == ["tensorflow", "scipy", "pytest"]
+    assert not marker.exists()
+
+
+def test_without_a_dependency_list_the_imports_name_them(tmp_path):
+    """A TensorFlow project with no metadata (like the exported PtychoPINN trees): its own
+    package, the standard library and relative imports are not dependencies."""
+    (tmp_path / "ptycho").mkdir()
+    (tmp_path / "ptycho" / "model.py").write_text(
+        "import os, sys\nimport tensorflow as tf\nfrom tensorflow.keras import layers\nimport numpy as np\n"
+        "from ptycho import params\nfrom . import loader\nimport cv2\n"
+    )
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_model.py").write_text("import pytest\nimport tensorflow as tf\nimport numpy\n")
+    (tmp_path / ".venv" / "lib").mkdir(parents=True)
+    (tmp_path / ".venv" / "lib" / "x.py").write_text("import somethingvendored\n")
+    assert project_packages(tmp_path) == ["numpy", "tensorflow", "opencv-python", "pytest"]
+
+
+def test_a_bare_workspace_lists_pytest(tmp_path):
+    assert project_packages(tmp_path) == ["pytest"]
+
+
+def test_versions_are_read_without_importing_the_packages(tmp_path):
+    (tmp_path / "requirements.txt").write_text("numpy\npytest\n")
+    probe = (
+        "import sys\nfrom pathlib import Path\n"
+        "from ledger.envinfo import package_versions, project_packages\n"
+        f"versions = package_versions(project_packages(Path({str(tmp_path)!r})))\n"
+        "print(sorted(versions), 'numpy' in sys.modules, 'pytest' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['numpy', 'pytest'] False False"
+
+
+def test_packages_setting_is_validated(tmp_path):
+    (tmp_path / "ledger.toml").write_text('[tool.ledger]\npackages = "tensorflow"\n')
+    with pytest.raises(BadInput, match="packages must be a list"):
+        load_config(tmp_path)
+    (tmp_path / "ledger.toml").write_text('[tool.ledger]\npackages = ["tensorflow"]\n')
+    assert load_config(tmp_path).packages == ("tensorflow",)
