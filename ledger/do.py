@@ -249,7 +249,9 @@ def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
 
 
 def _terminated(signum, frame):
-    raise KeyboardInterrupt
+    from ledger.errors import Terminated
+
+    raise Terminated
 
 
 @contextmanager
@@ -356,8 +358,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     )
     _defer_sigint(echo)
     remove_basetemp(folder)  # tests' tmp_path files are not evidence
-    env = env_future.result()
-    snapshot_pool.shutdown()
+    env = _snapshot_result(env_future, result.terminated)
+    snapshot_pool.shutdown(wait=not result.terminated)
     env["interpreter"] = plan.interpreter.to_json()
     (folder / "env.json").write_text(json.dumps(env, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (folder / "env_snapshot.txt").write_text(render_snapshot_text(env), encoding="utf-8")
@@ -449,6 +451,20 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
 
 
 RECORD_TEMPLATES = ["summary.md.j2", "guidance_note.md.j2", "attempt.md.j2", "attempt_global.md.j2"]
+
+
+# After SIGTERM the record must be complete before the sender's SIGKILL (commonly 5 s):
+# a snapshot still probing (git on a large tree, a hung nvidia-smi) is not waited for.
+TERMINATED_SNAPSHOT_WAIT_S = 1.0
+
+
+def _snapshot_result(future, terminated: bool) -> dict:
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    try:
+        return future.result(timeout=TERMINATED_SNAPSHOT_WAIT_S if terminated else None)
+    except FutureTimeout:
+        return {"captured": False, "why": "terminated (SIGTERM/SIGHUP) before the environment snapshot finished"}
 
 
 def _prepare_record(renderer: Renderer) -> None:

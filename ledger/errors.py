@@ -81,3 +81,9 @@ class ConcurrentEdit(LedgerError):
     """The file changed on disk between our read and our write."""
 
     exit_code = ExitCode.LOCKED
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP during a run: stopped like Ctrl-C, but whoever sent it usually kills
+    ledger a few seconds later (an orchestrator's SIGKILL 5 s after SIGTERM), so the run is
+    wound down and recorded within that time."""

@@ -25,6 +25,9 @@ Echo = Callable[[str], None]
 # pytest needs a few seconds of CPU to write its KeyboardInterrupt summary on a loaded machine
 # (3.5 s measured on a shared 2-core box): a shorter grace lost it from the log.
 GRACE_S = 10.0
+# After SIGTERM/SIGHUP (ledger.errors.Terminated) the sender usually SIGKILLs ledger 5 s later:
+# the group gets less, so the interrupted run is still recorded in time.
+TERMINATED_GRACE_S = 3.0
 # With no output for this long, print a heartbeat so a loop's log shows the run is alive.
 HEARTBEAT_S = 30.0
 # Sampling the process tree costs CPU the tests would use; the kernel's own peak
@@ -51,6 +54,7 @@ class RunResult:
     peak_rss_bytes: int | None
     started_at: str
     finished_at: str
+    terminated: bool = False  # interrupted by SIGTERM/SIGHUP rather than Ctrl-C
 
 
 def pytest_argv(command: Sequence[str], junit_path: Path, own_options: Sequence[str] = (), python: str | None = None) -> list[str]:
@@ -174,10 +178,10 @@ def _signal_group(pgid: int, signum: int) -> None:
         pass
 
 
-def _stop_group(process: subprocess.Popen, first_signal: int, log, lines: "_LineEcho") -> None:
+def _stop_group(process: subprocess.Popen, first_signal: int, log, lines: "_LineEcho", grace_s: float = GRACE_S) -> None:
     """Ask the whole group to stop, keep what it prints meanwhile, SIGKILL what is left after the grace period."""
     _signal_group(process.pid, first_signal)
-    _copy_until(process, log, lines, time.monotonic() + GRACE_S)
+    _copy_until(process, log, lines, time.monotonic() + grace_s)
     # Grandchildren may outlive pytest itself and hold the pipe open; kill the group regardless.
     _signal_group(process.pid, signal.SIGKILL)
     _copy_until(process, log, lines, time.monotonic() + 1.0)
@@ -213,7 +217,7 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
     started = time.time()
     clock = time.monotonic()
     deadline = clock + request.timeout_s if request.timeout_s else None
-    timed_out = interrupted = False
+    timed_out = interrupted = terminated = False
     lines = _LineEcho(echo)
     with request.log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -228,12 +232,14 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
         with _PeakRss(process.pid) as rss:
             try:
                 timed_out = _pump(process, log, lines, deadline, clock, request.previous_duration_s, echo)
-            except KeyboardInterrupt:
-                interrupted = True
+            except KeyboardInterrupt as exc:
+                from ledger.errors import Terminated
+
+                interrupted, terminated = True, isinstance(exc, Terminated)
                 echo("[ledger] interrupted: stopping the test process group")
                 # A second Ctrl-C while the group winds down must not abandon it half-stopped.
                 with _interrupts_ignored():
-                    _stop_group(process, signal.SIGINT, log, lines)
+                    _stop_group(process, signal.SIGINT, log, lines, TERMINATED_GRACE_S if terminated else GRACE_S)
             if timed_out:
                 echo(f"[ledger] timeout after {request.timeout_s:g}s: killing the test process group")
                 _stop_group(process, signal.SIGTERM, log, lines)
@@ -249,6 +255,7 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
         duration_s=duration,
         timed_out=timed_out,
         interrupted=interrupted,
+        terminated=terminated,
         peak_rss_bytes=max(filter(None, (rss.peak, getattr(process, "ledger_max_rss", None))), default=None),
         started_at=_iso(started),
         finished_at=_iso(time.time()),
