@@ -29,6 +29,8 @@ COMMANDS = {
     "init": ("ledger.cli.init_cmd", "init"),
     "new": ("ledger.cli.new_cmd", "new"),
     "html": ("ledger.cli.html_cmd", "html"),
+    "next": ("ledger.cli.next_cmd", "next_"),
+    "item": ("ledger.cli.item_cmd", "item"),
     "key": ("ledger.cli.key_cmd", "key"),
     "verify": ("ledger.cli.verify_cmd", "verify"),
 }
@@ -49,6 +51,8 @@ SHORT_HELP = {
     "init": "Scaffold a workspace (plans/, docs/, templates) idempotently.",
     "new": "Create an initiative's plan and its ledger item.",
     "html": "Write a static dashboard site of the workspace.",
+    "next": "The next open row to work, in plan order (exit 1: none left).",
+    "item": "Set a ledger item's Status: field (in_progress, done, blocked).",
     "key": "This machine's attestation key (ledger key init).",
     "verify": "Re-run done rows' selectors in clean git worktrees (reproduction).",
 }

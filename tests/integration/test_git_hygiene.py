@@ -67,6 +67,7 @@ READ_ONLY = [
     ("findings",),
     ("profile", "DEMO-001", "A1", "--no-write"),
     ("brief", "DEMO-001", "A2"),
+    ("next", "--json"),
 ]
 
 
@@ -84,6 +85,11 @@ def test_mark_changes_only_the_plan(committed_ws):
 
 def test_attempt_add_changes_only_the_ledger(committed_ws):
     assert run(committed_ws, "attempt", "add", "DEMO-001", "--summary", "review", "--row", "A2").exit_code == 0
+    assert porcelain(committed_ws) == {f" M {LEDGER}"}
+
+
+def test_item_status_changes_only_the_ledger(committed_ws):
+    assert run(committed_ws, "item", "DEMO-001", "--status", "blocked").exit_code == 0
     assert porcelain(committed_ws) == {f" M {LEDGER}"}
 
 
