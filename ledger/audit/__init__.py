@@ -37,9 +37,20 @@ def load_ledger(ws: Workspace) -> tuple[LedgerDoc | None, list[Issue]]:
         return None, [Issue("uninterpreted", f"ledger not read: {exc.message}", ws.relative(ws.ledger_path), exc.line)]
 
 
-def audit_workspace(ws: Workspace, initiative: str | None = None) -> AuditReport:
+def audit_workspace(ws: Workspace, initiative: str | None = None, since: str | None = None) -> AuditReport:
+    """The audit of every row (or INITIATIVE's); `since`: only rows and attempts changed
+    since that commit. Verified rows whose tests or library code changed after their run's
+    commit are marked stale."""
+    from ledger.audit.changes import change_scope, mark_stale, restrict_to_changes
+
+    scope = change_scope(ws, since) if since else None  # a bad REV fails before any work
     with cyclic_gc_paused():
-        return _audit_workspace(ws, initiative)
+        report = _audit_workspace(ws, initiative)
+    mark_stale(ws, report)
+    if scope is not None:
+        restrict_to_changes(ws, report, scope)
+        report.since = since
+    return report
 
 
 def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:

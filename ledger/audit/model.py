@@ -73,11 +73,16 @@ class RowAudit:
     proof: str | None = None  # the run folder that verifies the row
     attested_by: str | None = None  # key id of the proof's attestation
     reproduction: list[dict] = field(default_factory=list)  # `ledger verify` results for the proof, newest per place
+    # Verified, but its test files or library code changed after the proving run's commit:
+    # {"since": commit, "files": [...], "commits": ["sha subject", ...]} (info; fails --strict).
+    stale: dict | None = None
 
     @property
     def label(self) -> str:
         """`verified, attested by <key> · reproduced`: the class with what backs it further."""
         text = self.audit
+        if self.stale:
+            text += ", stale"
         if self.attested_by:
             text += f", attested by {self.attested_by}"
         for result in self.reproduction:
@@ -117,6 +122,7 @@ class AuditReport:
     initiatives: list[str]
     rows: list[RowAudit] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
+    since: str | None = None  # `audit --since REV`: only what changed since REV
 
     def counts(self, initiative: str | None = None) -> dict[str, int]:
         counts = {name: 0 for name in CLASSES}
@@ -129,7 +135,7 @@ class AuditReport:
         failing = FAILING | ({EVIDENCED} if strict else set())
         return [
             row for row in self.rows
-            if row.audit in failing or row.not_reproduced
+            if row.audit in failing or row.not_reproduced or (strict and row.stale)
             or (require_attested and row.state == "done" and not (row.audit == VERIFIED and row.attested_by))
         ]
 
@@ -142,6 +148,7 @@ class AuditReport:
             "strict": strict,
             "require_attested": require_attested,
             "exit_code": self.exit_code(strict, require_attested),
+            "since": self.since,
             "counts": self.counts(),
             "initiatives": [
                 {"initiative": name, "counts": self.counts(name), "rows": [r.to_json() for r in self.rows if r.initiative == name]}

@@ -42,7 +42,7 @@ def explain_lines() -> list[str]:
 def audit_lines(
     report: AuditReport, strict: bool = False, show_all: bool = False, max_issues: int = 20, require_attested: bool = False
 ) -> list[str]:
-    lines: list[str] = []
+    lines: list[str] = [f"changed since {report.since}: {len(report.rows)} rows", ""] if report.since else []
     flagged = FAILING | ({EVIDENCED} if strict else set())
     failing_ids = {id(row) for row in report.failing_rows(strict, require_attested)}
     for initiative in report.initiatives:
@@ -58,6 +58,8 @@ def audit_lines(
                 lines.append(f"  {mark} {row.audit:<12} {row.qualified_id:<{width}} {row.token or '?':<5} {first}")
                 if row.label != row.audit:
                     lines.append(f"  {'':<14} {'':<{width}} {'':<5} {row.label}")
+                if row.stale and row.audit not in flagged:
+                    lines += [f"  {'':<14} {'':<{width}} {'':<5} {r}" for r in row.reasons if r.message.startswith("stale: ")]
                 for reason in row.reasons[1:4] if row.audit in flagged else []:
                     lines.append(f"  {'':<14} {'':<{width}} {'':<5} {reason}")
                 if row.audit in flagged and len(row.reasons) > 4:
@@ -88,7 +90,9 @@ def audit_lines(
     def why(row) -> str:
         if row.audit in flagged:
             return row.audit
-        return "not reproduced" if row.not_reproduced else "not attested"
+        if row.not_reproduced:
+            return "not reproduced"
+        return "stale" if strict and row.stale else "not attested"
 
     lines.append(
         "verdict: FAIL (" + ", ".join(sorted({why(r) for r in report.failing_rows(strict, require_attested)} | {i.kind for i in report.issues if i.failing})) + ")"

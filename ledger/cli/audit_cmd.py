@@ -9,14 +9,15 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 
 @click.command("audit")
 @click.argument("initiative", required=False)
-@click.option("--strict", is_flag=True, help="Also fail on rows evidenced only by hand-made files (no intact manifest).")
+@click.option("--strict", is_flag=True, help="Also fail on rows evidenced only by hand-made files (no intact manifest), and on verified rows gone stale (their tests or library code changed since the run's commit).")
 @click.option("--require-attested", is_flag=True, help="Fail every done row that is not verified and attested by a trusted key.")
 @click.option("--all", "show_all", is_flag=True, help="List every row, open ones included.")
+@click.option("--since", "since", metavar="REV", help="Only rows and attempts changed since commit REV (plan lines, attempts added or edited, runs recorded): the gate a loop runs after an agent's turn.")
 @click.option("--explain", is_flag=True, help="Print what each audit class proves, exactly, and exit.")
 @json_option
 @root_option
 @reports_errors
-def audit(initiative, strict, require_attested, show_all, explain, as_json, root):
+def audit(initiative, strict, require_attested, show_all, since, explain, as_json, root):
     """Which done rows are proven: verified, evidenced, claimed, inconsistent, contradicted, tampered.
 
     \b
@@ -39,7 +40,7 @@ def audit(initiative, strict, require_attested, show_all, explain, as_json, root
     from ledger.audit.text import audit_lines
 
     ws = open_workspace(root)
-    report = audit_workspace(ws, initiative)
+    report = audit_workspace(ws, initiative, since=since)
     if as_json:
         print_json(report.to_json(strict, require_attested))
     else:
