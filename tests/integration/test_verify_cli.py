@@ -84,7 +84,8 @@ def test_reproduced_at_the_recorded_commit_even_after_the_test_broke(ws):
     # The worktree was outside the workspace and is gone.
     assert "worktree" not in git(ws, "worktree", "list").split("\n", 1)[-1]
     code, rows = audit_rows(ws)
-    assert rows["A1"]["label"] == "verified · reproduced"
+    # The test changed after the run: stale (issue 15's freshness), and reproduced at its commit.
+    assert rows["A1"]["label"] == "verified, stale · reproduced"
     assert not any(i["kind"] == "orphan_report" and "verify_" in i["message"] for i in json.loads(run(ws, "audit", "--json").stdout)["issues"])
 
 
@@ -95,9 +96,9 @@ def test_row_whose_test_broke_after_the_run_is_not_reproduced_at_head(ws):
     assert "reproduced      DEMO-001 A.A2 at HEAD" in result.output
     assert "skipped         DEMO-001 A.A3: claimed: no verified run to re-run" in result.output
     code, rows = audit_rows(ws)
-    assert rows["A1"]["audit"] == "verified" and rows["A1"]["label"] == "verified · not reproduced at HEAD"
+    assert rows["A1"]["audit"] == "verified" and rows["A1"]["label"] == "verified, stale · not reproduced at HEAD"
     assert "not reproduced at HEAD: failed" in "\n".join(r["text"] for r in rows["A1"]["reasons"])
-    assert rows["A2"]["label"] == "verified · reproduced at HEAD"
+    assert rows["A2"]["label"] == "verified, stale · reproduced at HEAD"  # same test file changed
     assert code == 1
     assert "not reproduced" in run(ws, "audit").output
 
@@ -127,7 +128,7 @@ def test_sharded_run_on_two_machines_merged_from_two_shard_folders(ws, tmp_path)
     assert data["shards_seen"] == [1, 2] and data["missing_shards"] == [] and len(data["copied"]) == 2
     assert data["reproduced"] == 2
     code, rows = audit_rows(ws)
-    assert rows["A1"]["label"] == rows["A2"]["label"] == "verified · reproduced"
+    assert rows["A1"]["label"] == rows["A2"]["label"] == "verified, stale · reproduced"  # their test file changed after the runs
     # Collecting again copies nothing twice.
     again = json.loads(run(ws, "verify", "--collect-shards", str(tmp_path / "artifacts"), "--json").stdout)
     assert again["copied"] == [] and again["reproduced"] == 2
