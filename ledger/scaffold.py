@@ -106,7 +106,9 @@ def setup_git(root: Path, config: Config, result: ScaffoldResult) -> None:
                 changed = True
     (result.updated if changed else result.kept).append("git config merge.ledger.driver")
     _ensure_lines(root / ".gitattributes", gitattributes_lines(config), result, root)
-    _ensure_lines(root / ".gitignore", [LOCK_NAME], result, root)
+    # `ledger html`'s default output: generated, and an untracked site/ would trip a loop's
+    # handover guard. (The lock itself lives in the git directory; the line covers old ledgers.)
+    _ensure_lines(root / ".gitignore", [LOCK_NAME, "/site/"], result, root)
 
 
 def _ensure_lines(path: Path, wanted: list[str], result: ScaffoldResult, root: Path) -> None:

@@ -133,6 +133,20 @@ def test_html_writes_only_its_site_folder(committed_ws):
     assert lines and all(line.startswith("?? site/") for line in lines)
 
 
+def test_init_git_writes_its_scaffold_and_then_html_leaves_nothing_untracked(committed_ws):
+    assert run(committed_ws, "init", "--git").exit_code == 0
+    lines = porcelain(committed_ws)
+    assert " M .gitignore" in lines and "?? .gitattributes" in lines
+    assert all(line in (" M .gitignore", "?? .gitattributes") or line.startswith("?? templates/") for line in lines), lines
+    git(committed_ws, "add", "-A")
+    git(committed_ws, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "commit", "-qm", "init --git")
+    # The site is generated: init's .gitignore keeps it out of git status (a handover guard).
+    assert run(committed_ws, "html").exit_code == 0
+    assert (committed_ws / "site/index.html").is_file() and porcelain(committed_ws) == set()
+    # And ledger leaves nothing of its own in the tree on any later command.
+    assert run(committed_ws, "audit").exit_code in (0, 1) and porcelain(committed_ws) == set()
+
+
 def test_the_lock_lives_in_the_git_directory(committed_ws):
     from ledger.locking import lock_path
 
