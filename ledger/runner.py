@@ -178,10 +178,11 @@ def _signal_group(pgid: int, signum: int) -> None:
         pass
 
 
-def _stop_group(process: subprocess.Popen, first_signal: int, log, lines: "_LineEcho", grace_s: float = GRACE_S) -> None:
-    """Ask the whole group to stop, keep what it prints meanwhile, SIGKILL what is left after the grace period."""
+def _stop_group(process: subprocess.Popen, first_signal: int, log, lines: "_LineEcho", grace_s: float | None = None) -> None:
+    """Ask the whole group to stop, keep what it prints meanwhile, SIGKILL what is left after
+    the grace period (`grace_s`, default GRACE_S read at call time)."""
     _signal_group(process.pid, first_signal)
-    _copy_until(process, log, lines, time.monotonic() + grace_s)
+    _copy_until(process, log, lines, time.monotonic() + (GRACE_S if grace_s is None else grace_s))
     # Grandchildren may outlive pytest itself and hold the pipe open; kill the group regardless.
     _signal_group(process.pid, signal.SIGKILL)
     _copy_until(process, log, lines, time.monotonic() + 1.0)
@@ -239,7 +240,7 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
                 echo("[ledger] interrupted: stopping the test process group")
                 # A second Ctrl-C while the group winds down must not abandon it half-stopped.
                 with _interrupts_ignored():
-                    _stop_group(process, signal.SIGINT, log, lines, TERMINATED_GRACE_S if terminated else GRACE_S)
+                    _stop_group(process, signal.SIGINT, log, lines, TERMINATED_GRACE_S if terminated else None)
             if timed_out:
                 echo(f"[ledger] timeout after {request.timeout_s:g}s: killing the test process group")
                 _stop_group(process, signal.SIGTERM, log, lines)
