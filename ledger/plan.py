@@ -78,6 +78,12 @@ class Row:
         return f"{self.phase.key}.{self.id}" if self.phase and self.phase.key else self.id
 
     @property
+    def display_id(self) -> str:
+        """`A.A1` where the phase-qualified id names the row; its reference where only the file
+        does (`phase_1_checklist.md:0.A`, `implementation.md#L132`): audit lines and html anchors."""
+        return self.qualified_id if self.ref in (self.id, self.qualified_id) else self.ref
+
+    @property
     def label(self) -> str:
         """How an attempt or a directive names the row: `Phase D.D1`, else its reference."""
         if self.phase and self.phase.key and self.ref in (self.id, self.qualified_id):

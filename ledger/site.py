@@ -320,7 +320,7 @@ class SiteBuilder:
         ]
         return {
             "id": row.id,
-            "qualified_id": row.qualified_id,
+            "qualified_id": row.display_id,
             "description": row.description,
             "description_html": inline_code(row.description),
             "guidance_html": inline_code(row.guidance) if row.kind == "table" else Markup(""),

@@ -31,7 +31,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
     audit = RowAudit(
         initiative=context.initiative,
         row=row.id,
-        qualified_id=row.qualified_id,
+        qualified_id=row.display_id,
         description=row.description,
         state=row.state,
         token=row.state_token,

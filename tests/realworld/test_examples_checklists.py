@@ -4,6 +4,7 @@ initiative under `plans/examples/`, whose row ids (`0.A`, `1.A`, …) repeat fro
 section-divider rows, `[D]`/`[S]` states, id-less checklist items in the plans beside them."""
 
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -140,3 +141,19 @@ def test_evidence_of_a_plan_outside_plans_active_goes_under_its_own_folder(root)
     (root / "ledger.toml").write_text('[tool.ledger]\nplan_roots = ["plans/examples"]\nreport_root = "evidence/{initiative}"\n')
     dry = run(root, "do", SIM, "phase_final_checklist.md:0.A", "--dry-run")
     assert f"report dir: evidence/{SIM}/" in dry.output
+
+
+def test_audit_and_html_name_rows_by_reference(root, tmp_path):
+    audit = run(root, "audit", "--json")
+    assert audit.exit_code == 1  # every [D] row is claimed: nothing cites evidence
+    names = {item["initiative"]: [r["qualified_id"] for r in item["rows"]] for item in json.loads(audit.output)["initiatives"]}
+    assert {name: len(rows) for name, rows in names.items()} == {REG: 59, SIM: 63}
+    for rows in names.values():
+        assert len(set(rows)) == len(rows)  # no two rows of an initiative share a name
+    assert {"phase_1_checklist.md:0.A", "phase_final_checklist.md:0.A", "implementation.md#L132", "1.4.D"} <= set(names[SIM])
+
+    site = run(root, "html", "-o", str(tmp_path / "site"))
+    assert site.exit_code == 0, site.output
+    page = next((tmp_path / "site").rglob(f"*{REG}*.html")).read_text()
+    anchors = re.findall(r'<tr class="row" id="row-([^"]+)"', page)
+    assert len(anchors) == 59 and len(set(anchors)) == 59
