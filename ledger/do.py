@@ -372,7 +372,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     outcome, reason = verdict.outcome, verdict.reason
     from ledger.profile import verdict_for_new_run
 
-    guardrail = verdict_for_new_run(ws, options.initiative, row.id, ws.relative(row.path), result.duration_s, outcome)
+    guardrail = verdict_for_new_run(ws, options.initiative, row.id, ws.relative(row.path), result.duration_s, outcome,
+                                    plan.selector.selector.text)
     if guardrail:
         echo(f"[ledger] runtime guardrail: {guardrail}")
     git = env.get("git") or {}

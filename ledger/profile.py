@@ -41,6 +41,9 @@ class Run:
     outcome: str | None
     complete: bool
     guardrail: str | None = None
+    selector: str | None = None
+    # In the statistics and the baseline: a complete passing run of the row's current selector.
+    counted: bool = False
 
 
 @dataclass
@@ -57,6 +60,7 @@ class Profile:
     max_s: float | None = None
     bands: Bands | None = None
     latest_verdict: str | None = None
+    excluded: int = 0  # timed runs left out: not passing, or of another selector
     written: str | None = None  # the runtime_profile.md this call wrote
 
     def to_json(self) -> dict:
@@ -85,14 +89,26 @@ def guardrails(ws: Workspace, runs: list[dict]) -> dict | None:
     return asdict(bands) if bands else None
 
 
-def verdict_for_new_run(ws: Workspace, initiative: str, row_id: str, plan: str, duration_s: float, outcome: str) -> str | None:
-    """The guardrail line `ledger do` prints and records, against the runs before this one."""
+def counts_for_baseline(manifest: dict, selector: str | None) -> bool:
+    """A complete passing run of `selector` (None: any): the only runs statistics and guardrails use.
+    A failed, skipped or errored run, or one of another selector, times something else."""
+    return (
+        manifest.get("complete") is True
+        and manifest.get("outcome") == "passed"
+        and isinstance(manifest.get("duration_s"), (int, float))
+        and (selector is None or manifest.get("selector") == selector)
+    )
+
+
+def verdict_for_new_run(ws: Workspace, initiative: str, row_id: str, plan: str, duration_s: float, outcome: str,
+                        selector: str | None = None) -> str | None:
+    """The guardrail line `ledger do` prints and records, against the passing runs of the same selector before this one."""
     if outcome != "passed":
         return None
     previous = [
         float(m["duration_s"])
         for _, m in row_manifests(ws.report_root(initiative), row_id, plan)
-        if m.get("complete") and m.get("outcome") == "passed" and isinstance(m.get("duration_s"), (int, float))
+        if counts_for_baseline(m, selector)
     ]
     bands = baseline_bands(previous, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs)
     if bands is None:
@@ -108,7 +124,8 @@ def profile_row(ws: Workspace, initiative: str, reference: str) -> tuple[Profile
     row = ws.find_row(initiative, reference)
     manifests = [(f, m) for f, m in row_manifests(ws.report_root(initiative), row.id, ws.relative(row.path))]
     selectors = find_selectors(row.guidance) or find_selectors(row.description)
-    profile = Profile(initiative, row.id, selectors[0] if selectors else None)
+    current = selectors[0] if selectors else None
+    profile = Profile(initiative, row.id, current)
     for folder, manifest in manifests:
         duration = manifest.get("duration_s")
         profile.runs.append(
@@ -119,17 +136,20 @@ def profile_row(ws: Workspace, initiative: str, reference: str) -> tuple[Profile
                 outcome=manifest.get("outcome"),
                 complete=manifest.get("complete") is True,
                 guardrail=manifest.get("guardrail"),
+                selector=manifest.get("selector"),
+                counted=counts_for_baseline(manifest, current),
             )
         )
-    timed = [r.duration_s for r in profile.runs if r.complete and r.duration_s is not None]
+    timed = [r.duration_s for r in profile.runs if r.counted]
     profile.count = len(timed)
+    profile.excluded = sum(1 for r in profile.runs if r.complete and r.duration_s is not None and not r.counted)
     if timed:
         values = numpy.asarray(timed, dtype=float)
         profile.mean_s = float(values.mean())
         profile.stdev_s = float(values.std(ddof=1)) if len(values) > 1 else 0.0
         profile.cv = profile.stdev_s / profile.mean_s if profile.mean_s > 0 else None
         profile.min_s, profile.max_s = float(values.min()), float(values.max())
-    passing = [r for r in profile.runs if r.complete and r.outcome == "passed" and r.duration_s is not None]
+    passing = [r for r in profile.runs if r.counted]
     # The newest passing run is judged against the ones before it, as `ledger do` judged it.
     if passing:
         before = [r.duration_s for r in passing[:-1]]

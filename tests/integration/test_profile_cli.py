@@ -25,7 +25,11 @@ def run(ws: Path, *args: str):
     return CliRunner().invoke(main, [*args, "--root", str(ws)], catch_exceptions=False)
 
 
-def recorded_run(ws: Path, timestamp: str, duration: float, outcome: str = "passed", complete: bool = True, row: str = "A1") -> Path:
+A1_SELECTOR = "pytest tests/test_demo.py::test_ok -q"
+
+
+def recorded_run(ws: Path, timestamp: str, duration: float, outcome: str = "passed", complete: bool = True, row: str = "A1",
+                 selector: str = A1_SELECTOR) -> Path:
     """A report folder as `ledger do` leaves it (manifest with hashes), with a chosen duration."""
     folder = ws / "plans/active/DEMO-001/reports" / timestamp / "phase_a_assessment"
     folder.mkdir(parents=True)
@@ -34,7 +38,7 @@ def recorded_run(ws: Path, timestamp: str, duration: float, outcome: str = "pass
 
     manifest = {
         "complete": complete, "row": row, "plan": PLAN_FILE, "outcome": outcome, "duration_s": duration,
-        "started_at": timestamp, "files": hash_files(folder),
+        "started_at": timestamp, "files": hash_files(folder), "selector": selector,
     }
     from ledger.evidence import write_manifest
 
@@ -54,22 +58,27 @@ def test_statistics_and_written_profile(ws):
     durations = [10.0, 11.0, 12.0, 9.0]
     for index, duration in enumerate(durations):
         recorded_run(ws, f"2026-01-0{index + 1}T000000Z", duration)
+    # Only passing runs of the row's current selector count: a failure, or a pass of another
+    # selector (--selector on another test), times something else.
+    recorded_run(ws, "2026-01-04T120000Z", 0.5, selector="pytest tests/test_demo.py::test_env -q")
     failed = recorded_run(ws, "2026-01-05T000000Z", 30.0, outcome="failed")
     recorded_run(ws, "2026-01-06T000000Z", 99.0, complete=False)  # a killed run: not timed
     result = run(ws, "profile", "DEMO-001", "A1", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    timed = [*durations, 30.0]
-    assert data["count"] == 5 and len(data["runs"]) == 6
+    timed = durations
+    assert data["count"] == 4 and data["excluded"] == 2 and len(data["runs"]) == 7
+    assert [r["counted"] for r in data["runs"]] == [True, True, True, True, False, False, False]
     assert data["mean_s"] == pytest.approx(statistics.mean(timed))
     assert data["stdev_s"] == pytest.approx(statistics.stdev(timed))
     assert data["cv"] == pytest.approx(statistics.stdev(timed) / statistics.mean(timed))
-    assert (data["min_s"], data["max_s"]) == (9.0, 30.0)
+    assert (data["min_s"], data["max_s"]) == (9.0, 12.0)
     assert data["bands"]["baseline"] == pytest.approx(statistics.median(durations))
     # runtime_profile.md goes to the newest intact folder, which is the failed run; its manifest now covers it.
     assert data["written"] == f"plans/active/DEMO-001/reports/2026-01-05T000000Z/phase_a_assessment/runtime_profile.md"
     text = (failed / "runtime_profile.md").read_text()
     assert "<svg" in text and "| Warning |" in text and "Coefficient of variation" in text
+    assert "no: another selector" in text and "no: failed" in text
     manifest = json.loads((failed / "manifest.json").read_text())
     assert "runtime_profile.md" in manifest["files"]
 
@@ -86,7 +95,8 @@ def test_profile_never_launders_a_tampered_folder(ws):
 def test_slow_run_gets_a_fail_verdict_from_ledger_do(ws):
     # Three fast recorded runs of A6 make the baseline tiny; a 2 s sleep is far beyond 2.5x.
     for index in range(3):
-        recorded_run(ws, f"2026-01-0{index + 1}T000000Z", 0.01, row="A6")
+        recorded_run(ws, f"2026-01-0{index + 1}T000000Z", 0.01, row="A6",
+                     selector="SLOW_SECONDS=2 pytest tests/test_demo.py::test_slow -q")
     plan = ws / PLAN_FILE
     plan.write_text(plan.read_text().replace("SLOW_SECONDS=30", "SLOW_SECONDS=2"))
     result = run(ws, "do", "DEMO-001", "A6", "--json")
