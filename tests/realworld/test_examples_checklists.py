@@ -157,3 +157,25 @@ def test_audit_and_html_name_rows_by_reference(root, tmp_path):
     page = next((tmp_path / "site").rglob(f"*{REG}*.html")).read_text()
     anchors = re.findall(r'<tr class="row" id="row-([^"]+)"', page)
     assert len(anchors) == 59 and len(set(anchors)) == 59
+
+
+def test_findings_of_the_200_kb_knowledge_base(root):
+    """docs/findings.md: a 98-row table (no separator row) whose ids may have digit-led
+    segments, then 21 `## ID - Title` sections that elaborate rows of the table."""
+    text = (root / "docs" / "findings.md").read_text()
+    table_ids = re.findall(r"^\| ([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d{3}) \|", text, re.M)
+    section_ids = re.findall(r"^## ([A-Z][A-Z0-9-]*-\d{3}) - ", text, re.M)
+    assert (len(table_ids), len(set(table_ids)), len(section_ids)) == (98, 98, 21)
+    assert set(section_ids) <= set(table_ids)
+
+    result = run(root, "findings", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    findings = {f["id"]: f for f in data["findings"]}
+    assert list(findings) == table_ids
+    assert data["duplicates"] == [] and data["unknown_citations"] == []
+    assert "PDEBENCH-CNS-SPECTRAL-40EP-001" in findings
+    detailed = {fid: f["details_line"] for fid, f in findings.items() if f["details_line"]}
+    assert sorted(detailed) == sorted(section_ids)
+    assert detailed["PROBE-MASK-DEFAULT-001"] == 105
+    assert run(root, "findings").output.rstrip().endswith("98 findings, 0 unknown citations")
