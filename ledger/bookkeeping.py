@@ -92,7 +92,7 @@ def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None,
                 new_text = apply_splices(source.text, splices + [note_splice])
             if not _only_target_changed(source, new_text, fresh, ws):
                 raise BadInput(f"editing row {fresh.id} would change other rows or cells; nothing written", fresh.path, fresh.line)
-        write_atomic(fresh.path, new_text, source.sha256)
+        write_atomic(ws.write_target(fresh.path), new_text, source.sha256)
         ws.reload_path(fresh.path)
     return RowChange(
         path=fresh.path,
@@ -219,7 +219,7 @@ def add_attempt(
             path,
         )
     if write:
-        write_atomic(path, new_text, source.sha256)
+        write_atomic(ws.write_target(path), new_text, source.sha256)
         ws.reload_path(path)  # the ledger's checklist rows moved down with it
     return AttemptAdded(path=path, number=number, layout=layout, line=line, requested=requested)
 

@@ -36,8 +36,11 @@ class Renderer:
     @cached_property
     def environment(self):
         import jinja2
+        from jinja2.sandbox import SandboxedEnvironment
 
-        env = jinja2.Environment(
+        # Workspace templates are as hostile as plan text: sandboxed, a template cannot
+        # reach Python internals (`cycler.__init__.__globals__.os`) and run code.
+        env = SandboxedEnvironment(
             loader=jinja2.FileSystemLoader(self.search_path),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
@@ -64,7 +67,14 @@ class Renderer:
             self.environment.get_template(name)
 
     def render(self, name: str, **context) -> str:
-        return self.environment.get_template(name).render(**context)
+        """Render `name`; a broken (often workspace-edited) or sandbox-violating template is
+        one BadInput line naming the template file and line, never a traceback."""
+        import jinja2
+
+        try:
+            return self.environment.get_template(name).render(**context)
+        except jinja2.TemplateError as exc:
+            raise template_error(exc, name) from None
 
     def render_lines(self, name: str, **context) -> list[str]:
         """A rendered entry as lines, without trailing blank lines."""
@@ -75,22 +85,24 @@ class Renderer:
 
 
 def render_reported(renderer: Renderer, name: str, **context) -> str:
-    """Render `name`, turning a broken (often workspace-edited) template into one BadInput line."""
-    import jinja2
+    """Render `name` (kept for callers; `Renderer.render` itself reports errors as one line)."""
+    return renderer.render(name, **context)
 
+
+def template_error(exc, name: str):
+    """A jinja2.TemplateError (a syntax error, an undefined variable, a sandbox violation) as
+    one BadInput naming the template's file and line."""
     from ledger.errors import BadInput
 
-    try:
-        return renderer.render(name, **context)
-    except jinja2.TemplateError as exc:
-        filename = getattr(exc, "filename", None)
-        line = getattr(exc, "lineno", None)
-        if line is None:
-            # Runtime errors (an undefined variable) carry no position, but jinja2
-            # rewrites the traceback so the template's own frame holds it.
-            tb = exc.__traceback__
-            while tb is not None:
-                if tb.tb_frame.f_code.co_filename.endswith(name):
-                    filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
-                tb = tb.tb_next
-        raise BadInput(f"template {name}: {exc.message or exc}", filename or name, line) from None
+    filename = getattr(exc, "filename", None)
+    line = getattr(exc, "lineno", None)
+    if line is None:
+        # Runtime errors (an undefined variable, an unsafe attribute) carry no position, but
+        # jinja2 rewrites the traceback so the template's own frame holds it.
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename.endswith(name.rsplit("/", 1)[-1]):
+                filename, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+            tb = tb.tb_next
+    message = " ".join(str(exc.message or exc).split())
+    return BadInput(f"template {name}: {message}", filename or name, line)

@@ -40,6 +40,12 @@ def init_workspace(root: Path, with_git: bool = False) -> ScaffoldResult:
     if not root.is_dir():
         raise BadInput(f"{root} is not a folder")
     config = load_config(root)
+    from ledger.workspace import Workspace
+
+    ws = Workspace(root=root, config=config)
+    # Every configured path must resolve inside the workspace before anything is created.
+    ws.ledger_path, ws.findings_path, ws.templates_dir, ws.report_root("X")
+    _confined_plan_root(ws)
     result = ScaffoldResult(root)
     renderer = Renderer(None)
 
@@ -61,6 +67,10 @@ def init_workspace(root: Path, with_git: bool = False) -> ScaffoldResult:
     if with_git:
         setup_git(root, config, result)
     return result
+
+
+def _confined_plan_root(ws) -> Path:
+    return ws.plan_root_dir(ws.config.plan_roots[0])
 
 
 def _create_file(root: Path, relative: str, text: str, result: ScaffoldResult) -> None:
@@ -139,7 +149,7 @@ def new_initiative(ws, initiative: str, title: str, lock_timeout_s: float = 10.0
         raise BadInput("--title must not be empty")
     result = ScaffoldResult(ws.root)
     renderer = Renderer(ws.templates_dir)
-    folder = ws.root / ws.config.plan_roots[0] / initiative
+    folder = _confined_plan_root(ws) / initiative
     plan_path = folder / "implementation.md"
     context = {
         "initiative": initiative,

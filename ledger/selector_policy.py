@@ -261,6 +261,24 @@ class SelectorPolicy:
             )
 
 
+def check_recorded_env(policy: SelectorPolicy, recorded: dict, config_env: dict[str, str]) -> None:
+    """The environment a manifest recorded (`env_overrides`: the configuration's `env` under
+    the selector's prefixes): every name must be allowed, or set by the configuration now."""
+    for name, value in recorded.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise UnsafeSelector(f"recorded environment {name!r} is not NAME = \"value\"", rule=RULE_ENV)
+        if "\x00" in value:
+            raise UnsafeSelector(f"recorded environment {name} holds a NUL byte", rule=RULE_ENV)
+        if name in config_env and config_env[name] == value:
+            continue
+        if name not in policy.allowed_env:
+            raise UnsafeSelector(
+                f"recorded environment name {name} is not allowed (allowed: {', '.join(sorted(policy.allowed_env))}; "
+                "add names with [tool.ledger] allow_env)",
+                rule=RULE_ENV,
+            )
+
+
 # ---------------------------------------------------------------------- ledger's own options
 
 BASETEMP_NAME = "basetemp"

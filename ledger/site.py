@@ -419,8 +419,10 @@ def _anchor(file: str, line: int) -> str:
 def html_environment(ws: Workspace):
     """Jinja2 with autoescape on, over the workspace's templates then the packaged ones."""
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
-    env = jinja2.Environment(
+    # Sandboxed like every workspace template (ledger.render).
+    env = SandboxedEnvironment(
         loader=jinja2.FileSystemLoader(Renderer(ws.templates_dir).search_path),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -430,6 +432,18 @@ def html_environment(ws: Workspace):
     env.filters["duration"] = format_duration
     env.filters["code"] = inline_code
     return env
+
+
+def _render_page(env, name: str, **context) -> str:
+    """A broken or sandbox-violating page template is one BadInput line, never a traceback."""
+    import jinja2
+
+    from ledger.render import template_error
+
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateError as exc:
+        raise template_error(exc, name) from None
 
 
 def default_out_dir(ws: Workspace) -> Path:
@@ -466,11 +480,11 @@ def build_site(ws: Workspace, out_dir: Path | None = None, now: datetime | None 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / INITIATIVE_DIR).mkdir(exist_ok=True)
     index_path = out_dir / "index.html"
-    _write(index_path, env.get_template("html/index.html.j2").render(**common, index=index, base=""))
+    _write(index_path, _render_page(env, "html/index.html.j2", **common, index=index, base=""))
     written.append(index_path)
     for item in initiatives:
         page = out_dir / item["page"]
-        _write(page, env.get_template("html/initiative.html.j2").render(**common, item=item, index=index, base="../"))
+        _write(page, _render_page(env, "html/initiative.html.j2", **common, item=item, index=index, base="../"))
         written.append(page)
     return {
         "out_dir": str(out_dir),

@@ -211,8 +211,9 @@ def run_verify(
 
 def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, head: str | None, timeout_s, echo: Echo) -> VerifyResult:
     from ledger.do import _read_counts, _read_log, classify_outcome
+    from ledger.errors import UnsafeSelector
     from ledger.runner import RunRequest, pytest_argv, run_streaming
-    from ledger.selector_policy import SelectorPolicy, ledger_run_options, remove_basetemp
+    from ledger.selector_policy import SelectorPolicy, check_recorded_env, ledger_run_options, remove_basetemp
 
     recorded = target.manifest
     commit = recorded.get("git_commit") if place == RECORDED else head
@@ -222,9 +223,17 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
         result.why = "the run recorded no commit to check out" if place == RECORDED else "the repository has no HEAD commit"
         echo(f"[ledger] {target.initiative} {target.row}: cannot reproduce: {result.why}")
         return result
+    # A manifest is a file in the workspace, as writable as plan text: the selector and the
+    # environment it recorded pass the same selector policy as `ledger do`'s before they run.
+    policy = SelectorPolicy.for_workspace(ws)
+    recorded_env = recorded.get("env_overrides")
     try:
-        # The same policy `ledger do` applies: a recorded selector is plan text, never trusted more.
-        selector = SelectorPolicy.for_workspace(ws).parse(selector_text if isinstance(selector_text, str) else "")
+        selector = policy.parse(selector_text if isinstance(selector_text, str) else "")
+        if isinstance(recorded_env, dict):
+            check_recorded_env(policy, recorded_env, ws.config.env)
+    except UnsafeSelector as exc:
+        result.why = f"the recorded selector cannot run: {exc.detail}"
+        return result
     except BadInput as exc:
         result.why = f"the recorded selector cannot run: {exc.message}"
         return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from ledger.config import Config, load_config
@@ -12,6 +13,27 @@ from ledger.markdown.text import SourceText, normalise_hyphens
 from ledger.plan import Plan, Row, assign_refs, parse_plan
 
 INITIATIVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+PATH_RULE = "path-confinement"
+
+
+def confine(root: Path, path: Path, what: str, setting: str | None = None, source: Path | None = None) -> Path:
+    """`path` when it resolves (symlinks followed) inside `root`; otherwise one BadInput line.
+
+    `setting` (`ledger = "../x.md"`) and `source` (the configuration file) name where an
+    escaping path was configured. Every path ledger reads plan text from or writes to
+    passes here: configured paths, initiative folders, plan files, write targets.
+    """
+    real_root = root.resolve()
+    resolved = path.resolve()
+    if resolved == real_root or real_root in resolved.parents:
+        return path
+    if setting is not None:
+        raise BadInput(f"[tool.ledger] {setting}: {what} resolves outside the workspace ({resolved}) [rule: {PATH_RULE}]", source)
+    try:
+        where: Path | str = path.relative_to(root).as_posix()
+    except ValueError:
+        where = path
+    raise BadInput(f"{what} resolves outside the workspace ({resolved}) [rule: {PATH_RULE}]", where)
 
 
 def find_root(start: Path) -> Path:
@@ -42,26 +64,39 @@ class Workspace:
 
     # ------------------------------------------------------------ paths
 
-    @property
+    def _configured(self, key: str, what: str) -> Path:
+        value = getattr(self.config, key)
+        return confine(self.root, self.root / value, what, f"{key} = {value!r}" if self.config.source else None, self.config.source)
+
+    @cached_property
     def ledger_path(self) -> Path:
-        return self.root / self.config.ledger
+        return self._configured("ledger", "the ledger")
 
     def ledger_archive_paths(self) -> list[Path]:
-        """The archive files `[tool.ledger] ledger_archives` names (globs), the ledger itself excluded."""
+        """The archive files `[tool.ledger] ledger_archives` names (globs), the ledger itself
+        excluded; each must resolve inside the workspace."""
         found: list[Path] = []
         for pattern in self.config.ledger_archives:
+            setting = f"ledger_archives = {list(self.config.ledger_archives)!r}" if self.config.source else None
+            if Path(pattern).is_absolute():
+                raise BadInput(f"[tool.ledger] {setting or 'ledger_archives'}: {pattern!r} is not relative to the workspace [rule: {PATH_RULE}]", self.config.source)
             for path in sorted(self.root.glob(pattern)):
                 if path.is_file() and path != self.ledger_path and path not in found:
-                    found.append(path)
+                    found.append(confine(self.root, path, f"ledger archive {self.relative(path)}", setting, self.config.source))
         return found
 
-    @property
+    @cached_property
     def findings_path(self) -> Path:
-        return self.root / self.config.findings
+        return self._configured("findings", "the findings file")
 
-    @property
+    @cached_property
     def templates_dir(self) -> Path:
-        return self.root / self.config.templates
+        return self._configured("templates", "the templates folder")
+
+    def write_target(self, path: Path) -> Path:
+        """The file to replace when writing `path`: a symlink is written through to its target,
+        and only when that target is inside the workspace (refused otherwise)."""
+        return confine(self.root, path, f"{self.relative(path)} (a file ledger writes)").resolve()
 
     def relative(self, path: Path) -> str:
         text, prefix = str(path), str(self.root).rstrip("/") + "/"
@@ -78,22 +113,30 @@ class Workspace:
         for plan_root in self.config.plan_roots:
             folder = self.root / plan_root / initiative
             if folder.is_dir():
-                return folder
+                self.plan_root_dir(plan_root)
+                return confine(self.root, folder, f"initiative folder {plan_root}/{initiative}")
         raise BadInput(f"unknown initiative {initiative!r}: no folder {self.config.plan_roots[0]}/{initiative}/", self.root)
+
+    def plan_root_dir(self, plan_root: str) -> Path:
+        """`plan_root` (a configured folder) when it resolves inside the workspace."""
+        setting = f"plan_roots = {list(self.config.plan_roots)!r}" if self.config.source else None
+        return confine(self.root, self.root / plan_root, f"plan root {plan_root}", setting, self.config.source)
 
     def report_root(self, initiative: str) -> Path:
         """Where the initiative's evidence goes: `report_root` from the settings, else
         `<initiative folder>/reports` (`plans/examples/X/reports` for a plan outside
         `plans/active/`)."""
         self.check_initiative_id(initiative)
-        if self.config.report_root is not None:
-            return self.root / self.config.report_root.format(initiative=initiative)
+        value = self.config.report_root
+        if value is not None:
+            setting = f"report_root = {value!r}" if self.config.source else None
+            return confine(self.root, self.root / value.format(initiative=initiative), "the report folder", setting, self.config.source)
         for plan_root in self.config.plan_roots:
             folder = self.root / plan_root / initiative
             if folder.is_dir():
-                return folder / "reports"
+                return confine(self.root, folder / "reports", "the report folder")
         # An initiative with no plan folder yet (a ledger item only): where one would be made.
-        return self.root / self.config.plan_roots[0] / initiative / "reports"
+        return confine(self.root, self.root / self.config.plan_roots[0] / initiative / "reports", "the report folder")
 
     @staticmethod
     def check_initiative_id(initiative: str) -> None:
@@ -108,6 +151,7 @@ class Workspace:
             folder = self.root / plan_root
             if not folder.is_dir():
                 continue
+            self.plan_root_dir(plan_root)
             for child in sorted(folder.iterdir()):
                 if child.is_dir() and INITIATIVE_ID.match(child.name) and child.name not in found:
                     if any(child.glob("*.md")):
@@ -116,7 +160,7 @@ class Workspace:
 
     def plan_files(self, initiative: str) -> list[Path]:
         folder = self.initiative_dir(initiative)
-        files = sorted(folder.glob("*.md"))
+        files = sorted(confine(self.root, path, f"plan file {self.relative(path)}") for path in folder.glob("*.md"))
         # implementation.md is the plan of record; sub-plans follow it.
         files.sort(key=lambda p: (p.name != "implementation.md", p.name))
         return files
