@@ -275,3 +275,45 @@ def test_a_run_keeps_pytest_cache_and_tmp_path_inside_the_workspace(tree, tmp_pa
     assert f"cache_dir={root / '.pytest_cache'}" in data["argv"]
     assert (root / ".pytest_cache").is_dir()
     assert tree_state(tmp_path / "sentinel") == outside_before and not marker.exists()
+
+
+# ------------------------------------------------------------------ verify: a manifest is plan text too
+
+from tests.integration.test_verify_cli import history  # noqa: E402,F401  (the module-scoped git history)
+
+
+@pytest.mark.parametrize("forge", ["selector", "env_overrides"])
+def test_verify_refuses_a_forged_manifest_selector(history, tmp_path, forge):
+    """A manifest is a JSON file in the workspace: `verify` re-runs what it recorded only
+    through the selector policy (its selector and its recorded environment)."""
+    import json
+    import shutil
+
+    root = tmp_path / "ws"
+    shutil.copytree(history, root, symlinks=True)
+    sentinel = tmp_path / "sentinel"
+    sentinel.mkdir()
+    marker = tmp_path / "PWNED"
+    (sentinel / "evilplugin.py").write_text(f"open({str(marker)!r}, 'a').close()\n")
+    manifest_path = next(p for p in (root / "plans/active/DEMO-001/reports").rglob("manifest.json")
+                         if json.loads(p.read_text()).get("row") == "A1")
+    manifest = json.loads(manifest_path.read_text())
+    if forge == "selector":
+        # The row must name the same selector, or the audit no longer counts the run as its proof.
+        manifest["selector"] = f"pytest -p evilplugin {OK} -q"
+        plan = root / "plans/active/DEMO-001/implementation.md"
+        plan.write_text(plan.read_text().replace(f"`pytest {OK} -q`", f"`pytest -p evilplugin {OK} -q`", 1))
+        rule = "option-allowlist"
+    else:
+        manifest["env_overrides"] = {**manifest["env_overrides"], "PYTHONPATH": str(sentinel), "PYTEST_PLUGINS": "evilplugin"}
+        rule = "env-allowlist"
+    from ledger.evidence import seal_manifest
+
+    # A forger who knows the format reseals it (no attestation key in this workspace).
+    manifest_path.write_text(json.dumps(seal_manifest(manifest), indent=2) + "\n")
+    result = cli(root, "verify", "DEMO-001", "A1", "--json")
+    data = json.loads(result.stdout)
+    assert len(data["results"]) == 1, (data, cli(root, "audit", "DEMO-001").stdout)
+    (only,) = data["results"]
+    assert not only["reproduced"] and f"[rule: {rule}]" in only["why"], only
+    assert result.returncode == 1 and not marker.exists()
