@@ -66,7 +66,10 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
                 audit.reasons += [Reason(f"{rel(check.folder)}: {f}") for f in cross.run_failures(check) if f.check == "times"]
             else:
                 runs.append(check)
-    newest = runs[-1] if runs else None
+    # Only an outcome that changes a row decides what "newest" says about it: an all-skipped
+    # run, a collection or usage error (a tooling mistake) proves nothing either way.
+    decisive = [c for c in runs if _decides(c.outcome)]
+    newest = decisive[-1] if decisive else None
     for check in checks:
         if check.status == INCOMPLETE:
             audit.reasons.append(Reason(f"{rel(check.folder)}: run never finished (manifest complete=false)"))
@@ -161,6 +164,14 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
         return audit
     audit.reasons.append(Reason(f"state cell {row.state_token!r} is not a known state", plan_file, row.line))
     return audit
+
+
+def _decides(outcome) -> bool:
+    from ledger.outcome import OUTCOMES, row_state_after
+
+    if outcome not in OUTCOMES:
+        return True  # an outcome of an older ledger: as before, anything but a pass counts against
+    return row_state_after(outcome) is not None
 
 
 def _add_unresolved(audit: RowAudit, cited: list[tuple[Resolution, str, int]]) -> None:

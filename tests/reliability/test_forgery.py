@@ -372,3 +372,23 @@ def test_explain_names_every_class():
     for name in ("verified", "attested", "reproduced", "evidenced", "claimed", "inconsistent", "contradicted", "tampered"):
         assert f"\n{name}\n" in "\n" + result.output
     assert "proves nothing against anyone who can read the key" in " ".join(result.output.split())
+
+
+def test_a_later_all_skipped_run_neither_proves_nor_contradicts(ws):
+    """An all-skipped run after the pass (GPU tests on a CPU machine) is not the row's newest word."""
+    from datetime import datetime, timedelta
+
+    source = run_folder(ws, "A1")
+    started = datetime.strptime(source.parent.name, "%Y-%m-%dT%H%M%SZ") + timedelta(seconds=60)
+    later = ws / REPORTS / started.strftime("%Y-%m-%dT%H%M%SZ") / "phase_a_runs"
+    shutil.copytree(source, later)
+    (later / "junit.xml").write_text(
+        '<testsuites><testsuite tests="1" skipped="1"><testcase classname="t" name="test_ok">'
+        '<skipped message="no GPU"/></testcase></testsuite></testsuites>'
+    )
+    (later / "pytest.log").write_text("1 skipped in 0.01s\n")
+    reseal(later, lambda m: m.update(outcome="skipped", reason="all 1 tests skipped", started_at=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                     finished_at=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                                     counts={"tests": 1, "passed": 0, "failed": 0, "errors": 0, "skipped": 1}), rehash_files=True)
+    code, rows, _ = audit(ws)
+    assert rows["A1"]["audit"] == "verified" and rows["A1"]["proof"].startswith(f"{REPORTS}/{source.parent.name}/")
