@@ -21,8 +21,11 @@ def merge_driver(base, current, other, path, marker_size, as_json, root):
     """Git merge driver for docs/fix_plan.md and plan files (%O %A %B %P).
 
     Merges concurrent attempt appends and row state flips without conflict
-    markers, renumbering only the incoming attempts, and writes the result
-    into CURRENT (%A). Settings (ledger path, state tokens) come from --root,
+    markers and writes the result into CURRENT (%A). Where both sides numbered
+    attempts alike, the published side keeps its numbers (the upstream: %B
+    under `git merge`, %A under a rebase, `pull --rebase` or its autostash) and
+    the local ones follow, each marked `renumbered from #N at merge` and
+    reported on stderr. Settings (ledger path, state tokens) come from --root,
     default the current folder, which is where git runs drivers. Registered by `ledger init --git` as
     `ledger merge-driver %O %A %B %P`.
 
