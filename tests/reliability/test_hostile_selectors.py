@@ -3,8 +3,8 @@
 Every selector below would, if pytest ran it, load code (a plugin, a module the
 environment names, a test file outside the workspace), write or delete outside the
 workspace, or "pass" without running a test. Each one goes through every way plan
-text reaches pytest — `do --selector`, a row's guidance under `do`, `selectors
---collect`, and a directive's `Mapped tests:` under `check-input` — and each must be
+text reaches pytest — `do --selector`, a row's guidance under `do` and `brief`, `selectors
+--collect`, and a directive's `Mapped tests:` under `check-input` and `do --from-input` — and each must be
 refused with exit 2 and one `ledger: error:` line naming its rule and where it came
 from, while nothing in the temp tree changes and no sentinel ran.
 
@@ -172,6 +172,7 @@ def test_hostile_selector_is_refused_everywhere(tree, tmp_path, template, rule):
 
     assert_refused(cli(root, "do", "DEMO-001", "A1", "--selector", text), rule, "--selector", marker)
     assert_refused(cli(root, "check-input"), rule, f"input.md:{MAPPED_LINE}", marker)
+    assert_refused(cli(root, "do", "--from-input", "input.md"), rule, "input.md Mapped tests", marker)
     if looks_like_selector(text):
         where = f"{PLAN_PATH}:{ROW_LINE}"
         assert_refused(cli(root, "do", "DEMO-001", "A1"), rule, where, marker)
