@@ -77,8 +77,10 @@ def workspace_status(ws: Workspace, initiative: str | None = None) -> dict:
 def mentions_row(text: str, row: Row) -> bool:
     """Does attempt text name this row (`D1`, `Phase D.D1`, `D.D1`, `TEST-X.D1`)?"""
     if not row.has_id:
-        return False  # an item with no id: attempts cannot name it
-    return re.search(r"(?<![A-Za-z0-9])" + re.escape(row.id) + r"(?![A-Za-z0-9])", text) is not None
+        return row.ref in text  # an item with no id is named only by its reference
+    # `phase_2_checklist.md:0.A` names the 0.A of that file, not this file's 0.A.
+    pattern = r"(?:([\w.-]+\.md):)?(?<![A-Za-z0-9])" + re.escape(row.id) + r"(?![A-Za-z0-9])"
+    return any(m.group(1) in (None, row.path.name) for m in re.finditer(pattern, text))
 
 
 def red_green_pair(ws: Workspace, manifests: list) -> dict | None:

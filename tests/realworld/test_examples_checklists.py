@@ -179,3 +179,13 @@ def test_findings_of_the_200_kb_knowledge_base(root):
     assert sorted(detailed) == sorted(section_ids)
     assert detailed["PROBE-MASK-DEFAULT-001"] == 105
     assert run(root, "findings").output.rstrip().endswith("98 findings, 0 unknown citations")
+
+
+def test_a_brief_for_a_reference_passes_check_input(root):
+    for reference in ("phase_final_checklist.md:0.A", "implementation.md#L133"):
+        target = root / "input.md"
+        assert run(root, "brief", SIM, reference, "-o", str(target)).exit_code == 0
+        result = run(root, "check-input", str(target), "--no-collect", "--json")
+        assert result.exit_code == 0, result.output
+        focus = json.loads(result.output)["focus"]
+        assert (focus["initiative"], focus["row"]) == (SIM, reference)

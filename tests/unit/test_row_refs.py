@@ -86,3 +86,15 @@ def test_an_item_without_id_is_a_row_named_by_its_line(ws):
     assert not item.has_id and item.state == "open" and item.kind == "checklist"
     assert item.description == "**Phase 1:** Core refactoring - 0% complete"
     assert item.label == "implementation.md#L15"
+
+
+def test_an_attempt_naming_a_reference_names_that_row_only(ws):
+    from ledger.views import mentions_row
+
+    first = ws.find_row("CHK-001", "phase_1_checklist.md:0.A")
+    second = ws.find_row("CHK-001", "phase_2_checklist.md:0.A")
+    text = "Attempt #3 — phase_2_checklist.md:0.A `ledger do`: PASSED"
+    assert mentions_row(text, second) and not mentions_row(text, first)
+    assert mentions_row("0.A reviewed", first) and mentions_row("0.A reviewed", second)
+    item = ws.find_row("CHK-001", "implementation.md#L15")
+    assert mentions_row("marked implementation.md#L15 done", item) and not mentions_row("L15", item)
