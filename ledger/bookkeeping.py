@@ -62,8 +62,27 @@ def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None,
 
     `replacing`: a note ledger wrote earlier; when the guidance still ends with it, `note`
     takes its place instead of piling up after it (a row shows its newest run; the ledger
-    keeps every attempt)."""
+    keeps every attempt).
+
+    Another program's edit to the file while this one is written is kept: the change is
+    planned again on the newer content (edit.write_atomic)."""
     source = SourceText.read(row.path)
+    new_text, change = _plan_row_change(ws, row, source, new_state, note, replacing)
+    if new_text is not None:
+        def replan(text: str, sha256: str) -> str | None:
+            nonlocal change
+            again, change = _plan_row_change(ws, row, SourceText(row.path, text, sha256), new_state, note, replacing)
+            return again
+
+        write_atomic(ws.write_target(change.path), new_text, source.sha256, replan=replan)
+        ws.reload_path(change.path)
+    return change
+
+
+def _plan_row_change(
+    ws: Workspace, row: Row, source: SourceText, new_state: str | None, note: str | None, replacing: str | None
+) -> tuple[str | None, RowChange]:
+    """The new text of `row`'s file with the change made (None: nothing to change), and the change."""
     rows = _rows_in(ws, source, row)
     fresh = _locate(rows, row)
     splices: list[Splice] = []
@@ -92,9 +111,9 @@ def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None,
                 new_text = apply_splices(source.text, splices + [note_splice])
             if not _only_target_changed(source, new_text, fresh, ws):
                 raise BadInput(f"editing row {fresh.id} would change other rows or cells; nothing written", fresh.path, fresh.line)
-        write_atomic(ws.write_target(fresh.path), new_text, source.sha256)
-        ws.reload_path(fresh.path)
-    return RowChange(
+    else:
+        new_text = None
+    return new_text, RowChange(
         path=fresh.path,
         line=fresh.line,
         state_before=fresh.state,
@@ -189,6 +208,30 @@ def add_attempt(
         source = SourceText.read(path)
     else:
         source = SourceText(path, "# Fix Plan Ledger\n", None)
+    new_text, added = _plan_attempt(ws, initiative, source, render, item_title, number, fall_back)
+    if write:
+        def replan(text: str, sha256: str) -> str:
+            # Another program edited the ledger meanwhile: the entry goes into its version
+            # (renumbered if it added an attempt of this initiative).
+            nonlocal added
+            again, added = _plan_attempt(ws, initiative, SourceText(path, text, sha256), render, item_title, number, fall_back)
+            return again
+
+        write_atomic(ws.write_target(path), new_text, source.sha256, replan=replan)
+        ws.reload_path(path)  # the ledger's checklist rows moved down with it
+    return added
+
+
+def _plan_attempt(
+    ws: Workspace,
+    initiative: str,
+    source: SourceText,
+    render: Callable[[int, str, dict[str, str]], list[str]],
+    item_title: str | None,
+    number: int | None,
+    fall_back: bool,
+) -> tuple[str, AttemptAdded]:
+    path = source.path
     doc: LedgerDoc = parse_ledger(source)
     archives = _archives(ws)
     requested = number
@@ -218,10 +261,7 @@ def add_attempt(
             "(an unclosed code fence above it?); nothing written",
             path,
         )
-    if write:
-        write_atomic(ws.write_target(path), new_text, source.sha256)
-        ws.reload_path(path)  # the ledger's checklist rows moved down with it
-    return AttemptAdded(path=path, number=number, layout=layout, line=line, requested=requested)
+    return new_text, AttemptAdded(path=path, number=number, layout=layout, line=line, requested=requested)
 
 
 def _check_archived_number(ws: Workspace, archives: list[LedgerDoc], initiative: str, number: int, next_free: int) -> None:
