@@ -1,11 +1,21 @@
-"""Overhead of `ledger do` over a bare `pytest ... | tee log` of the same selector.
+"""Fixed cost of `ledger do` over a bare `pytest SEL | tee log` of the same selector.
 
-Runs both on the embedded example workspace (the real Lightning workload),
-alternating, and reports the ratio of medians. Target: <= 1.05.
+Two workloads, each run alternately (bare, ledger, bare, ledger, ...) so drifts in machine
+load hit both sides alike:
+
+- `subsecond`: a one-test workspace (`pytest tests/test_demo.py::test_ok -q`), where the
+  fixed cost is most of the wall time a loop pays on every short run;
+- `lightning`: the embedded example workspace's real Lightning workload (row D1).
+
+Reports the medians, the absolute delta (target: under 0.08 s) and the ratio. The bare side
+gets the same pytest options ledger adds (`-p no:cacheprovider`, a JUnit XML), so the delta is
+ledger's own work. Numbers taken on a loaded machine (load average above half the CPUs) are
+flagged `under_load`: they are not meaningful as absolute costs.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -13,28 +23,75 @@ from pathlib import Path
 
 from common import BIN, example_workspace, median, time_command
 
-SELECTOR = "tests/torch/test_integration_workflow_torch.py::test_run_pytorch_train_save_load_infer"
+REPO = Path(__file__).resolve().parent.parent
+LIGHTNING_SELECTOR = "tests/torch/test_integration_workflow_torch.py::test_run_pytorch_train_save_load_infer"
+TARGET_DELTA_S = 0.08
 
 
-def main(repeat: int = 5) -> dict:
-    with tempfile.TemporaryDirectory() as tmp:
-        ws = example_workspace(Path(tmp) / "ws")
-        env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
-        # Warm the OS caches (torch import) so neither side pays for the first load.
-        time_command([sys.executable, "-m", "pytest", SELECTOR, "-q"], ws, env)
-        bare, ledger = [], []
-        for _ in range(repeat):
-            bare += time_command(["bash", "-c", f'{sys.executable} -m pytest {SELECTOR} -vv | tee {tmp}/bare.log'], ws, env)
-            ledger += time_command([str(BIN / "ledger"), "do", "TEST-PYTORCH-001", "D1"], ws, env)
-    result = {
-        "bare_pytest_tee_s": round(median(bare), 3),
-        "ledger_do_s": round(median(ledger), 3),
-        "ratio": round(median(ledger) / median(bare), 3),
-        "target_ratio": 1.05,
+def subsecond_workspace(target: Path) -> Path:
+    sys.path.insert(0, str(REPO))
+    from tests.integration.workspace_factory import make_workspace
+
+    return make_workspace(target)
+
+
+def measure(ws: Path, bare_cmd: str, ledger_argv: list[str], env: dict, repeat: int, log: Path) -> dict:
+    # Warm the OS caches (imports) so neither side pays for the first load.
+    time_command(["bash", "-c", bare_cmd], ws, env)
+    time_command(ledger_argv, ws, env)
+    bare, ledger = [], []
+    for _ in range(repeat):
+        bare += time_command(["bash", "-c", bare_cmd], ws, env)
+        ledger += time_command(ledger_argv, ws, env)
+    bare_s, ledger_s = median(bare), median(ledger)
+    return {
+        "bare_pytest_tee_s": round(bare_s, 3),
+        "ledger_do_s": round(ledger_s, 3),
+        "delta_s": round(ledger_s - bare_s, 3),
+        "ratio": round(ledger_s / bare_s, 3),
+        "target_delta_s": TARGET_DELTA_S,
         "runs": repeat,
     }
-    return result
+
+
+def bench_env() -> dict:
+    # As a user's machine runs it: bytecode caches written and used (a sandbox's
+    # PYTHONDONTWRITEBYTECODE=1 would charge both sides a recompile of every module).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, "CUDA_VISIBLE_DEVICES": ""}
+
+
+def under_load() -> dict:
+    load1, _, _ = os.getloadavg()
+    cpus = os.cpu_count() or 1
+    return {"load_average_1m": round(load1, 2), "cpus": cpus, "under_load": load1 > cpus / 2}
+
+
+def main(repeat: int = 5, workloads: tuple[str, ...] = ("subsecond", "lightning")) -> dict:
+    python = sys.executable
+    results: dict = {"machine_before": under_load()}
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        junit = tmp_path / "bare.xml"
+        if "subsecond" in workloads:
+            ws = subsecond_workspace(tmp_path / "subsecond")
+            env = bench_env()
+            bare = f"{python} -m pytest tests/test_demo.py::test_ok -q -p no:cacheprovider --junitxml={junit} | tee {tmp}/bare.log"
+            ledger = [str(BIN / "ledger"), "do", "DEMO-001", "A1", "--root", str(ws)]
+            results["subsecond"] = measure(ws, bare, ledger, env, repeat, tmp_path / "bare.log")
+        if "lightning" in workloads:
+            ws = example_workspace(tmp_path / "lightning")
+            env = bench_env()
+            bare = f"{python} -m pytest {LIGHTNING_SELECTOR} -vv -p no:cacheprovider --junitxml={junit} | tee {tmp}/bare.log"
+            ledger = [str(BIN / "ledger"), "do", "TEST-PYTORCH-001", "D1", "--root", str(ws)]
+            results["lightning"] = measure(ws, bare, ledger, env, repeat, tmp_path / "bare.log")
+    results["machine_after"] = under_load()
+    results["under_load"] = results["machine_before"]["under_load"] or results["machine_after"]["under_load"]
+    return results
 
 
 if __name__ == "__main__":
-    print(main(int(sys.argv[1]) if len(sys.argv) > 1 else 5))
+    args = sys.argv[1:]
+    repeat = int(args[0]) if args else 5
+    chosen = tuple(args[1:]) or ("subsecond", "lightning")
+    print(json.dumps(main(repeat, chosen), indent=2))
