@@ -218,17 +218,30 @@ def _state_line(ws: Workspace, options: DoOptions) -> str:
             f"on collection/usage error: {errors}; no tests or all skipped: unchanged")
 
 
-def previous_row_note(ws: Workspace, initiative: str, row: Row) -> str | None:
-    """The note the newest flipping `ledger do` of this row wrote into its guidance cell."""
-    for _, manifest in reversed(row_manifests(ws.report_root(initiative), row.id, ws.relative(row.path))):
+def previous_row_note(ws: Workspace, initiative: str, row: Row, history: list | None = None) -> str | None:
+    """The note the newest flipping `ledger do` of this row wrote into its guidance cell.
+
+    `history`: the row's manifests, already read (`row_history`)."""
+    history = row_history(ws, initiative, row) if history is None else history
+    for _, manifest in reversed(history):
         if isinstance(manifest.get("row_note"), str):
             return manifest["row_note"]
     return None
 
 
-def previous_duration(ws: Workspace, initiative: str, row: Row) -> float | None:
-    for _, manifest in reversed(row_manifests(ws.report_root(initiative), row.id)):
-        if manifest.get("outcome") == "passed" and isinstance(manifest.get("duration_s"), (int, float)):
+def row_history(ws: Workspace, initiative: str, row: Row) -> list:
+    """The row's recorded runs (folder, manifest), oldest first: read once per `ledger do`,
+    for the previous duration, the note to replace and the guardrail baseline."""
+    return row_manifests(ws.report_root(initiative), row.id, ws.relative(row.path))
+
+
+def previous_duration(ws: Workspace, initiative: str, row: Row, history: list | None = None,
+                      selector: str | None = None) -> float | None:
+    from ledger.profile import counts_for_baseline
+
+    history = row_history(ws, initiative, row) if history is None else history
+    for _, manifest in reversed(history):
+        if counts_for_baseline(manifest, selector):
             return float(manifest["duration_s"])
     return None
 
@@ -342,7 +355,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     # Likewise what the record needs afterwards (Jinja2, the templates, the JUnit reader).
     snapshot_pool.submit(_prepare_record, renderer)
 
-    previous = previous_duration(ws, options.initiative, row)
+    history = row_history(ws, options.initiative, row)
+    previous = previous_duration(ws, options.initiative, row, history, plan.selector.selector.text)
     echo(f"[ledger] {options.initiative} {row.id}: {plan.selector.selector.display}")
     echo(f"[ledger] evidence -> {ws.relative(folder)}/")
     result = run_streaming(
@@ -373,7 +387,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     from ledger.profile import verdict_for_new_run
 
     guardrail = verdict_for_new_run(ws, options.initiative, row.id, ws.relative(row.path), result.duration_s, outcome,
-                                    plan.selector.selector.text)
+                                    plan.selector.selector.text, history)
     if guardrail:
         echo(f"[ledger] runtime guardrail: {guardrail}")
     git = env.get("git") or {}
@@ -407,7 +421,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
         new_state = None  # 0 collected says nothing about the work: never a demotion
     if options.flip and new_state is not None:
         note = renderer.render("guidance_note.md.j2", **context).strip()
-        change = change_row(ws, row, new_state, note, replacing=previous_row_note(ws, options.initiative, row))
+        change = change_row(ws, row, new_state, note, replacing=previous_row_note(ws, options.initiative, row, history))
         state_before, state_after = change.state_before, change.state_after
         state_changed = True
         if change.note:

@@ -101,15 +101,15 @@ def counts_for_baseline(manifest: dict, selector: str | None) -> bool:
 
 
 def verdict_for_new_run(ws: Workspace, initiative: str, row_id: str, plan: str, duration_s: float, outcome: str,
-                        selector: str | None = None) -> str | None:
-    """The guardrail line `ledger do` prints and records, against the passing runs of the same selector before this one."""
+                        selector: str | None = None, history: list | None = None) -> str | None:
+    """The guardrail line `ledger do` prints and records, against the passing runs of the same selector before this one.
+
+    `history`: the row's (folder, manifest) pairs when the caller has read them already."""
     if outcome != "passed":
         return None
-    previous = [
-        float(m["duration_s"])
-        for _, m in row_manifests(ws.report_root(initiative), row_id, plan)
-        if counts_for_baseline(m, selector)
-    ]
+    if history is None:
+        history = row_manifests(ws.report_root(initiative), row_id, plan)
+    previous = [float(m["duration_s"]) for _, m in history if counts_for_baseline(m, selector)]
     bands = baseline_bands(previous, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs)
     if bands is None:
         return "no baseline yet (first passing run)"
