@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from ledger.config import Config, load_config
@@ -16,6 +18,34 @@ INITIATIVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 PATH_RULE = "path-confinement"
 
 
+@lru_cache(maxsize=64)
+def _real_root(root: str) -> Path:
+    return Path(root).resolve()
+
+
+def _lexically_inside_without_links(root: Path, path: Path) -> bool:
+    """The cheap common case: `path` is spelled under `root` (no `..`) and no component below
+    `root` is a symlink, so it cannot leave it (one lstat per component, none for the root's
+    own ancestors; an audit asks this for every plan file)."""
+    text, prefix = str(path), str(root).rstrip("/") + "/"
+    if not text.startswith(prefix):
+        return False
+    parts = text[len(prefix):].split("/")
+    if ".." in parts:
+        return False
+    current = str(root).rstrip("/")
+    for part in parts:
+        if not part or part == ".":
+            continue
+        current += "/" + part
+        try:
+            if stat.S_ISLNK(os.lstat(current).st_mode):
+                return False
+        except OSError:
+            return True  # the rest does not exist yet: nothing below can be a link
+    return True
+
+
 def confine(root: Path, path: Path, what: str, setting: str | None = None, source: Path | None = None) -> Path:
     """`path` when it resolves (symlinks followed) inside `root`; otherwise one BadInput line.
 
@@ -23,7 +53,9 @@ def confine(root: Path, path: Path, what: str, setting: str | None = None, sourc
     escaping path was configured. Every path ledger reads plan text from or writes to
     passes here: configured paths, initiative folders, plan files, write targets.
     """
-    real_root = root.resolve()
+    if _lexically_inside_without_links(root, path):
+        return path
+    real_root = _real_root(str(root))
     resolved = path.resolve()
     if resolved == real_root or real_root in resolved.parents:
         return path
