@@ -23,6 +23,7 @@ from ledger.citations import is_inside, real_path
 from ledger.errors import BadInput
 from ledger.evidence import iter_manifests
 from ledger.gcpause import cyclic_gc_paused
+from ledger.outcome import OUTCOMES
 from ledger.plan import Row
 from ledger.render import Renderer
 from ledger.selectors import find_selectors
@@ -176,7 +177,7 @@ def runtime_svg(runs: list[dict], bands: dict | None, box: ChartBox = ChartBox()
         parts.append(f'<polyline class="trend" points="{path}"/>')
     for index, (point, duration) in enumerate(zip(points, durations)):
         outcome = str(point.get("outcome") or "unknown")
-        css = outcome if outcome in ("passed", "failed", "error", "timeout", "no_tests", "interrupted") else "unknown"
+        css = outcome if outcome in OUTCOMES else "unknown"
         tip = escape(f"run {index + 1}: {format_duration(duration)} {outcome} {point.get('when') or ''}".strip())
         parts.append(f'<circle class="pt {css}" cx="{x(index)}" cy="{y(duration)}" r="3"><title>{tip}</title></circle>')
     parts.append("</svg>")
