@@ -174,6 +174,8 @@ def test_red_then_green_pair(ws):
     code, green = do_json(ws, "B8")
     assert code == 0 and green["outcome"] == "passed" and state_cell(ws, "B8") == "[x]"
     assert newest_manifest(ws)["tdd"] == "green"
+    show = ledger(ws, "show", "DEMO-001", "B8")
+    assert f"tdd:       red {red['report_dir']} -> green {green['report_dir']}" in show.stdout
 
     # Once the fix is in, a red run is not confirmed: exit 9, and the row is not touched.
     code, again = do_json(ws, "B8", "--expect", "fail")
