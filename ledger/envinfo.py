@@ -90,11 +90,12 @@ def project_packages(root: Path, configured: Iterable[str] | None = None) -> lis
         names = list(configured)
     else:
         names = declared_dependencies(root) or imported_packages(root)
-    names = [*names, *FALLBACK_PACKAGES]
+    always = {_canonical(name) for name in FALLBACK_PACKAGES}
     unique: dict[str, str] = {}
     for name in names:
-        unique.setdefault(_canonical(name), name)
-    return list(unique.values())[:MAX_PACKAGES]
+        if _canonical(name) not in always:
+            unique.setdefault(_canonical(name), name)
+    return [*list(unique.values())[: MAX_PACKAGES - len(FALLBACK_PACKAGES)], *FALLBACK_PACKAGES]
 
 
 def _canonical(name: str) -> str:
@@ -174,6 +175,8 @@ def _setup_py_requires(path: Path) -> list[str]:
     return names
 
 
+# `pytest.importorskip("lightning")`, `importlib.import_module("tensorflow")`
+_IMPORT_CALL = re.compile(r"\b(?:importorskip|import_module)\(\s*[\"']([A-Za-z_][\w.]*)[\"']")
 _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*))", re.M)
 
 
@@ -190,6 +193,7 @@ def imported_packages(root: Path) -> list[str]:
         except OSError:
             continue
         modules = set()
+        modules.update(m.group(1).split(".")[0] for m in _IMPORT_CALL.finditer(text))
         for match in _IMPORT.finditer(text):
             if match.group(1):
                 modules.add(match.group(1))

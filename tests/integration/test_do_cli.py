@@ -68,6 +68,10 @@ def test_passing_row_flips_writes_evidence_and_appends_attempt(ws):
     assert manifest["peak_rss_bytes"] and manifest["git_commit"]
     env = json.loads((folder / "env.json").read_text())
     assert env["cuda_visible_devices"] == "" and env["python"]["version"]
+    # The workspace declares no dependencies and its tests import only the standard library
+    # and pytest: the snapshot lists pytest, not ledger's own (torch, lightning) defaults.
+    assert list(env["packages"]) == ["pytest"]
+    assert "torch" not in (folder / "env_snapshot.txt").read_text()
     assert "1 passed" in (folder / "pytest.log").read_text()
     listed = re.findall(r"^- `([^`]+)`$", (folder / "summary.md").read_text(), flags=re.M)
     assert sorted(listed) == sorted(names) and listed[-1] == "manifest.json"

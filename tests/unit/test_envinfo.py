@@ -260,7 +260,7 @@ def test_declared_dependencies_of_pyproject_requirements_setup_cfg(tmp_path):
     )
     (tmp_path / "requirements-dev.txt").write_text("# tools\n-r requirements.txt\nscikit-image==0.22  # images\nhttps://x/y.whl\n./local\n")
     (tmp_path / "setup.cfg").write_text("[options]\ninstall_requires =\n    dill\n    Numpy>=1\n")
-    assert project_packages(tmp_path) == ["tensorflow", "numpy", "pytest", "hypothesis", "scikit-image", "dill"]
+    assert project_packages(tmp_path) == ["tensorflow", "numpy", "hypothesis", "scikit-image", "dill", "pytest"]
 
 
 def test_setup_py_is_read_not_run(tmp_path):
@@ -282,10 +282,12 @@ def test_without_a_dependency_list_the_imports_name_them(tmp_path):
         "from ptycho import params\nfrom . import loader\nimport cv2\n"
     )
     (tmp_path / "tests").mkdir()
-    (tmp_path / "tests" / "test_model.py").write_text("import pytest\nimport tensorflow as tf\nimport numpy\n")
+    (tmp_path / "tests" / "test_model.py").write_text(
+        "import pytest\nimport tensorflow as tf\nimport numpy\nL = pytest.importorskip('lightning')\n"
+    )
     (tmp_path / ".venv" / "lib").mkdir(parents=True)
     (tmp_path / ".venv" / "lib" / "x.py").write_text("import somethingvendored\n")
-    assert project_packages(tmp_path) == ["numpy", "tensorflow", "opencv-python", "pytest"]
+    assert project_packages(tmp_path) == ["numpy", "tensorflow", "opencv-python", "lightning", "pytest"]
 
 
 def test_a_bare_workspace_lists_pytest(tmp_path):
