@@ -95,7 +95,7 @@ def read_target(ws, path_text: str, initiative: str | None, row: str | None, sel
 
     path = Path(path_text)
     path = path if path.is_absolute() else ws.root / path
-    if not path.is_file():
+    if not path.exists():
         raise BadInput(f"--from-input: {path_text}: file not found")
     directive = parse_directive(SourceText.read(path))
     where = ws.relative(path)

@@ -92,7 +92,40 @@ class Workspace:
                 raise BadInput(f"--root {root} is not a folder")
         else:
             root = find_root(cwd or Path.cwd())
-        return cls(root=root, config=load_config(root))
+        ws = cls(root=root, config=load_config(root))
+        ws.refuse_non_regular_files()
+        return ws
+
+    def refuse_non_regular_files(self) -> None:
+        """A FIFO or device as the ledger, findings or a plan is refused here, before any
+        command takes the lock or reads it (reading one hangs; issue 11)."""
+        import os
+
+        from ledger.markdown.text import refuse_non_regular
+
+        candidates = []
+        for key in ("ledger", "findings"):
+            value = getattr(self.config, key, None)
+            if isinstance(value, str):
+                candidates.append(self.root / value)
+        for plan_root in self.config.plan_roots:
+            try:
+                with os.scandir(self.root / plan_root) as initiatives:
+                    folders = [entry.path for entry in initiatives if entry.is_dir()]
+            except OSError:
+                continue
+            for folder in folders:
+                try:
+                    with os.scandir(folder) as entries:
+                        candidates.extend(Path(entry.path) for entry in entries if entry.name.endswith(".md"))
+                except OSError:
+                    continue
+        for path in candidates:
+            try:
+                mode = os.stat(path).st_mode
+            except OSError:
+                continue
+            refuse_non_regular(Path(self.relative(path)), mode)
 
     # ------------------------------------------------------------ paths
 

@@ -79,16 +79,54 @@ class SourceText:
 
     @classmethod
     def read(cls, path: Path) -> "SourceText":
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
-            raise BadInput("file not found", path) from None
-        except IsADirectoryError:
-            raise BadInput("is a directory, expected a Markdown file", path) from None
+        raw = read_regular(path)
         return cls(path, decode_markdown(raw, path), hashlib.sha256(raw).hexdigest())
 
     def lines(self) -> list[Line]:
         return split_lines(self.text)
+
+
+def non_regular_kind(mode: int) -> str | None:
+    """'a FIFO', 'a device', ... for a file that is not a regular one; None for a regular file."""
+    import stat
+
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def refuse_non_regular(path: Path, mode: int) -> None:
+    kind = non_regular_kind(mode)
+    if kind is not None:
+        raise BadInput(f"is {kind}, not a regular file; refusing to read or write it", path)
+
+
+def read_regular(path: Path) -> bytes:
+    """The bytes of a regular file. A FIFO or device is refused without blocking on it
+    (opened non-blocking, checked with fstat before any read): reading one would hang."""
+    import os
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise BadInput("file not found", path) from None
+    except IsADirectoryError:
+        raise BadInput("is a directory, expected a Markdown file", path) from None
+    try:
+        refuse_non_regular(path, os.fstat(fd).st_mode)
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
 
 
 def decode_markdown(raw: bytes, path: Path) -> str:
