@@ -38,16 +38,26 @@ class CheckFailure:
         return f"check {self.check} failed: {self.message}"
 
 
+_TIME = re.compile(r"^(\d{4})-(\d{2})-(\d{2})T(\d{2}):?(\d{2}):?(\d{2})Z$")
+_TIMES: dict[str, datetime | None] = {}
+
+
 def parse_time(text) -> datetime | None:
-    """`2026-11-24T09:54:41Z` (a manifest's times) or `2026-11-24T095441Z` (a folder name)."""
+    """`2026-11-24T09:54:41Z` (a manifest's times) or `2026-11-24T095441Z` (a folder name).
+
+    A regex and the datetime constructor, remembered: strptime was a fifth of the cross-checks' time.
+    """
     if not isinstance(text, str):
         return None
-    for pattern in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H%M%SZ"):
+    if text not in _TIMES:
+        match = _TIME.match(text)
         try:
-            return datetime.strptime(text, pattern).replace(tzinfo=timezone.utc)
+            _TIMES[text] = datetime(*map(int, match.groups()), tzinfo=timezone.utc) if match else None
         except ValueError:
-            continue
-    return None
+            _TIMES[text] = None
+        if match and ":" in text and text.count(":") != 2:
+            _TIMES[text] = None  # `09:5441Z`: half of each form
+    return _TIMES[text]
 
 
 class CrossChecker:
@@ -243,9 +253,11 @@ def _parsed(text: str):
 def selector_failure(recorded, row) -> CheckFailure | None:
     from ledger.selectors import find_selectors
 
-    found = find_selectors(row.guidance) or find_selectors(row.description)
     if not isinstance(recorded, str):
         return CheckFailure("selector", "the manifest records no selector")
+    if _first_selector_is(row.guidance, recorded):
+        return None
+    found = find_selectors(row.guidance) or find_selectors(row.description)
     if not found:
         return CheckFailure("selector", f"the row names no selector to compare the run's `{recorded}` with (write it in the row's guidance)")
     if found[0] == recorded:
@@ -268,6 +280,27 @@ def _log_disagrees(summary: dict[str, int], junit: dict) -> bool:
     if summary.get("errors", 0) == 0 and junit["errors"] == 0:
         return summary.get("passed", 0) + summary.get("xpassed", 0) != junit["passed"]
     return False
+
+
+_SELECTOR_LIKE: dict[str, bool] = {}
+
+
+def _first_selector_is(text: str, recorded: str) -> bool:
+    """Whether `recorded` is the first selector of `text`, without tokenising every code span:
+    a selector names pytest or a node id, so when nothing before the first `` `recorded` `` span
+    does, no earlier span can be one (the slow path, find_selectors, decides every other case)."""
+    at = text.find(f"`{recorded}`")
+    if at < 0:
+        return False
+    before = text[:at]
+    # Multi-backtick spans and escapes change where spans start: left to the slow path.
+    if "pytest" in before or "::" in before or before.count("`") % 2 or "``" in text or "\\`" in text:
+        return False
+    if recorded not in _SELECTOR_LIKE:
+        from ledger.selectors import looks_like_selector
+
+        _SELECTOR_LIKE[recorded] = looks_like_selector(recorded)
+    return _SELECTOR_LIKE[recorded]
 
 
 def _selector_args(text) -> tuple[str, ...]:

@@ -55,3 +55,23 @@ def test_every_commit_is_looked_up_in_one_git_call(tmp_path, monkeypatch):
 def test_outside_a_repository_commits_are_not_judged(tmp_path):
     checker = CrossChecker(tmp_path)
     assert checker.commit_time("a" * 40) == (False, None)
+
+
+def test_parse_time_refuses_impossible_and_mixed_forms():
+    assert parse_time("2026-13-24T095441Z") is None and parse_time("2026-11-24T09:5441Z") is None
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from ledger.audit.crosscheck import _first_selector_is  # noqa: E402
+from ledger.selectors import find_selectors  # noqa: E402
+
+_PIECES = st.sampled_from(["Run ", "`pytest a.py -q`", "`pytest b.py`", "`x`", "`a.py::t`", "``", "`", "\\`", " then ", "pytest", "::", "`reports/x/`"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_PIECES, max_size=8), st.sampled_from(["pytest a.py -q", "pytest b.py", "x", "a.py::t"]))
+def test_fast_first_selector_agrees_with_find_selectors(pieces, recorded):
+    text = "".join(pieces)
+    if _first_selector_is(text, recorded):
+        assert find_selectors(text)[:1] == [recorded]
