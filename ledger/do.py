@@ -28,7 +28,6 @@ from ledger.evidence import (
 )
 from ledger.interpreter import Interpreter, workspace_interpreter
 from ledger.locking import workspace_lock
-from ledger.outcome import OUTCOMES, row_state_after
 from ledger.plan import Row
 from ledger.render import Renderer
 from ledger.selectors import Selector, find_selectors
@@ -168,12 +167,15 @@ def apply_directive(ws: Workspace, options: DoOptions) -> list[str]:
 
 
 def prepare(ws: Workspace, options: DoOptions) -> DoPlan:
-    from ledger.do_target import choose_folder
-
     notes = apply_directive(ws, options)
     row = ws.find_row(options.initiative, options.row)
     resolved = resolve_selector(ws, row, options.selector, options.selector_source)
-    chosen = choose_folder(ws, options.initiative, options.report_dir, options.at)
+    chosen = None
+    if options.report_dir or options.at:
+        # Imported only when asked for: everything before the test starts is fixed cost.
+        from ledger.do_target import choose_folder
+
+        chosen = choose_folder(ws, options.initiative, options.report_dir, options.at)
     # A ledger that cannot take the attempt (binary, not UTF-8, an unclosed code fence)
     # would fail only after the run, leaving evidence and a flipped row without their
     # attempt: refuse before running anything.
@@ -416,6 +418,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     state_before = row.state
     state_after = row.state
     state_changed = False
+    from ledger.outcome import OUTCOMES, row_state_after
+
     new_state = {"done": DONE, "partial": PARTIAL, None: None}[row_state_after(outcome, options.flip_on_error)]
     if options.flip and new_state == PARTIAL and row.state == DONE and outcome == "no_tests":
         new_state = None  # 0 collected says nothing about the work: never a demotion
@@ -484,6 +488,7 @@ def _snapshot_result(future, terminated: bool) -> dict:
 
 def _prepare_record(renderer: Renderer) -> None:
     import ledger.junit  # noqa: F401
+    import ledger.outcome  # noqa: F401
     import ledger.profile  # noqa: F401
 
     renderer.load(RECORD_TEMPLATES)
@@ -550,6 +555,8 @@ def _listed_files(folder: Path) -> list[str]:
 
 
 def _template_context(ws, options, plan: DoPlan, report: ReportDir, manifest: dict, previous) -> dict:
+    from ledger.outcome import OUTCOMES
+
     row = plan.row
     started = utc_now()
     artifacts_rel = ws.relative(report.path) + "/"
