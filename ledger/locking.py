@@ -61,6 +61,10 @@ def workspace_lock(root: Path, timeout_s: float) -> Iterator[None]:
             f"workspace is locked by another ledger command; waited {timeout_s:g}s (--lock-timeout)", path
         ) from None
     try:
+        # Temp files of a ledger killed mid-write: no live ledger owns them while we hold the lock.
+        from ledger.tempfiles import remove_leftovers
+
+        remove_leftovers(root)
         yield
     finally:
         lock.release()

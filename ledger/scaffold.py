@@ -16,6 +16,7 @@ from ledger.edit import Splice, apply_splices, write_atomic, write_bytes_atomic
 from ledger.errors import BadInput
 from ledger.evidence import utc_now
 from ledger.locking import LOCK_NAME, workspace_lock
+from ledger.tempfiles import GITIGNORE_PATTERN
 from ledger.render import PACKAGE_TEMPLATES, Renderer, render_reported
 
 MERGE_DRIVER_NAME = "ledger plan/ledger merge driver (concurrent attempts and state flips)"
@@ -118,7 +119,7 @@ def setup_git(root: Path, config: Config, result: ScaffoldResult) -> None:
     _ensure_lines(root / ".gitattributes", gitattributes_lines(config), result, root)
     # `ledger html`'s default output: generated, and an untracked site/ would trip a loop's
     # handover guard. (The lock itself lives in the git directory; the line covers old ledgers.)
-    _ensure_lines(root / ".gitignore", [LOCK_NAME, "/site/"], result, root)
+    _ensure_lines(root / ".gitignore", [LOCK_NAME, "/site/", GITIGNORE_PATTERN], result, root)
 
 
 def _ensure_lines(path: Path, wanted: list[str], result: ScaffoldResult, root: Path) -> None:

@@ -13,6 +13,7 @@ from ledger.audit.hygiene import (
     items_without_plans,
     orphans_and_damage,
     root_logs,
+    temp_leftovers,
     unknown_findings,
 )
 from ledger.audit.integrity import IntegrityChecker
@@ -101,6 +102,7 @@ def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
         report.issues += orphans_and_damage(ws, context, cited_paths, covered, checker)
     report.issues += unknown_findings(ws, names)
     report.issues += root_logs(ws)
+    report.issues += temp_leftovers(ws)
     return report
 
 

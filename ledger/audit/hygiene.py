@@ -154,3 +154,21 @@ def root_logs(ws: Workspace) -> list[Issue]:
         for path in sorted(ws.root.glob("*.log"))
         if path.is_file()
     ]
+
+
+def temp_leftovers(ws: Workspace) -> list[Issue]:
+    """Temp files and half-built report folders a killed ledger left (the next writing
+    command removes those beside plans and the ledger)."""
+    from ledger.evidence import timestamp_folders
+    from ledger.tempfiles import find_leftovers
+
+    stamps = []
+    for initiative in ws.initiatives():
+        try:
+            stamps += [stamp for stamp, _ in timestamp_folders(ws.report_root(initiative))]
+        except Exception:
+            continue
+    return [
+        Issue("temp_leftover", f"{ws.relative(path)}{'/' if path.is_dir() else ''} is a temp file a killed ledger left; the next writing command removes it", ws.relative(path))
+        for path in find_leftovers(ws.root, stamps)
+    ]
