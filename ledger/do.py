@@ -71,6 +71,7 @@ class DoOptions:
     # A supervisor directive (input.md) giving initiative, row, selector and Artifacts folder.
     from_input: str | None = None
     selector_source: str | None = None  # where `selector` came from, when not the command line
+    selector_where: str | None = None  # its file:line, for a refusal (input.md:4)
 
 
 @dataclass
@@ -120,14 +121,16 @@ class DoResult:
         return data
 
 
-def resolve_selector(ws: Workspace, row: Row, override: str | None, override_source: str | None = None) -> ResolvedSelector:
-    """The row's selector (or `override`), checked against the workspace's selector policy."""
+def resolve_selector(ws: Workspace, row: Row, override: str | None, override_source: str | None = None,
+                     override_where: str | None = None) -> ResolvedSelector:
+    """The row's selector (or `override`), checked against the workspace's selector policy;
+    a refusal names `override_where` (the directive's file:line) or else the source."""
     from ledger.selector_policy import SelectorPolicy
 
     policy = SelectorPolicy.for_workspace(ws)
     if override is not None:
         source = override_source or "--selector"
-        selector = policy.parse(override, source)
+        selector = policy.parse(override, override_where or source)
     else:
         found = find_selectors(row.guidance) or find_selectors(row.description)
         if not found:
@@ -161,6 +164,7 @@ def apply_directive(ws: Workspace, options: DoOptions) -> list[str]:
     options.initiative, options.row = target.initiative, target.row
     if options.selector is None and target.selector is not None:
         options.selector, options.selector_source = target.selector, target.source
+        options.selector_where = f"{target.path}:{target.line}" if target.line else None
     if options.report_dir is None and options.at is None and target.report_dir:
         options.report_dir = target.report_dir
     return target.notes
@@ -169,7 +173,7 @@ def apply_directive(ws: Workspace, options: DoOptions) -> list[str]:
 def prepare(ws: Workspace, options: DoOptions) -> DoPlan:
     notes = apply_directive(ws, options)
     row = ws.find_row(options.initiative, options.row)
-    resolved = resolve_selector(ws, row, options.selector, options.selector_source)
+    resolved = resolve_selector(ws, row, options.selector, options.selector_source, options.selector_where)
     chosen = None
     if options.report_dir or options.at:
         # Imported only when asked for: everything before the test starts is fixed cost.

@@ -78,6 +78,7 @@ class DirectiveTarget:
     selector: str | None  # None: the row's own mapped selector
     report_dir: str | None  # the Artifacts folder, as written
     notes: list[str] = field(default_factory=list)  # how each field was decided
+    line: int | None = None  # the Mapped tests line the selector came from (a refusal names it)
 
     @property
     def source(self) -> str:
@@ -117,13 +118,16 @@ def read_target(ws, path_text: str, initiative: str | None, row: str | None, sel
             notes.append(f"row {row} from Focus")
     elif row is None:
         raise BadInput("pass both INITIATIVE and ROW, or neither (then Focus decides)")
-    if selector is None:
+    from_mapped = selector is None
+    if from_mapped:
         selector = _mapped_selector(ws, directive, where, initiative, row, notes)
     artifacts = directive.fields.get("artifacts")
     report_dir = artifacts_path(artifacts.full_text) if artifacts and artifacts.value.strip() else None
     if report_dir:
         notes.append(f"report folder from Artifacts: {report_dir}")
-    return DirectiveTarget(where, initiative, row, selector, report_dir or None, notes)
+    mapped = directive.fields.get("mapped_tests")
+    line = mapped.line if from_mapped and mapped is not None and selector is not None else None
+    return DirectiveTarget(where, initiative, row, selector, report_dir or None, notes, line)
 
 
 def _row_in_prose(ws, initiative: str, text: str) -> str | None:

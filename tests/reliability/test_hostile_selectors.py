@@ -172,7 +172,7 @@ def test_hostile_selector_is_refused_everywhere(tree, tmp_path, template, rule):
 
     assert_refused(cli(root, "do", "DEMO-001", "A1", "--selector", text), rule, "--selector", marker)
     assert_refused(cli(root, "check-input"), rule, f"input.md:{MAPPED_LINE}", marker)
-    assert_refused(cli(root, "do", "--from-input", "input.md"), rule, "input.md Mapped tests", marker)
+    assert_refused(cli(root, "do", "--from-input", "input.md"), rule, f"input.md:{MAPPED_LINE}", marker)
     if looks_like_selector(text):
         where = f"{PLAN_PATH}:{ROW_LINE}"
         assert_refused(cli(root, "do", "DEMO-001", "A1"), rule, where, marker)
