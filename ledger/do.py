@@ -17,6 +17,7 @@ from ledger.errors import BadInput, ExitCode
 from ledger.fixplan import entry_token
 from ledger.evidence import (
     ReportDir,
+    counts_for_baseline,
     create_report_dir,
     hash_files,
     region_hashes,
@@ -243,8 +244,6 @@ def row_history(ws: Workspace, initiative: str, row: Row) -> list:
 
 def previous_duration(ws: Workspace, initiative: str, row: Row, history: list | None = None,
                       selector: str | None = None) -> float | None:
-    from ledger.profile import counts_for_baseline
-
     history = row_history(ws, initiative, row) if history is None else history
     for _, manifest in reversed(history):
         if counts_for_baseline(manifest, selector):

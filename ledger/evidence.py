@@ -245,3 +245,14 @@ def row_manifests(report_root: Path, row_id: str, source: str | None = None) -> 
             continue
         found.append((folder, manifest))
     return found
+
+
+def counts_for_baseline(manifest: dict, selector: str | None) -> bool:
+    """A complete passing run of `selector` (None: any): the only runs statistics and guardrails use.
+    A failed, skipped or errored run, or one of another selector, times something else."""
+    return (
+        manifest.get("complete") is True
+        and manifest.get("outcome") == "passed"
+        and isinstance(manifest.get("duration_s"), (int, float))
+        and (selector is None or manifest.get("selector") == selector)
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ledger.evidence import row_manifests
+from ledger.evidence import counts_for_baseline, row_manifests
 from ledger.workspace import Workspace
 
 OK, WARN, FAIL = "ok", "warn", "fail"
@@ -87,17 +87,6 @@ def guardrails(ws: Workspace, runs: list[dict]) -> dict | None:
     passing = [float(r["duration_s"]) for r in runs if r.get("outcome") == "passed" and isinstance(r.get("duration_s"), (int, float))]
     bands = baseline_bands(passing, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs)
     return asdict(bands) if bands else None
-
-
-def counts_for_baseline(manifest: dict, selector: str | None) -> bool:
-    """A complete passing run of `selector` (None: any): the only runs statistics and guardrails use.
-    A failed, skipped or errored run, or one of another selector, times something else."""
-    return (
-        manifest.get("complete") is True
-        and manifest.get("outcome") == "passed"
-        and isinstance(manifest.get("duration_s"), (int, float))
-        and (selector is None or manifest.get("selector") == selector)
-    )
 
 
 def verdict_for_new_run(ws: Workspace, initiative: str, row_id: str, plan: str, duration_s: float, outcome: str,
