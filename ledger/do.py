@@ -189,6 +189,10 @@ def prepare(ws: Workspace, options: DoOptions) -> DoPlan:
                 number=options.attempt_number)
     slug = phase_slug(row, options.slug or (chosen.slug if chosen else None))
     report_dir = plan_report_dir(ws.report_root(options.initiative), slug, utc_now(), chosen.at if chosen else None)
+    # ledger's own pytest options (the cache folder must not lead outside): refused before anything is created.
+    from ledger.selector_policy import ledger_run_options
+
+    ledger_run_options(ws.root, report_dir.path, resolved.selector.args)
     return DoPlan(row, resolved, report_dir, None, ws.config.states.token_for(DONE), workspace_interpreter(ws),
                   chosen, notes)
 

@@ -299,7 +299,8 @@ def ledger_run_options(root: Path, report_dir: Path, args: Iterable[str]) -> lis
         cache = root / CACHE_DIR_NAME
         resolved = cache.resolve()
         if resolved != root.resolve() and root.resolve() not in resolved.parents:
-            raise UnsafeSelector(f"{cache} resolves outside the workspace ({resolved}); remove it", rule=RULE_PATH)
+            raise UnsafeSelector(f"pytest's cache folder resolves outside the workspace ({resolved}); remove the link",
+                                 CACHE_DIR_NAME, rule=RULE_PATH)
         options += ["-o", f"cache_dir={cache}"]
     options.append(f"--basetemp={report_dir / BASETEMP_NAME}")
     return options

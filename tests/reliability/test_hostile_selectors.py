@@ -318,3 +318,13 @@ def test_verify_refuses_a_forged_manifest_selector(history, tmp_path, forge):
     (only,) = data["results"]
     assert not only["reproduced"] and f"[rule: {rule}]" in only["why"], only
     assert result.returncode == 1 and not marker.exists()
+
+
+def test_a_pytest_cache_folder_linked_outside_is_refused_before_anything_is_created(tree, tmp_path):
+    """ledger points pytest's cache at <workspace>/.pytest_cache; a link there leading out is refused."""
+    root, marker, values = tree
+    (root / ".pytest_cache").symlink_to(values["o"], target_is_directory=True)
+    before = tree_state(tmp_path)
+    result = cli(root, "do", "DEMO-001", "A1")
+    assert_refused(result, "path-confinement", ".pytest_cache", marker)
+    assert tree_state(tmp_path) == before
