@@ -168,8 +168,8 @@ def test_not_a_repo_gives_none(tmp_path, no_gpu, monkeypatch):
     assert capture_environment(tmp_path)["git"] is None
 
 
-def test_git_unavailable_gives_none(repo, monkeypatch):
-    monkeypatch.setitem(sys.modules, "git", None)  # makes `import git` raise ImportError
+def test_git_unavailable_gives_none(repo, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-git-here"))  # no git executable to ask
     assert envinfo.git_state(repo) is None
 
 
