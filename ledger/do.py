@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from ledger.bookkeeping import add_attempt, change_row
-from ledger.errors import BadInput, ExitCode
+from ledger.errors import BadInput
 from ledger.fixplan import entry_token
 from ledger.evidence import (
     ReportDir,

@@ -91,7 +91,7 @@ _ROW_WORD = re.compile(r"(?<![\w.\-–—])(?:Phase\s+)?([A-Z]{1,3}\d+[a-z]?(?:\
 
 def read_target(ws, path_text: str, initiative: str | None, row: str | None, selector: str | None) -> DirectiveTarget:
     """Initiative, row, selector and artifacts folder from a directive; arguments given win."""
-    from ledger.directive import artifacts_path, known_initiatives, mapped_selectors, parse_directive, parse_focus
+    from ledger.directive import artifacts_path, known_initiatives, parse_directive, parse_focus
     from ledger.markdown.text import SourceText
 
     path = Path(path_text)
