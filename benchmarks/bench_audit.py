@@ -100,6 +100,33 @@ def time_audit(root: Path) -> tuple[float, dict]:
     return elapsed, report.counts()
 
 
+def time_audit_cpu(root: Path, crosschecks: bool = True) -> float:
+    """CPU seconds of one audit (steadier than wall time on a shared machine), with or
+    without the cross-checks, so their cost is a ratio measured in the same conditions."""
+    from unittest import mock
+
+    from ledger.audit import audit_workspace
+    from ledger.audit.crosscheck import CrossChecker
+    from ledger.workspace import Workspace
+
+    patches = [] if crosschecks else [
+        mock.patch.object(CrossChecker, "run_failures", lambda self, check: []),
+        mock.patch.object(CrossChecker, "row_failures", lambda self, check, row, plan: []),
+        mock.patch.object(CrossChecker, "is_future", lambda self, check: False),
+        mock.patch.object(CrossChecker, "want_commits", lambda self, checks: None),
+        mock.patch("ledger.audit.integrity.check_seal", lambda manifest, keys: (None, None)),
+    ]
+    for patch in patches:
+        patch.start()
+    try:
+        start = time.process_time()
+        audit_workspace(Workspace.open(root))
+        return time.process_time() - start
+    finally:
+        for patch in patches:
+            patch.stop()
+
+
 def time_html(root: Path) -> float:
     from ledger.site import build_site
     from ledger.workspace import Workspace
@@ -125,10 +152,13 @@ def main(repeat: int = 3) -> dict:
         files = build(root)
         audits, counts = [], {}
         parses = []
+        cpu_on, cpu_off = [], []
         for _ in range(repeat):
             elapsed, counts = time_audit(root)
             audits.append(elapsed)
             parses.append(time_markdown_it(files))
+            cpu_off.append(time_audit_cpu(root, crosschecks=False))
+            cpu_on.append(time_audit_cpu(root, crosschecks=True))
         html_s = time_html(root)
     audit_s, parse_s = median(audits), median(parses)
     return {
@@ -139,6 +169,9 @@ def main(repeat: int = 3) -> dict:
         "audit_s": round(audit_s, 3),
         "markdown_it_parse_s": round(parse_s, 3),
         "ratio": round(audit_s / parse_s, 2),
+        "audit_cpu_s": round(median(cpu_on), 3),
+        "audit_cpu_without_crosschecks_s": round(median(cpu_off), 3),
+        "crosscheck_cost_ratio": round(median(cpu_on) / median(cpu_off), 3),
         "targets": {"audit_s": 2.0, "ratio": 3.0},
         "html_s": round(html_s, 3),
         "classes": counts,
