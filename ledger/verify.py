@@ -292,6 +292,9 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
         why = f"same outcome, other counts: {_counts_text(got)} vs {_counts_text(expected['counts'])}"
     else:
         why = f"same outcome and counts ({_counts_text(got)})"
+    if place == RECORDED and recorded.get("git_dirty"):
+        # The checkout is the commit; the run had edits on top of it, which nothing re-runs.
+        why += "; the run it checks had uncommitted changes, so its commit is not exactly the code it ran"
     result.reproduced = outcome == expected["outcome"] and got == expected["counts"]
     result.why, result.outcome, result.counts = why, outcome, counts
     result.folder = ws.relative(folder) + "/"

@@ -174,3 +174,15 @@ def test_shards_split_deterministically_whatever_the_order():
     for bad in ("0/2", "3/2", "x", "1/0"):
         with pytest.raises(BadInput):
             parse_shard(bad)
+
+
+def test_a_run_recorded_with_uncommitted_changes_says_so(ws):
+    from ledger.evidence import seal_manifest
+
+    (manifest_path,) = [p for p in (ws / "plans/active/DEMO-001/reports").glob("*/*/manifest.json")
+                        if json.loads(p.read_text()).get("row") == "A1"]
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps(seal_manifest({**manifest, "git_dirty": True})))
+    result = run(ws, "verify", "DEMO-001", "A1", "--json")
+    (only,) = json.loads(result.stdout)["results"]
+    assert only["reproduced"] and "had uncommitted changes" in only["why"]
