@@ -88,6 +88,9 @@ class _PeakRss:
 
     def __init__(self, pid: int):
         self.peak: int | None = None
+        # Every descendant seen while the run lasted, by pid and start time: what is left of
+        # them once pytest exits (setsid() daemons included) is stopped.
+        self.seen: dict[int, float] = {}
         self._pid = pid
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ledger-rss", daemon=True)
@@ -116,6 +119,8 @@ class _PeakRss:
             for process in processes:
                 try:
                     total += process.memory_info().rss
+                    if process.pid != self._pid and process.pid not in self.seen:
+                        self.seen[process.pid] = process.create_time()
                 except psutil.Error:
                     pass
             if total and (self.peak is None or total > self.peak):
@@ -220,9 +225,10 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
     deadline = clock + request.timeout_s if request.timeout_s else None
     timed_out = interrupted = terminated = False
     lines = _LineEcho(echo)
+    _become_subreaper()
     with request.log_path.open("wb") as log:
         process = subprocess.Popen(
-            list(request.argv),
+            _dies_with_ledger(list(request.argv)),
             cwd=request.cwd,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -246,10 +252,14 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
                 _stop_group(process, signal.SIGTERM, log, lines)
             _reap(process)
             exit_code = process.returncode
+            leftovers = _stop_leftovers(process, rss.seen)
+        if leftovers:
+            echo(f"[ledger] stopped {leftovers} process(es) the tests left running after pytest exited")
         lines.flush()
         log.flush()
         os.fsync(log.fileno())
-    duration = time.monotonic() - clock
+    # pytest's own time: until it exited, not until the processes it leaked let go of the pipe.
+    duration = (getattr(process, "ledger_ended", None) or time.monotonic()) - clock
     echo(f"[ledger] {format_elapsed(duration, request.previous_duration_s)}")
     return RunResult(
         exit_code=exit_code,
@@ -264,29 +274,174 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
 
 
 def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s, echo) -> bool:
-    """Copy output until the pipe closes. Returns True when the deadline passed first."""
+    """Copy output until pytest exits (then drain briefly) or the pipe closes and it exits.
+    Returns True when the deadline passed first."""
     fd = process.stdout.fileno()
     os.set_blocking(fd, False)
     last_output = time.monotonic()
+    pidfd = _pidfd(process.pid)
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ, "output")
+            if pidfd is not None:
+                selector.register(pidfd, selectors.EVENT_READ, "exit")
+            while True:
+                if _exited(process):
+                    break
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    return True
+                # Without a pidfd the exit is noticed by polling.
+                wait = (0.5 if pidfd is not None else 0.1) if deadline is None else max(0.0, min(0.5, deadline - now))
+                events = selector.select(wait)
+                for key, _ in events:
+                    if key.data == "exit":
+                        continue  # _exited() reaps it at the top of the loop
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        # The pipe closed; the process may still be running (it closed stdout itself).
+                        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                        reaped = _reap(process, remaining)
+                        _note_end(process)
+                        return not reaped
+                    log.write(chunk)
+                    lines.feed(chunk)
+                    last_output = time.monotonic()
+                if not events and time.monotonic() - last_output >= HEARTBEAT_S:
+                    echo(f"[ledger] still running, {format_elapsed(time.monotonic() - clock, previous_s)}")
+                    last_output = time.monotonic()
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+    # pytest exited: what it printed last is still in the pipe. Drain it briefly; a process it
+    # leaked (a setsid() daemon) may hold the pipe open for ever, and is stopped next.
+    _drain(process, log, lines, time.monotonic() + DRAIN_S)
+    return False
+
+
+# After pytest exits, how long its output is still read before leftovers are stopped.
+DRAIN_S = 1.0
+
+
+def _exited(process) -> bool:
+    if process.returncode is None and not _reap(process, 0.0):
+        return False
+    _note_end(process)
+    return True
+
+
+def _note_end(process) -> None:
+    if getattr(process, "ledger_ended", None) is None:
+        process.ledger_ended = time.monotonic()
+
+
+def _drain(process, log, lines: _LineEcho, deadline: float) -> None:
+    fd = process.stdout.fileno()
     with selectors.DefaultSelector() as selector:
         selector.register(fd, selectors.EVENT_READ)
-        while True:
-            now = time.monotonic()
-            if deadline is not None and now >= deadline:
-                return True
-            wait = 0.5 if deadline is None else max(0.0, min(0.5, deadline - now))
-            if selector.select(wait):
-                try:
-                    chunk = os.read(fd, 65536)
-                except BlockingIOError:
-                    continue
-                if not chunk:
-                    # The pipe closed; the process may still be running (it closed stdout itself).
-                    remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
-                    return not _reap(process, remaining)
-                log.write(chunk)
-                lines.feed(chunk)
-                last_output = time.monotonic()
-            elif time.monotonic() - last_output >= HEARTBEAT_S:
-                echo(f"[ledger] still running, {format_elapsed(time.monotonic() - clock, previous_s)}")
-                last_output = time.monotonic()
+        while time.monotonic() < deadline:
+            if not selector.select(max(0.0, min(0.1, deadline - time.monotonic()))):
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return
+            log.write(chunk)
+            lines.feed(chunk)
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when `pid` exits (Linux 5.3+), else None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _stop_leftovers(process, seen: dict[int, float]) -> int:
+    """SIGKILL what the run left behind once pytest is gone: its process group, every
+    descendant seen while it ran (setsid() ones have left the group), and orphans of the
+    run reparented to ledger (its subreaper) that are in another session. Returns how many."""
+    import psutil
+
+    _signal_group(process.pid, signal.SIGKILL)
+    own_session = os.getsid(0)
+    targets: dict[int, psutil.Process] = {}
+    for pid, created in seen.items():
+        try:
+            candidate = psutil.Process(pid)
+            if abs(candidate.create_time() - created) < 0.01:
+                targets[pid] = candidate
+        except psutil.Error:
+            pass
+    try:
+        for child in psutil.Process().children(recursive=True):
+            try:
+                if os.getsid(child.pid) != own_session:
+                    targets[child.pid] = child
+            except (OSError, psutil.Error):
+                pass
+    except psutil.Error:
+        pass
+    stopped = 0
+    for candidate in targets.values():
+        try:
+            if candidate.status() == psutil.STATUS_ZOMBIE:
+                continue
+            candidate.kill()
+            stopped += 1
+        except psutil.Error:
+            pass
+    for candidate in targets.values():
+        # Reparented orphans are ledger's children now (subreaper): reap them.
+        try:
+            candidate.wait(timeout=2)
+        except (psutil.Error, psutil.TimeoutExpired):
+            pass
+    return stopped
+
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+# Exec'd as pytest's first step: the parent-death signal is set in the process that becomes
+# pytest (it survives execve), without a preexec_fn (unsafe while ledger's threads run).
+_DEATH_WRAPPER = (
+    "import ctypes,os,sys\n"
+    "ppid=int(sys.argv[1])\n"
+    "try:\n ctypes.CDLL(None,use_errno=True).prctl(1,9,0,0,0)\nexcept Exception:\n pass\n"
+    "if os.getppid()!=ppid:\n os._exit(137)\n"
+    "os.execv(sys.argv[2],sys.argv[2:])\n"
+)
+
+
+def _dies_with_ledger(argv: list[str]) -> list[str]:
+    """`argv` started so that a SIGKILLed ledger takes pytest with it (PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return argv
+    import shutil
+
+    program = argv[0] if os.path.isabs(argv[0]) else (shutil.which(argv[0]) or argv[0])
+    return [sys.executable, "-S", "-c", _DEATH_WRAPPER, str(os.getpid()), program, *argv[1:]]
+
+
+_subreaper_set = False
+
+
+def _become_subreaper() -> None:
+    """Orphans of the test run (a daemon whose parent exited) are reparented to ledger, not
+    init, so they can be found and stopped after the run."""
+    global _subreaper_set
+    if _subreaper_set or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        _subreaper_set = True
+    except (OSError, AttributeError):
+        pass
