@@ -22,7 +22,9 @@ those edits mean:
   renumbered entry says so in its own text (`renumbered from #N at merge`),
   and the driver says so on stderr;
 - an entry is never fused with another: two entries with one heading and
-  different bodies are both kept whole.
+  different bodies are both kept whole, and in the ledger an entry both sides
+  inserted byte for byte (two machines' same-day `attempt add` with one text)
+  is two attempts, kept twice and renumbered like any other.
 
 Anything else that both sides changed differently is a real conflict and gets
 the usual conflict markers (git then reports the file as conflicted).
@@ -129,10 +131,11 @@ def merge_texts(base: str, ours: str, theirs: str, *, is_ledger: bool = False,
             continue
         ours_version = _side_version(b, o, by_side[OURS], start, end, OURS)
         theirs_version = _side_version(b, t, by_side[THEIRS], start, end, THEIRS)
-        if [line for line, _ in ours_version] == [line for line, _ in theirs_version]:
+        identical = [line for line, _ in ours_version] == [line for line, _ in theirs_version]
+        if identical and not (is_ledger and _inserts_entry(ours_version)):
             out.extend((line, BOTH) for line, _ in ours_version)
             continue
-        resolved = _resolve(b, o, t, by_side, start, end, vocabulary, result.notes, keep)
+        resolved = _resolve(b, o, t, by_side, start, end, vocabulary, result.notes, keep, is_ledger)
         if resolved is not None:
             out.extend(resolved)
             continue
@@ -196,7 +199,8 @@ def _slots(side: list[str], hunks: list[_Hunk]) -> _Slots | None:
     return slots
 
 
-def _resolve(b, o, t, by_side, start, end, vocabulary, notes, keep=OURS) -> list[tuple[str, str]] | None:
+def _resolve(b, o, t, by_side, start, end, vocabulary, notes, keep=OURS,
+             is_ledger=False) -> list[tuple[str, str]] | None:
     ours, theirs = _slots(o, by_side[OURS]), _slots(t, by_side[THEIRS])
     if ours is None or theirs is None:
         return None
@@ -204,9 +208,9 @@ def _resolve(b, o, t, by_side, start, end, vocabulary, notes, keep=OURS) -> list
     for index in range(start, end + 1):
         mine, other = ours.inserted.get(index, []), theirs.inserted.get(index, [])
         if keep == OURS:
-            merged.extend(_merge_insertions(mine, other))
+            merged.extend(_merge_insertions(mine, other, is_ledger))
         else:  # the published side's entries first
-            merged.extend(_swap(_merge_insertions(other, mine)))
+            merged.extend(_swap(_merge_insertions(other, mine, is_ledger)))
         if index == end:
             break
         base_line = b[index]
@@ -248,25 +252,34 @@ _ENTRY_START = re.compile(
 )
 
 
-def _merge_insertions(mine: list[str], other: list[str]) -> list[tuple[str, str]]:
+def _inserts_entry(version: list[tuple[str, str]]) -> bool:
+    return any(origin != BASE and _ENTRY_START.match(line) for line, origin in version)
+
+
+def _merge_insertions(mine: list[str], other: list[str], is_ledger: bool = False) -> list[tuple[str, str]]:
     if not other:
         return [(line, OURS) for line in mine]
     if not mine:
         return [(line, THEIRS) for line in other]
-    if mine == other:
+    if mine == other and not (is_ledger and any(_ENTRY_START.match(line) for line in mine)):
         return [(line, BOTH) for line in mine]
     if _starts_section(mine) and not _starts_section(other):
         # Theirs continues the section above (an attempt for the last item);
         # ours opens a new one (a new item), so theirs must come first.
-        return _merge_insertions_ordered(other, THEIRS, mine, OURS)
-    return _merge_insertions_ordered(mine, OURS, other, THEIRS)
+        return _merge_insertions_ordered(other, THEIRS, mine, OURS, is_ledger)
+    return _merge_insertions_ordered(mine, OURS, other, THEIRS, is_ledger)
 
 
-def _merge_insertions_ordered(first: list[str], first_origin: str, second: list[str], second_origin: str):
+def _merge_insertions_ordered(first: list[str], first_origin: str, second: list[str], second_origin: str,
+                              is_ledger: bool = False):
     shared = 0
     while shared < min(len(first), len(second)) and first[shared] == second[shared]:
         shared += 1
-    if shared < len(first) and shared < len(second):
+    if is_ledger:
+        # Both sides wrote these entries (each machine ran its own attempt): only what
+        # precedes the first entry, such as a new item's heading, is written once.
+        shared = next((i for i in range(shared) if _ENTRY_START.match(first[i])), shared)
+    elif shared < len(first) and shared < len(second):
         # The sides part inside an entry whose first lines match (two machines' same-minute
         # headings): sharing those lines would put both bodies under one heading, one entry
         # lost. Each side keeps its whole entry.

@@ -236,3 +236,37 @@ def test_git_operation_reads_the_rebase_state_and_the_reflog_action(tmp_path):
     assert git_operation({}, tmp_path) == REBASE  # stash apply, cherry-pick: %A is HEAD
     (tmp_path / ".git" / "rebase-merge").mkdir()
     assert git_operation({"GIT_REFLOG_ACTION": "merge x"}, tmp_path) == REBASE
+
+
+def test_byte_identical_entries_from_both_sides_are_two_attempts():
+    """Two machines' same-day `attempt add` with one summary write the same line; fusing
+    them would lose an attempt."""
+    anchor = "  * [2026-11-02] Attempt #2 — Phase A.A2: second."
+    entry = "  * [2026-11-03] Attempt #3 — Supervisor review: D1 accepted."
+    both = append_after(LEDGER, anchor, entry)
+    for keep in ("ours", "theirs"):
+        result = merge_texts(LEDGER, both, both, is_ledger=True, keep=keep)
+        assert result.clean
+        assert (
+            anchor + "\n" + entry + "\n"
+            "  * [2026-11-03] Attempt #4 (renumbered from #3 at merge) — Supervisor review: D1 accepted.\n"
+            "- Exit Criteria:\n"
+        ) in result.text
+        assert any("renumbered" in note for note in result.notes)
+
+
+def test_the_same_new_item_with_identical_entries_keeps_one_heading_and_both_entries():
+    addition = "\n## [NEW-003] New\n- Attempts History:\n  * [2026-11-03] Attempt #1 — same text.\n"
+    result = merge_texts(LEDGER, LEDGER + addition, LEDGER + addition, is_ledger=True)
+    assert result.clean
+    assert result.text.count("## [NEW-003] New") == 1
+    assert result.text.endswith(
+        "- Attempts History:\n  * [2026-11-03] Attempt #1 — same text.\n"
+        "  * [2026-11-03] Attempt #2 (renumbered from #1 at merge) — same text.\n"
+    )
+
+
+def test_identical_plan_edits_on_both_sides_are_taken_once():
+    plan = "| ID | Task | State | Guidance |\n| --- | --- | --- | --- |\n| A1 | x | [ ] | g |\n"
+    edited = plan + "| A2 | y | [ ] | h |\n"
+    assert merge_texts(plan, edited, edited).text == edited
