@@ -6,7 +6,7 @@ import json
 import os
 import signal
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -255,19 +255,37 @@ def previous_duration(ws: Workspace, initiative: str, row: Row, history: list | 
     return None
 
 
-def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
-    with _interrupt_handling(), workspace_lock(ws.root, options.lock_timeout_s):
-        plan = prepare(ws, options)
-        if not options.commit:
-            return _execute(ws, options, plan, echo)
-        from ledger.gitops import commit_run, ensure_committable
+# Once the tests have run, their record waits this long for the lock (at least): a finished
+# run is never dropped because another command held the workspace for a while.
+RECORD_LOCK_TIMEOUT_S = 300.0
 
-        # Refuse before running anything, so a refused commit wastes no test time.
-        paths = [plan.row.path, ws.ledger_path]
-        guard = ensure_committable(ws.root, paths)
-        result = _execute(ws, options, plan, echo)
-        result.commit = commit_run(guard, result, ws.root / result.report_dir, paths)
-        return result
+
+def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
+    """The workspace lock is held only to plan the run and to record it, not while the tests
+    run: two rows run at once, and a supervisor's `mark` is never blocked by a long test. The
+    record re-reads the plan and the ledger under the lock (change_row and add_attempt read
+    afresh and find their row and item again), so it splices into what is there then."""
+    with _interrupt_handling():
+        with workspace_lock(ws.root, options.lock_timeout_s):
+            plan = prepare(ws, options)
+            guard = paths = None
+            if options.commit:
+                from ledger.gitops import ensure_committable
+
+                # Refuse before running anything, so a refused commit wastes no test time.
+                paths = [plan.row.path, ws.ledger_path]
+                guard = ensure_committable(ws.root, paths)
+
+        def record_lock():
+            return workspace_lock(ws.root, max(options.lock_timeout_s, RECORD_LOCK_TIMEOUT_S))
+
+        def commit(result: DoResult) -> None:
+            if guard is not None:
+                from ledger.gitops import commit_run
+
+                result.commit = commit_run(guard, result, ws.root / result.report_dir, paths)
+
+        return _execute(ws, options, plan, echo, record_lock, commit)
 
 
 def _terminated(signum, frame):
@@ -311,7 +329,10 @@ def _defer_sigint(echo: Echo) -> None:
         signal.signal(signal.SIGHUP, note)
 
 
-def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoResult:
+def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record_lock=None, after_record=None) -> DoResult:
+    """Run the tests (no lock held), write the evidence, then take `record_lock()` to flip
+    the row and append the attempt (and `after_record(result)` under the same lock)."""
+    with_lock = record_lock or nullcontext
     from ledger.envinfo import capture_environment, project_packages, render_snapshot_text
     from ledger.runner import RunRequest, pytest_argv, run_streaming
     from ledger.selector_policy import ledger_run_options, remove_basetemp
@@ -422,58 +443,64 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo) -> DoR
     manifest = {**manifest, "complete": True, "files": files, **({"regions": regions} if regions else {})}
     write_manifest(folder, manifest)
 
-    state_before = row.state
-    state_after = row.state
-    state_changed = False
-    from ledger.outcome import OUTCOMES, row_state_after
+    with with_lock():
+        # Under the lock from here: the plan and the ledger as they are now (both re-read).
+        ws.reload_path(row.path)
+        state_before = row.state
+        state_after = row.state
+        state_changed = False
+        from ledger.outcome import OUTCOMES, row_state_after
 
-    new_state = {"done": DONE, "partial": PARTIAL, None: None}[row_state_after(outcome, options.flip_on_error)]
-    if options.flip and new_state == PARTIAL and row.state == DONE and outcome == "no_tests":
-        new_state = None  # 0 collected says nothing about the work: never a demotion
-    if options.flip and new_state is not None:
-        note = renderer.render("guidance_note.md.j2", **context).strip()
-        change = change_row(ws, row, new_state, note, replacing=previous_row_note(ws, options.initiative, row, history))
-        state_before, state_after = change.state_before, change.state_after
-        state_changed = True
-        if change.note:
-            # Kept so the next run of this row can replace it (the manifest is not among the hashed files).
-            write_manifest(folder, {**manifest, "row_note": change.note})
-    attempt = add_attempt(
-        ws,
-        options.initiative,
-        lambda number, layout, style: renderer.render_lines(
-            "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, **style, number=number
-        ),
-        item_title=_plan_title(ws, options.initiative, row),
-        number=options.attempt_number,
-        fall_back=True,
-    )
-    notices = []
-    if attempt.requested is not None and attempt.number != attempt.requested:
-        notices.append(
-            f"attempt #{attempt.requested} was taken while the tests ran; recorded as #{attempt.number} instead "
-            "(update whatever cites #{0})".format(attempt.requested)
+        new_state = {"done": DONE, "partial": PARTIAL, None: None}[row_state_after(outcome, options.flip_on_error)]
+        if options.flip and new_state == PARTIAL and row.state == DONE and outcome == "no_tests":
+            new_state = None  # 0 collected says nothing about the work: never a demotion
+        if options.flip and new_state is not None:
+            note = renderer.render("guidance_note.md.j2", **context).strip()
+            change = change_row(ws, row, new_state, note, replacing=previous_row_note(ws, options.initiative, row, history))
+            state_before, state_after = change.state_before, change.state_after
+            state_changed = True
+            if change.note:
+                # Kept so the next run of this row can replace it (the manifest is not among the hashed files).
+                write_manifest(folder, {**manifest, "row_note": change.note})
+        attempt = add_attempt(
+            ws,
+            options.initiative,
+            lambda number, layout, style: renderer.render_lines(
+                "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, **style, number=number
+            ),
+            item_title=_plan_title(ws, options.initiative, row),
+            number=options.attempt_number,
+            fall_back=True,
         )
-    return DoResult(
-        initiative=options.initiative,
-        row=row.id,
-        selector=plan.selector.selector.display,
-        outcome=outcome,
-        reason=reason,
-        counts=counts,
-        duration_s=round(result.duration_s, 3),
-        report_dir=ws.relative(folder) + "/",
-        state_before=state_before,
-        state_after=state_after,
-        attempt=attempt.number,
-        exit_code=OUTCOMES[outcome].exit_code,
-        argv=argv,
-        env_overrides=plan.selector.env,
-        guardrail=guardrail,
-        state_changed=state_changed,
-        notices=notices,
-        python=plan.interpreter.to_json(),
-    )
+        notices = []
+        if attempt.requested is not None and attempt.number != attempt.requested:
+            notices.append(
+                f"attempt #{attempt.requested} was taken while the tests ran; recorded as #{attempt.number} instead "
+                "(update whatever cites #{0})".format(attempt.requested)
+            )
+        result = DoResult(
+            initiative=options.initiative,
+            row=row.id,
+            selector=plan.selector.selector.display,
+            outcome=outcome,
+            reason=reason,
+            counts=counts,
+            duration_s=round(result.duration_s, 3),
+            report_dir=ws.relative(folder) + "/",
+            state_before=state_before,
+            state_after=state_after,
+            attempt=attempt.number,
+            exit_code=OUTCOMES[outcome].exit_code,
+            argv=argv,
+            env_overrides=plan.selector.env,
+            guardrail=guardrail,
+            state_changed=state_changed,
+            notices=notices,
+            python=plan.interpreter.to_json(),
+        )
+        if after_record is not None:
+            after_record(result)
+    return result
 
 
 RECORD_TEMPLATES = ["summary.md.j2", "guidance_note.md.j2", "attempt.md.j2", "attempt_global.md.j2"]

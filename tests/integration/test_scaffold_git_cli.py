@@ -170,7 +170,7 @@ def test_do_commit_wiring_commits_what_the_run_wrote(tmp_path, monkeypatch):
     git(ws, "config", "user.email", "t@example.invalid")
     (ws / "unrelated.txt").write_text("not ours\n")
 
-    def fake_execute(workspace, options, plan, echo):
+    def fake_execute(workspace, options, plan, echo, record_lock, after_record):
         folder = ws / "plans/active/DEMO-001/reports/2026-01-01T000000Z/phase_a_assessment"
         folder.mkdir(parents=True)
         (folder / "summary.md").write_text("# passed\n")
@@ -178,8 +178,11 @@ def test_do_commit_wiring_commits_what_the_run_wrote(tmp_path, monkeypatch):
         plan_file.write_text(plan_file.read_text().replace("| A1 | Passing selector | [ ]", "| A1 | Passing selector | [x]"))
         ledger_file = ws / "docs/fix_plan.md"
         ledger_file.write_text(ledger_file.read_text().replace("prose.\n", "prose.\n  * [2026-01-01] Attempt #2 — A1 passed.\n"))
-        return DoResult("DEMO-001", "A1", "pytest tests/test_demo.py::test_ok -q", "passed", None, None, 0.1,
-                        "plans/active/DEMO-001/reports/2026-01-01T000000Z/phase_a_assessment/", "open", "done", 2, 0)
+        result = DoResult("DEMO-001", "A1", "pytest tests/test_demo.py::test_ok -q", "passed", None, None, 0.1,
+                          "plans/active/DEMO-001/reports/2026-01-01T000000Z/phase_a_assessment/", "open", "done", 2, 0)
+        with record_lock():  # the commit is made under the record's lock, as _execute does
+            after_record(result)
+        return result
 
     monkeypatch.setattr(do_module, "_execute", fake_execute)
     result = run("do", "DEMO-001", "A1", "--commit", "--json", "--root", str(ws))
@@ -202,7 +205,7 @@ def test_do_commit_failure_after_the_run_says_what_was_recorded(tmp_path, monkey
 
     ws = make_workspace(tmp_path / "ws")
 
-    def fake_execute(workspace, options, plan, echo):
+    def fake_execute(workspace, options, plan, echo, record_lock, after_record):
         folder = ws / "plans/active/DEMO-001/reports/2026-01-01T000000Z/p"
         folder.mkdir(parents=True)
         (folder / "summary.md").write_text("# failed\n")
@@ -212,8 +215,11 @@ def test_do_commit_failure_after_the_run_says_what_was_recorded(tmp_path, monkey
             hook.chmod(0o755)
         else:
             (ws / ".git/index.lock").write_text("")
-        return DoResult("DEMO-001", "A2", "pytest x", "failed", "1 failed", None, 0.1,
-                        "plans/active/DEMO-001/reports/2026-01-01T000000Z/p/", "open", "partial", 2, 1)
+        result = DoResult("DEMO-001", "A2", "pytest x", "failed", "1 failed", None, 0.1,
+                          "plans/active/DEMO-001/reports/2026-01-01T000000Z/p/", "open", "partial", 2, 1)
+        with record_lock():
+            after_record(result)
+        return result
 
     monkeypatch.setattr(do_module, "_execute", fake_execute)
     result = run("do", "DEMO-001", "A2", "--commit", "--root", str(ws))
