@@ -8,8 +8,9 @@ load hit both sides alike:
 - `lightning`: the embedded example workspace's real Lightning workload (row D1).
 
 Reports the medians, the absolute delta (target: under 0.08 s) and the ratio. The bare side
-gets the same pytest options ledger adds (`-p no:cacheprovider`, a JUnit XML), so the delta is
-ledger's own work. Numbers taken on a loaded machine (load average above half the CPUs) are
+gets the same pytest options ledger adds (`-p no:cacheprovider`, its own `--basetemp`, a JUnit
+XML), so the delta is ledger's own work (pytest's default basetemp under a shared /tmp holding
+thousands of old runs made the bare side seconds slower). Numbers taken on a loaded machine (load average above half the CPUs) are
 flagged `under_load`: they are not meaningful as absolute costs.
 """
 
@@ -76,13 +77,13 @@ def main(repeat: int = 5, workloads: tuple[str, ...] = ("subsecond", "lightning"
         if "subsecond" in workloads:
             ws = subsecond_workspace(tmp_path / "subsecond")
             env = bench_env()
-            bare = f"{python} -m pytest tests/test_demo.py::test_ok -q -p no:cacheprovider --junitxml={junit} | tee {tmp}/bare.log"
+            bare = f"{python} -m pytest tests/test_demo.py::test_ok -q -p no:cacheprovider --basetemp={tmp}/basetemp --junitxml={junit} | tee {tmp}/bare.log"
             ledger = [str(BIN / "ledger"), "do", "DEMO-001", "A1", "--root", str(ws)]
             results["subsecond"] = measure(ws, bare, ledger, env, repeat, tmp_path / "bare.log")
         if "lightning" in workloads:
             ws = example_workspace(tmp_path / "lightning")
             env = bench_env()
-            bare = f"{python} -m pytest {LIGHTNING_SELECTOR} -vv -p no:cacheprovider --junitxml={junit} | tee {tmp}/bare.log"
+            bare = f"{python} -m pytest {LIGHTNING_SELECTOR} -vv -p no:cacheprovider --basetemp={tmp}/basetemp --junitxml={junit} | tee {tmp}/bare.log"
             ledger = [str(BIN / "ledger"), "do", "TEST-PYTORCH-001", "D1", "--root", str(ws)]
             results["lightning"] = measure(ws, bare, ledger, env, repeat, tmp_path / "bare.log")
     results["machine_after"] = under_load()
