@@ -72,6 +72,9 @@ class DoOptions:
     # A supervisor directive (input.md) giving initiative, row, selector and Artifacts folder.
     from_input: str | None = None
     selector_source: str | None = None  # where `selector` came from, when not the command line
+    # timeout_s is ledger's DEFAULT_TIMEOUT_S (neither --timeout nor [tool.ledger] timeout): a run
+    # it cuts short leaves the row alone, as a tooling limit says nothing about the work.
+    timeout_is_default: bool = False
     selector_where: str | None = None  # its file:line, for a refusal (input.md:4)
 
 
@@ -414,6 +417,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
         expect=options.expect,
     )
     outcome, reason = verdict.outcome, verdict.reason
+    if outcome == "timeout" and options.timeout_is_default:
+        reason = f"{reason} (ledger's default --timeout: pass --timeout N for a longer selector; the row is left as it is)"
     from ledger.profile import verdict_for_new_run
 
     guardrail = verdict_for_new_run(ws, options.initiative, row.id, ws.relative(row.path), result.duration_s, outcome,
@@ -454,6 +459,8 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
         new_state = {"done": DONE, "partial": PARTIAL, None: None}[row_state_after(outcome, options.flip_on_error)]
         if options.flip and new_state == PARTIAL and row.state == DONE and outcome == "no_tests":
             new_state = None  # 0 collected says nothing about the work: never a demotion
+        if outcome == "timeout" and options.timeout_is_default and not options.flip_on_error:
+            new_state = None  # ledger's own default limit, not one the user chose: a tooling limit, not a regression
         if options.flip and new_state is not None:
             note = renderer.render("guidance_note.md.j2", **context).strip()
             change = change_row(ws, row, new_state, note, replacing=previous_row_note(ws, options.initiative, row, history))

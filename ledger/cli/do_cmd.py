@@ -45,7 +45,8 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, attempt_numbe
     ws = open_workspace(root)
     options = DoOptions(initiative, row, selector, slug, effective_timeout(ws, timeout_s), lock_timeout_s, not no_flip,
                         dry_run, commit, flip_on_error=flip_on_error, expect=expect, attempt_number=attempt_number,
-                        report_dir=report_dir, at=at, from_input=from_input)
+                        report_dir=report_dir, at=at, from_input=from_input,
+                        timeout_is_default=timeout_s is None and ws.config.timeout is None)
     if dry_run:
         plan = prepare(ws, options)
         lines = describe_plan(ws, plan, options)

@@ -117,3 +117,24 @@ def test_from_input_whose_focus_names_no_row_asks_for_one(dose):
     assert given.returncode == 0, given.stderr
     assert "pytest tests/test_generate_data.py::test_placeholder -q  (from input.md Mapped tests)" in given.stdout
     assert "report dir: plans/active/seed/reports/2026-01-22T024002Z/" in given.stdout
+
+
+def test_a_run_cut_short_by_the_default_timeout_leaves_a_done_row(ws, monkeypatch):
+    # A6 sleeps SLOW_SECONDS=30; the default is lowered (the same code path as 110 s) so the test is quick.
+    plan = ws / "plans/active/DEMO-001/implementation.md"
+    plan.write_text(plan.read_text().replace("| A6 | Slow | [ ] |", "| A6 | Slow | [x] |"))
+    from ledger import do as do_module  # `import ledger.do` would shadow this file's ledger() helper
+
+    monkeypatch.setattr(do_module, "DEFAULT_TIMEOUT_S", 2.0)
+    from click.testing import CliRunner
+
+    from ledger.cli import main
+
+    result = CliRunner().invoke(main, ["do", "DEMO-001", "A6", "--json", "--root", str(ws)], catch_exceptions=False)
+    assert result.exit_code == 124
+    data = json.loads(result.output[result.output.index("{\n"):])
+    assert data["outcome"] == "timeout" and "ledger's default --timeout" in data["reason"]
+    assert "| A6 | Slow | [x] |" in plan.read_text()
+    # A limit the user chose is theirs: the row is marked partial.
+    chosen = ledger(ws, "do", "DEMO-001", "A6", "--timeout", "2", "--json")
+    assert chosen.returncode == 124 and "| A6 | Slow | [P] |" in plan.read_text()
