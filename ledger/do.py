@@ -461,24 +461,43 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
             new_state = None  # 0 collected says nothing about the work: never a demotion
         if outcome == "timeout" and options.timeout_is_default and not options.flip_on_error:
             new_state = None  # ledger's own default limit, not one the user chose: a tooling limit, not a regression
-        if options.flip and new_state is not None:
-            note = renderer.render("guidance_note.md.j2", **context).strip()
-            change = change_row(ws, row, new_state, note, replacing=previous_row_note(ws, options.initiative, row, history))
+        from ledger.repair import clear_journal, fault_point, write_journal
+
+        flipping = options.flip and new_state is not None
+        note = renderer.render("guidance_note.md.j2", **context).strip() if flipping else None
+        replacing = previous_row_note(ws, options.initiative, row, history) if flipping else None
+        item_title = _plan_title(ws, options.initiative, row)
+        # What the record writes, kept until both edits are made: a run killed between them is
+        # completed from it (ledger repair, or the next writing command).
+        write_journal(ws.root, {
+            "folder": ws.relative(folder) + "/", "initiative": options.initiative, "row": row.id,
+            "phase": row.phase.key if row.phase else None, "plan": ws.relative(row.path),
+            "new_state": {DONE: "done", PARTIAL: "partial"}.get(new_state) if flipping else None,
+            "note": note, "replacing": replacing, "context": json.loads(json.dumps(context, default=str)),
+            "item_title": item_title, "attempt_number": options.attempt_number,
+        })
+        fault_point("record-start")
+        if flipping:
+            change = change_row(ws, row, new_state, note, replacing=replacing)
             state_before, state_after = change.state_before, change.state_after
             state_changed = True
+            fault_point("after-row")
             if change.note:
                 # Kept so the next run of this row can replace it (the manifest is not among the hashed files).
                 write_manifest(folder, {**manifest, "row_note": change.note})
+            fault_point("after-note")
         attempt = add_attempt(
             ws,
             options.initiative,
             lambda number, layout, style: renderer.render_lines(
                 "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, **style, number=number
             ),
-            item_title=_plan_title(ws, options.initiative, row),
+            item_title=item_title,
             number=options.attempt_number,
             fall_back=True,
         )
+        fault_point("after-attempt")
+        clear_journal(ws.root)
         notices = []
         if attempt.requested is not None and attempt.number != attempt.requested:
             notices.append(

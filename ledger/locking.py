@@ -49,7 +49,7 @@ def lock_path(root: Path) -> Path:
 
 
 @contextmanager
-def workspace_lock(root: Path, timeout_s: float) -> Iterator[None]:
+def workspace_lock(root: Path, timeout_s: float, repair: bool = True) -> Iterator[None]:
     from filelock import FileLock, Timeout
 
     path = lock_path(root)
@@ -65,6 +65,24 @@ def workspace_lock(root: Path, timeout_s: float) -> Iterator[None]:
         from ledger.tempfiles import remove_leftovers
 
         remove_leftovers(root)
+        # A `do` killed half-way through recording its run: completed before anything else.
+        if repair:
+            _repair_quietly(root)
         yield
     finally:
         lock.release()
+
+
+def _repair_quietly(root: Path) -> None:
+    """Complete a half-recorded run before this command writes; never fail the command over it
+    (audit keeps reporting the run, and `ledger repair` says what stops it)."""
+    import sys
+
+    from ledger.errors import LedgerError
+    from ledger.repair import repair_at
+
+    try:
+        for line in repair_at(root):
+            print(f"[ledger] {line}", file=sys.stderr)
+    except (LedgerError, OSError, StopIteration, KeyError) as exc:
+        print(f"[ledger] a half-recorded run could not be completed ({exc}); see ledger repair", file=sys.stderr)

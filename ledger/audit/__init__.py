@@ -14,6 +14,7 @@ from ledger.audit.hygiene import (
     orphans_and_damage,
     root_logs,
     temp_leftovers,
+    half_recorded_runs,
     unknown_findings,
 )
 from ledger.audit.integrity import IntegrityChecker
@@ -103,6 +104,7 @@ def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
     report.issues += unknown_findings(ws, names)
     report.issues += root_logs(ws)
     report.issues += temp_leftovers(ws)
+    report.issues += half_recorded_runs(ws)
     return report
 
 

@@ -172,3 +172,17 @@ def temp_leftovers(ws: Workspace) -> list[Issue]:
         Issue("temp_leftover", f"{ws.relative(path)}{'/' if path.is_dir() else ''} is a temp file a killed ledger left; the next writing command removes it", ws.relative(path))
         for path in find_leftovers(ws.root, stamps)
     ]
+
+
+def half_recorded_runs(ws: Workspace) -> list[Issue]:
+    from ledger.repair import journal_path, read_journal
+
+    if not journal_path(ws.root).exists():
+        return []
+    entry = read_journal(ws.root) or {}
+    return [Issue(
+        "half_recorded_run",
+        f"{entry.get('folder', '?')}: a killed ledger do left this run half-recorded (row flip or attempt missing); "
+        "ledger repair (or any writing command) completes it",
+        entry.get("folder"), failing=True,
+    )]

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import click
+
+from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
+
+
+@click.command("repair")
+@click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True)
+@json_option
+@root_option
+@reports_errors
+def repair(lock_timeout_s, as_json, root):
+    """Complete a run a killed `ledger do` left half-recorded (row flipped, attempt missing).
+
+    Every writing command does this first on its own; this says what it did."""
+    from ledger.locking import workspace_lock
+    from ledger.repair import repair as repair_workspace
+
+    ws = open_workspace(root)
+    with workspace_lock(ws.root, lock_timeout_s, repair=False):
+        done = repair_workspace(ws)
+    if as_json:
+        print_json({"repaired": done})
+    else:
+        for line in done or ["nothing to repair: no half-recorded run"]:
+            click.echo(line)
