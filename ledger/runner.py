@@ -218,7 +218,9 @@ def _copy_until(process, log, lines: "_LineEcho", deadline: float) -> None:
 
 def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
     """Run `request.argv`, copying its output to the log as bytes and to `echo` as lines."""
-    env = {**os.environ, **request.env_overrides, "PYTHONUNBUFFERED": "1"}
+    run_id = f"{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
+    # Inherited by everything the run starts: what it leaves behind is recognised by it.
+    env = {**os.environ, **request.env_overrides, "PYTHONUNBUFFERED": "1", RUN_ID_VARIABLE: run_id}
     request.log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.time()
     clock = time.monotonic()
@@ -236,6 +238,7 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        process.ledger_run_id = run_id
         with _PeakRss(process.pid) as rss:
             try:
                 timed_out = _pump(process, log, lines, deadline, clock, request.previous_duration_s, echo)
@@ -322,6 +325,8 @@ def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s, echo) -> 
     return False
 
 
+RUN_ID_VARIABLE = "LEDGER_RUN_ID"
+
 # After pytest exits, how long its output is still read before leftovers are stopped.
 DRAIN_S = 1.0
 
@@ -366,7 +371,8 @@ def _pidfd(pid: int) -> int | None:
 def _stop_leftovers(process, seen: dict[int, float]) -> int:
     """SIGKILL what the run left behind once pytest is gone: its process group, every
     descendant seen while it ran (setsid() ones have left the group), and orphans of the
-    run reparented to ledger (its subreaper) that are in another session. Returns how many."""
+    run reparented to ledger (its subreaper) in another session that carry this run's id in
+    their environment. Returns how many."""
     import psutil
 
     _signal_group(process.pid, signal.SIGKILL)
@@ -379,10 +385,13 @@ def _stop_leftovers(process, seen: dict[int, float]) -> int:
                 targets[pid] = candidate
         except psutil.Error:
             pass
+    run_id = getattr(process, "ledger_run_id", None)
     try:
         for child in psutil.Process().children(recursive=True):
             try:
-                if os.getsid(child.pid) != own_session:
+                # Only this run's orphans: other runs of this process (verify's parallel jobs)
+                # have children here too, with their own run id.
+                if os.getsid(child.pid) != own_session and run_id and child.environ().get(RUN_ID_VARIABLE) == run_id:
                     targets[child.pid] = child
             except (OSError, psutil.Error):
                 pass
