@@ -446,7 +446,6 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
     (folder / "summary.md").write_text(renderer.render("summary.md.j2", **context, files=_listed_files(folder)), encoding="utf-8")
     files, regions = region_hashes(folder, hash_files(folder))
     manifest = {**manifest, "complete": True, "files": files, **({"regions": regions} if regions else {})}
-    write_manifest(folder, manifest)
 
     with with_lock():
         # Under the lock from here: the plan and the ledger as they are now (both re-read).
@@ -475,8 +474,12 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
             "new_state": {DONE: "done", PARTIAL: "partial"}.get(new_state) if flipping else None,
             "note": note, "replacing": replacing, "context": json.loads(json.dumps(context, default=str)),
             "item_title": item_title, "attempt_number": options.attempt_number,
+            # The complete manifest too: a run killed before it is written still gets it.
+            "manifest": json.loads(json.dumps(manifest, default=str)),
         })
         fault_point("record-start")
+        write_manifest(folder, manifest)
+        fault_point("after-manifest")
         if flipping:
             change = change_row(ws, row, new_state, note, replacing=replacing)
             state_before, state_after = change.state_before, change.state_after

@@ -2,13 +2,14 @@
 
 Before `do` touches the plan and the ledger it writes a journal (`ledger.pending.json`
 beside the lock file: `.git/` in a repository, the workspace root outside one) saying what
-the record will write: the row's new state and note, and the attempt's template context.
+the record will write: the complete manifest, the row's new state and note, and the
+attempt's template context.
 It removes the journal once both are written. A journal found later means a `do` died
 half-way: `ledger repair` (run automatically by the next writing command, under the lock)
 completes the record from it, writing only what is missing, and `audit` reports it until then.
 
 Test hook: LEDGER_FAULT_AT=<step> makes `do` exit at once (os._exit) at that step of the
-record: record-start, after-row, after-note, after-attempt.
+record: record-start, after-manifest, after-row, after-note, after-attempt.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import os
 from pathlib import Path
 
 JOURNAL_NAME = "ledger.pending.json"
-FAULT_STEPS = ("record-start", "after-row", "after-note", "after-attempt")
+FAULT_STEPS = ("record-start", "after-manifest", "after-row", "after-note", "after-attempt")
 
 
 def journal_path(root: Path) -> Path:
@@ -75,6 +76,10 @@ def repair(ws) -> list[str]:
     folder = ws.root / entry["folder"]
     initiative = entry["initiative"]
     context = entry["context"]
+    current = read_manifest(folder)
+    if isinstance(entry.get("manifest"), dict) and (current is None or current.get("complete") is not True):
+        write_manifest(folder, entry["manifest"])
+        done.append("manifest completed")
     if entry.get("new_state"):
         state = {"done": DONE, "partial": PARTIAL}[entry["new_state"]]
         ws.reload_path(ws.root / entry["plan"])
