@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from ledger.audit.model import VERIFIED, AuditReport, Issue, Reason
 from ledger.errors import BadInput
@@ -98,9 +98,10 @@ def restrict_to_changes(ws: Workspace, report: AuditReport, scope: ChangeScope) 
 
 
 def _mentions(text: str, row, mentions_row) -> bool:
-    class _Named:  # mentions_row reads only the id and whether it is a real one
+    class _Named:  # mentions_row reads the id, whether it is a real one and the plan file's name
         id = row.row.rsplit(".", 1)[-1]
         has_id = True
+        path = PurePosixPath(row.file)
 
     return mentions_row(text, _Named)
 
