@@ -23,6 +23,8 @@ MANIFEST = "manifest.json"
 # 2: the manifest carries `manifest_sha256`, a hash over its own fields (and, where this
 # machine has a key, an `attestation` HMAC over the same bytes).
 MANIFEST_VERSION = 2
+# The "tool" of a manifest `ledger verify` wrote: a re-run checking another run, not a run of the row.
+VERIFY_TOOL = "ledger verify"
 SEAL = "manifest_sha256"
 ATTESTATION = "attestation"
 

@@ -28,11 +28,10 @@ from pathlib import Path
 from typing import Callable
 
 from ledger.errors import BadInput
-from ledger.evidence import MANIFEST, MANIFEST_VERSION, create_report_dir, hash_files, read_manifest, utc_now, write_manifest
+from ledger.evidence import MANIFEST, MANIFEST_VERSION, VERIFY_TOOL, create_report_dir, hash_files, read_manifest, utc_now, write_manifest
 from ledger.workspace import Workspace
 
 Echo = Callable[[str], None]
-VERIFY_TOOL = "ledger verify"
 RECORDED, HEAD = "recorded", "head"
 COUNT_KEYS = ("tests", "passed", "failed", "errors", "skipped")
 _SLUG_CHARS = re.compile(r"[^a-z0-9_.-]+")

@@ -9,14 +9,13 @@ from pathlib import Path
 from ledger.audit.integrity import INTACT, IntegrityChecker, manifest_folders_below
 from ledger.citations import Resolution, citation_bases, find_citations, resolve
 from ledger.errors import BadInput
-from ledger.evidence import run_folders, timestamp_folders
+from ledger.evidence import VERIFY_TOOL, run_folders, timestamp_folders
 from ledger.fixplan import Attempt, LedgerDoc
 from ledger.plan import Row
 from ledger.views import mentions_row
 from ledger.workspace import Workspace
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
-VERIFY_TOOL = "ledger verify"
 
 
 @dataclass

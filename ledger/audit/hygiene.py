@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ledger.audit.context import VERIFY_TOOL, InitiativeEvidence
+from ledger.audit.context import InitiativeEvidence
 from ledger.audit.integrity import INCOMPLETE, INTACT, MISSING, TAMPERED, UNSEALED, IntegrityChecker
 from ledger.audit.model import Issue
-from ledger.evidence import MANIFEST
+from ledger.evidence import MANIFEST, VERIFY_TOOL
 from ledger.fixplan import LedgerDoc
 from ledger.workspace import Workspace
 
