@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence, TypeVar
 
 from ledger.errors import ExitCode
 
@@ -78,6 +78,21 @@ OUTCOMES: dict[str, Outcome] = {
 # Arguments that make pytest run no test body even when it exits 0.
 COLLECT_ONLY_ARGS = frozenset({"--collect-only", "--co"})
 SETUP_ONLY_ARGS = frozenset({"--setup-plan", "--setup-only"})
+
+
+Run = TypeVar("Run")
+
+
+def red_green_pair(runs: Sequence[tuple[Run, str]]) -> tuple[Run, Run | None] | None:
+    """TDD: the newest confirmed red run (`do --expect fail`) and the first pass after it.
+
+    `runs` are (run, outcome) pairs in the order the runs started."""
+    reds = [index for index, (_, outcome) in enumerate(runs) if outcome == "red"]
+    if not reds:
+        return None
+    red = reds[-1]
+    green = next((run for run, outcome in runs[red + 1:] if outcome == "passed"), None)
+    return runs[red][0], green
 
 
 def row_state_after(outcome: str, flip_on_error: bool = False) -> str | None:

@@ -84,17 +84,14 @@ def mentions_row(text: str, row: Row) -> bool:
 
 
 def red_green_pair(ws: Workspace, manifests: list) -> dict | None:
-    """The row's newest confirmed red run and the first passing run after it (TDD)."""
-    red = None
-    for index, (folder, manifest) in enumerate(manifests):
-        if manifest.get("outcome") == "red":
-            red = index
-    if red is None:
+    """The row's TDD pair (see ledger.outcome.red_green_pair) as workspace paths."""
+    from ledger.outcome import red_green_pair as pair_of
+
+    pair = pair_of([(folder, manifest.get("outcome")) for folder, manifest in manifests])
+    if pair is None:
         return None
-    green = next(
-        (folder for folder, manifest in manifests[red + 1:] if manifest.get("outcome") == "passed"), None
-    )
-    return {"red": ws.relative(manifests[red][0]) + "/", "green": ws.relative(green) + "/" if green else None}
+    red, green = pair
+    return {"red": ws.relative(red) + "/", "green": ws.relative(green) + "/" if green else None}
 
 
 def row_details(ws: Workspace, initiative: str, reference: str) -> dict:

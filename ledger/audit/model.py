@@ -76,6 +76,8 @@ class RowAudit:
     # Verified, but its test files or library code changed after the proving run's commit:
     # {"since": commit, "files": [...], "commits": ["sha subject", ...]} (info; fails --strict).
     stale: dict | None = None
+    # TDD: the newest confirmed red run and the first passing run after it, {"red", "green"}.
+    tdd: dict | None = None
 
     @property
     def label(self) -> str:

@@ -21,6 +21,7 @@ from ledger.audit.model import (
     RowAudit,
 )
 from ledger.citations import Resolution
+from ledger.outcome import red_green_pair
 from ledger.plan import Row
 from ledger.states import DONE, OPEN as STATE_OPEN, PARTIAL as STATE_PARTIAL
 
@@ -66,6 +67,10 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
                 audit.reasons += [Reason(f"{rel(check.folder)}: {f}") for f in cross.run_failures(check) if f.check == "times"]
             else:
                 runs.append(check)
+    pair = red_green_pair([(check, check.outcome) for check in runs])
+    if pair is not None:
+        red, green = pair
+        audit.tdd = {"red": rel(red.folder), "green": rel(green.folder) if green else None}
     # Only an outcome that changes a row decides what "newest" says about it: an all-skipped
     # run, a collection or usage error (a tooling mistake) proves nothing either way.
     decisive = [c for c in runs if _decides(c.outcome)]

@@ -58,6 +58,9 @@ def audit_lines(
                 lines.append(f"  {mark} {row.audit:<12} {row.qualified_id:<{width}} {row.token or '?':<5} {first}")
                 if row.label != row.audit:
                     lines.append(f"  {'':<14} {'':<{width}} {'':<5} {row.label}")
+                if row.tdd:
+                    pair = f"tdd: red {row.tdd['red']} -> green {row.tdd['green'] or '(not yet)'}"
+                    lines.append(f"  {'':<14} {'':<{width}} {'':<5} {pair}")
                 if row.stale and row.audit not in flagged:
                     lines += [f"  {'':<14} {'':<{width}} {'':<5} {r}" for r in row.reasons if r.message.startswith("stale: ")]
                 for reason in row.reasons[1:4] if row.audit in flagged else []:

@@ -176,6 +176,10 @@ def test_red_then_green_pair(ws):
     assert newest_manifest(ws)["tdd"] == "green"
     show = ledger(ws, "show", "DEMO-001", "B8")
     assert f"tdd:       red {red['report_dir']} -> green {green['report_dir']}" in show.stdout
+    audit = ledger(ws, "audit", "DEMO-001", "--json")
+    (row,) = [r for i in json.loads(audit.stdout)["initiatives"] for r in i["rows"] if r["row"] == "B8"]
+    assert row["tdd"] == {"red": red["report_dir"], "green": green["report_dir"]}
+    assert f"tdd: red {red['report_dir']} -> green {green['report_dir']}" in ledger(ws, "audit", "DEMO-001", "--all").stdout
 
     # Once the fix is in, a red run is not confirmed: exit 9, and the row is not touched.
     code, again = do_json(ws, "B8", "--expect", "fail")

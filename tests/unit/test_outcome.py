@@ -94,3 +94,12 @@ def test_every_outcome_that_is_not_about_the_tests_keeps_the_row():
     # Outcomes other than the zero-exit ones each have their own exit code.
     codes = [o.exit_code for o in OUTCOMES.values() if o.exit_code != 0]
     assert len(codes) == len(set(codes))
+
+
+def test_red_green_pair_is_the_newest_red_and_the_first_pass_after_it():
+    from ledger.outcome import red_green_pair
+
+    assert red_green_pair([("a", "passed"), ("b", "failed")]) is None
+    assert red_green_pair([("a", "red"), ("b", "failed")]) == ("a", None)
+    runs = [("a", "red"), ("b", "passed"), ("c", "red"), ("d", "failed"), ("e", "passed"), ("f", "passed")]
+    assert red_green_pair(runs) == ("c", "e")
