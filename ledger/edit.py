@@ -82,7 +82,7 @@ def write_atomic(path: Path, text: str, expected_sha256: str | None, replan: Rep
         planned_on = None
     for _ in range(MAX_REPLANS):
         path.parent.mkdir(parents=True, exist_ok=True)
-        mode = path.stat().st_mode & 0o7777 if path.exists() else default_mode()
+        mode = _mode_for(path)
         tmp_name = _write_temp(path, data, mode)
         try:
             current = _read_or_none(path)
@@ -100,10 +100,7 @@ def write_atomic(path: Path, text: str, expected_sha256: str | None, replan: Rep
             # swapped in now, and the appended bytes carried over below.
             replaced = _commit_temp(tmp_name, path)
         except BaseException:
-            try:
-                os.unlink(tmp_name)
-            except FileNotFoundError:
-                pass
+            _discard(tmp_name)
             raise
         _fsync_dir(path.parent)
         if replaced is None:
@@ -204,15 +201,12 @@ def _recover_lost_write(path: Path, planned_on: bytes, replaced: bytes, ours: by
 
 def _swap_in(path: Path, data: bytes) -> bytes | None:
     """Put `data` at `path` atomically; returns what it replaced where that is known."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else default_mode()
+    mode = _mode_for(path)
     tmp_name = _write_temp(path, data, mode)
     try:
         replaced = _commit_temp(tmp_name, path)
     except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
+        _discard(tmp_name)
         raise
     _fsync_dir(path.parent)
     return replaced
@@ -249,6 +243,18 @@ def _exchange(source: str, target: Path) -> bool:
     raise OSError(err, os.strerror(err), str(target))
 
 
+def _mode_for(path: Path) -> int:
+    """An existing file keeps its mode; a new one gets what open(2) would give it."""
+    return path.stat().st_mode & 0o7777 if path.exists() else default_mode()
+
+
+def _discard(tmp_name: str) -> None:
+    try:
+        os.unlink(tmp_name)
+    except FileNotFoundError:
+        pass
+
+
 def _write_temp(path: Path, data: bytes, mode: int) -> str:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -258,10 +264,7 @@ def _write_temp(path: Path, data: bytes, mode: int) -> str:
             os.fsync(handle.fileno())
         os.chmod(tmp_name, mode)
     except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
+        _discard(tmp_name)
         raise
     return tmp_name
 
@@ -290,20 +293,11 @@ def default_mode(directory: bool = False) -> int:
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    mode = path.stat().st_mode & 0o7777 if path.exists() else default_mode()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp_name = _write_temp(path, data, _mode_for(path))
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
+        _discard(tmp_name)
         raise
     _fsync_dir(path.parent)
 
