@@ -30,7 +30,7 @@ def build(root: Path) -> list[Path]:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import subprocess
 
-    from ledger.evidence import hash_files, write_manifest
+    from ledger.running.evidence import hash_files, write_manifest
 
     # A repository with one commit that every run records, so the audit's commit check runs.
     root.mkdir(parents=True, exist_ok=True)
@@ -91,7 +91,7 @@ def build(root: Path) -> list[Path]:
 
 
 def time_audit(root: Path) -> tuple[float, dict]:
-    from ledger.audit import audit_workspace
+    from ledger.reading.audit import audit_workspace
     from ledger.workspace import Workspace
 
     start = time.perf_counter()
@@ -105,8 +105,8 @@ def time_audit_cpu(root: Path, crosschecks: bool = True) -> float:
     without the cross-checks, so their cost is a ratio measured in the same conditions."""
     from unittest import mock
 
-    from ledger.audit import audit_workspace
-    from ledger.audit.crosscheck import CrossChecker
+    from ledger.reading.audit import audit_workspace
+    from ledger.reading.audit.crosscheck import CrossChecker
     from ledger.workspace import Workspace
 
     patches = [] if crosschecks else [
@@ -114,7 +114,7 @@ def time_audit_cpu(root: Path, crosschecks: bool = True) -> float:
         mock.patch.object(CrossChecker, "row_failures", lambda self, check, row, plan: []),
         mock.patch.object(CrossChecker, "is_future", lambda self, check: False),
         mock.patch.object(CrossChecker, "want_commits", lambda self, checks: None),
-        mock.patch("ledger.audit.integrity.check_seal", lambda manifest, keys: (None, None)),
+        mock.patch("ledger.reading.audit.integrity.check_seal", lambda manifest, keys: (None, None)),
     ]
     for patch in patches:
         patch.start()
@@ -128,7 +128,7 @@ def time_audit_cpu(root: Path, crosschecks: bool = True) -> float:
 
 
 def time_html(root: Path) -> float:
-    from ledger.site import build_site
+    from ledger.html.site import build_site
     from ledger.workspace import Workspace
 
     start = time.perf_counter()

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.errors import BadInput
-from ledger.states import StateVocabulary
+from ledger.documents.states import StateVocabulary
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -27,16 +27,16 @@ class Config:
     # when the next attempt number is chosen.
     ledger_archives: tuple[str, ...] = ("docs/fix_plan_archive.md", "docs/archive/*fix_plan_archive*.md")
     env: dict[str, str] = field(default_factory=dict)
-    # Environment names selectors may set besides ledger.selector_policy.DEFAULT_ALLOWED_ENV.
+    # Environment names selectors may set besides ledger.running.selector_policy.DEFAULT_ALLOWED_ENV.
     allow_env: tuple[str, ...] = ()
     states: StateVocabulary = field(default_factory=StateVocabulary)
     guardrail_warn: float = 1.7
     guardrail_fail: float = 2.5
     baseline_runs: int = 5
-    # The Python that runs the tests (see ledger/interpreter.py); None: found in the workspace.
+    # The Python that runs the tests (see ledger/running/interpreter.py); None: found in the workspace.
     python: str | None = None
     # Distributions env_snapshot.txt/env.json list; None: derived from the workspace
-    # (ledger.envinfo.project_packages).
+    # (ledger.running.environment.project_packages).
     packages: tuple[str, ...] | None = None
     timeout: float | None = None  # `ledger do`'s default --timeout in seconds (0: none)
     source: Path | None = None  # the file the settings came from, if any

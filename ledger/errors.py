@@ -11,7 +11,7 @@ class ExitCode:
     BAD_INPUT = 2
     NO_TESTS = 3
     LOCKED = 4
-    # `ledger do` outcomes that are not about the tests (see ledger/outcome.py).
+    # `ledger do` outcomes that are not about the tests (see ledger/running/outcome.py).
     COLLECTION_ERROR = 5
     USAGE_ERROR = 6
     SKIPPED = 7

@@ -12,7 +12,7 @@ from pathlib import Path
 from ledger.config import Config, load_config
 from ledger.errors import BadInput
 from ledger.markdown.text import SourceText, normalise_hyphens
-from ledger.plan import Plan, Row, assign_refs, parse_plan
+from ledger.documents.plan import Plan, Row, assign_refs, parse_plan
 
 INITIATIVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 PATH_RULE = "path-confinement"
@@ -246,7 +246,7 @@ class Workspace:
         (a 20,000-attempt ledger takes a good part of a second); None when there is no
         ledger file, BadInput when it cannot be read."""
         if not self._ledger:
-            from ledger.fixplan import parse_ledger
+            from ledger.documents.fix_plan import parse_ledger
 
             try:
                 doc = parse_ledger(SourceText.read(self.ledger_path)) if self.ledger_path.is_file() else None
@@ -267,7 +267,7 @@ class Workspace:
             return None
 
     def _ledger_rows(self, initiative: str, plans: list[Plan]) -> Plan | None:
-        from ledger.fixplan import checklist_rows
+        from ledger.documents.fix_plan import checklist_rows
 
         doc = self.ledger_doc()
         if doc is None or not doc.checklist:

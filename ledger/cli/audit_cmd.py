@@ -25,19 +25,19 @@ def audit(initiative, strict, require_attested, show_all, since, explain, as_jso
     reproduced (with --strict: nor evidenced; with --require-attested: every done
     row verified and attested); 1 otherwise; 2 bad input.
     """
-    from ledger.audit.text import explain_lines
+    from ledger.reading.audit.text import explain_lines
 
     if explain:
         if as_json:
-            from ledger.audit.model import EXPLAIN
+            from ledger.reading.audit.model import EXPLAIN
 
             print_json(EXPLAIN)
         else:
             for line in explain_lines():
                 click.echo(line)
         return
-    from ledger.audit import audit_workspace
-    from ledger.audit.text import audit_lines
+    from ledger.reading.audit import audit_workspace
+    from ledger.reading.audit.text import audit_lines
 
     ws = open_workspace(root)
     report = audit_workspace(ws, initiative, since=since)

@@ -29,9 +29,9 @@ def brief(initiative, row, mode, output, at, as_json, root):
     Exit codes: 0 ok, 2 bad input (unknown initiative or row, bad --at),
     4 locked.
     """
-    from ledger.directive import brief_context, render_brief
-    from ledger.edit import write_bytes_atomic
-    from ledger.evidence import utc_now
+    from ledger.directives.check import brief_context, render_brief
+    from ledger.editing.writes import write_bytes_atomic
+    from ledger.running.evidence import utc_now
 
     ws = open_workspace(root)
     now = _parse_at(at) if at else utc_now()
@@ -56,7 +56,7 @@ def _parse_at(text: str):
     from datetime import datetime, timezone
 
     from ledger.errors import BadInput
-    from ledger.evidence import TIMESTAMP_FORMAT
+    from ledger.running.evidence import TIMESTAMP_FORMAT
 
     try:
         return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)

@@ -31,7 +31,7 @@ def check_input(path, no_collect, timeout_s, as_json, root):
     selector policy refuses (one `ledger: error:` line each on stderr
     naming its rule and file:line; it is never collected).
     """
-    from ledger.directive import check_directive
+    from ledger.directives.check import check_directive
 
     ws = open_workspace(root)
     target = path if path is not None else ws.root / "input.md"

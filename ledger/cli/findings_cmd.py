@@ -18,7 +18,7 @@ def findings(as_json, root):
     Exit codes: 0 ok, 1 a plan cites a finding the file lacks,
     2 bad input (unreadable file, no workspace).
     """
-    from ledger.findings import findings_report
+    from ledger.documents.findings import findings_report
 
     ws = open_workspace(root)
     report = findings_report(ws)

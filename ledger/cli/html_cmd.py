@@ -26,7 +26,7 @@ def html(out_dir, serve, port, as_json, root):
     phases, rows (state, audit class, selector, newest evidence), attempts
     timeline and a runtime chart per row. Links to evidence are relative.
     """
-    from ledger.site import build_site
+    from ledger.html.site import build_site
 
     ws = open_workspace(root)
     result = build_site(ws, out_dir)
@@ -39,6 +39,6 @@ def html(out_dir, serve, port, as_json, root):
         )
         click.echo(f"open {Path(result['out_dir']).as_uri()}/index.html")
     if serve:
-        from ledger.serve import serve_site
+        from ledger.html.serve import serve_site
 
         serve_site(ws.root, Path(result["out_dir"]), port, lambda line: click.echo(line, err=as_json))

@@ -28,7 +28,7 @@ def init(path, force, root, as_json):
     says "verified, attested by <key id>". Keep the key where the agent cannot read it:
     an attestation proves only that its writer could read the key.
     """
-    from ledger.attest import init_key
+    from ledger.running.attest import init_key
 
     made, created = init_key(path, root or Path.cwd(), force)
     if as_json:
@@ -42,7 +42,7 @@ def init(path, force, root, as_json):
 @reports_errors
 def show(as_json):
     """The key id and path of this machine's key, and the other keys this machine trusts."""
-    from ledger.attest import default_key_path, load_key, trusted_keys
+    from ledger.running.attest import default_key_path, load_key, trusted_keys
 
     own = load_key()
     data = {

@@ -33,7 +33,7 @@ def merge_driver(base, current, other, path, marker_size, as_json, root):
     Exit codes: 0 merged cleanly, 1 real conflicts remain (markers written),
     2 bad input (a file is not UTF-8 text).
     """
-    from ledger.merge import merge_files
+    from ledger.editing.merge import merge_files
 
     outcome = merge_files(base, current, other, path, marker_size, settings_root=root)
     name = path or str(current)

@@ -22,8 +22,8 @@ def next_(initiative, as_json, root):
     \b
     Exit codes: 0 a row to work, 1 nothing left (a loop can stop), 2 bad input.
     """
-    from ledger.nextrow import next_row
-    from ledger.selectors import find_selectors
+    from ledger.reading.next_row import next_row
+    from ledger.running.selector import find_selectors
 
     ws = open_workspace(root)
     answer = next_row(ws, initiative)

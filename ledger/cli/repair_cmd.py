@@ -14,8 +14,8 @@ def repair(lock_timeout_s, as_json, root):
     """Complete a run a killed `ledger do` left half-recorded (row flipped, attempt missing).
 
     Every writing command does this first on its own; this says what it did."""
-    from ledger.locking import workspace_lock
-    from ledger.repair import repair as repair_workspace
+    from ledger.editing.locking import workspace_lock
+    from ledger.editing.repair import repair as repair_workspace
 
     ws = open_workspace(root)
     with workspace_lock(ws.root, lock_timeout_s, repair=False):

@@ -25,7 +25,7 @@ def selectors(initiative, collect, timeout_s, markdown, as_json, root):
     --collect, a selector the selector policy refuses (one `ledger: error:`
     line each on stderr naming its rule and file:line; it is never run).
     """
-    from ledger.selector_map import collect_entries, selector_map
+    from ledger.running.selectors import collect_entries, selector_map
 
     ws = open_workspace(root)
     if initiative:
@@ -36,8 +36,8 @@ def selectors(initiative, collect, timeout_s, markdown, as_json, root):
     flagged = [entry for entry in entries if entry.flagged]
     refused = [entry for entry in entries if entry.refused]
     if markdown and not as_json:
-        from ledger.evidence import utc_now
-        from ledger.selector_map import render_markdown
+        from ledger.running.evidence import utc_now
+        from ledger.running.selectors import render_markdown
 
         stamp = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
         click.echo(render_markdown(ws, entries, initiative, collect, stamp), nl=False)

@@ -34,7 +34,7 @@ def verify(initiative, row, all_initiatives, at_head, both, jobs, shard, out, co
     1 otherwise; 2 bad input.
     """
     from ledger.errors import BadInput
-    from ledger.verify import HEAD, RECORDED, collect_shards, parse_shard, run_verify
+    from ledger.running.verify import HEAD, RECORDED, collect_shards, parse_shard, run_verify
 
     ws = open_workspace(root)
     if collect is not None:

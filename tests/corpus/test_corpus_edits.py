@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from ledger.fixplan import parse_ledger
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
 from tests.conftest import CORPUS, LEDGER_BIN, corpus_files
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from ledger.evidence import MANIFEST_VERSION, TIMESTAMP_FORMAT, hash_files, write_manifest
+from ledger.running.evidence import MANIFEST_VERSION, TIMESTAMP_FORMAT, hash_files, write_manifest
 from tests.integration.workspace_factory import make_workspace
 
 # (row, phase slug, outcome, duration_s) in run order.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.fixplan import parse_ledger
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
 from tests.conftest import LEDGER_BIN, snapshot
 from tests.integration.workspace_factory import make_workspace

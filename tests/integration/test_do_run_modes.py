@@ -123,7 +123,7 @@ def test_a_run_cut_short_by_the_default_timeout_leaves_a_done_row(ws, monkeypatc
     # A6 sleeps SLOW_SECONDS=30; the default is lowered (the same code path as 110 s) so the test is quick.
     plan = ws / "plans/active/DEMO-001/implementation.md"
     plan.write_text(plan.read_text().replace("| A6 | Slow | [ ] |", "| A6 | Slow | [x] |"))
-    from ledger import do as do_module  # `import ledger.do` would shadow this file's ledger() helper
+    from ledger.running import do as do_module  # `import ledger.running.do` would shadow this file's ledger() helper
 
     monkeypatch.setattr(do_module, "DEFAULT_TIMEOUT_S", 2.0)
     from click.testing import CliRunner

@@ -148,14 +148,14 @@ def test_init_git_writes_its_scaffold_and_then_html_leaves_nothing_untracked(com
 
 
 def test_the_lock_lives_in_the_git_directory(committed_ws):
-    from ledger.locking import lock_path
+    from ledger.editing.locking import lock_path
 
     assert lock_path(committed_ws) == (committed_ws / ".git" / "ledger.lock").resolve()
     assert not (committed_ws / ".ledger.lock").exists()
 
 
 def test_the_lock_of_a_worktree_lives_in_its_own_git_directory(committed_ws, tmp_path):
-    from ledger.locking import lock_path
+    from ledger.editing.locking import lock_path
 
     git(committed_ws, "worktree", "add", "-q", str(tmp_path / "wt2"), "-b", "wt2")
     path = lock_path(tmp_path / "wt2")
@@ -166,7 +166,7 @@ def test_the_lock_of_a_worktree_lives_in_its_own_git_directory(committed_ws, tmp
 
 
 def test_outside_git_the_lock_stays_at_the_workspace_root(tmp_path):
-    from ledger.locking import lock_path
+    from ledger.editing.locking import lock_path
 
     ws = make_workspace(tmp_path / "ws", git_repo=False)
     assert lock_path(ws) == ws / ".ledger.lock"
@@ -192,7 +192,7 @@ def test_do_commit_force_adds_the_evidence_gitignore_ignores(tmp_path):
 
 def test_do_commit_leaves_a_stray_file_in_the_report_folder_alone(tmp_path, monkeypatch):
     """Exactly the manifest's files: something else dropped into the folder is not evidence."""
-    from ledger import gitops
+    from ledger.running import git_commit as gitops
 
     ws = make_workspace(tmp_path / "ws")
     folder = ws / "plans/active/DEMO-001/reports/2026-01-01T000000Z/p"

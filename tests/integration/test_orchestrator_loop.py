@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from ledger.cli import main
-from ledger.fixplan import GLOBAL_NUMBER, parse_ledger
+from ledger.documents.fix_plan import GLOBAL_NUMBER, parse_ledger
 from ledger.markdown.text import SourceText
 from tests.conftest import git
 

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from ledger.cli import main
-from ledger.profile import baseline_bands
+from ledger.reading.profile import baseline_bands
 from tests.integration.workspace_factory import make_workspace
 
 PLAN_FILE = "plans/active/DEMO-001/implementation.md"
@@ -34,13 +34,13 @@ def recorded_run(ws: Path, timestamp: str, duration: float, outcome: str = "pass
     folder = ws / "plans/active/DEMO-001/reports" / timestamp / "phase_a_assessment"
     folder.mkdir(parents=True)
     (folder / "pytest.log").write_text(f"{outcome}\n")
-    from ledger.evidence import hash_files
+    from ledger.running.evidence import hash_files
 
     manifest = {
         "complete": complete, "row": row, "plan": PLAN_FILE, "outcome": outcome, "duration_s": duration,
         "started_at": timestamp, "files": hash_files(folder), "selector": selector,
     }
-    from ledger.evidence import write_manifest
+    from ledger.running.evidence import write_manifest
 
     write_manifest(folder, manifest)  # sealed, as ledger do writes it
     return folder

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from ledger.cli import main
-from ledger.gitops import GitRefused, commit_paths, ensure_committable
+from ledger.running.git_commit import GitRefused, commit_paths, ensure_committable
 from tests.conftest import git, snapshot
 from tests.integration.workspace_factory import make_workspace
 
@@ -162,8 +162,8 @@ def test_do_commit_end_to_end(tmp_path):
 
 def test_do_commit_wiring_commits_what_the_run_wrote(tmp_path, monkeypatch):
     """`run_do` with --commit around a stand-in for the test run (no pytest needed)."""
-    import ledger.do as do_module
-    from ledger.do import DoResult
+    import ledger.running.do as do_module
+    from ledger.running.do import DoResult
 
     ws = make_workspace(tmp_path / "ws")
     git(ws, "config", "user.name", "t")
@@ -200,8 +200,8 @@ def test_do_commit_wiring_commits_what_the_run_wrote(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("blocker, exit_code, text", [("hook", 2, "git failed"), ("index.lock", 4, "index.lock")])
 def test_do_commit_failure_after_the_run_says_what_was_recorded(tmp_path, monkeypatch, blocker, exit_code, text):
-    import ledger.do as do_module
-    from ledger.do import DoResult
+    import ledger.running.do as do_module
+    from ledger.running.do import DoResult
 
     ws = make_workspace(tmp_path / "ws")
 

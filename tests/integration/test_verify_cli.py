@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from ledger.cli import main
-from ledger.verify import Target, parse_shard, shard_of
+from ledger.running.verify import Target, parse_shard, shard_of
 from ledger.errors import BadInput
 from tests.conftest import git
 from tests.integration.workspace_factory import make_workspace
@@ -177,7 +177,7 @@ def test_shards_split_deterministically_whatever_the_order():
 
 
 def test_a_run_recorded_with_uncommitted_changes_says_so(ws):
-    from ledger.evidence import seal_manifest
+    from ledger.running.evidence import seal_manifest
 
     (manifest_path,) = [p for p in (ws / "plans/active/DEMO-001/reports").glob("*/*/manifest.json")
                         if json.loads(p.read_text()).get("row") == "A1"]

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from ledger.edit import drain_replaced, write_atomic
+from ledger.editing.writes import drain_replaced, write_atomic
 from ledger.errors import ConcurrentEdit
-from ledger.fixplan import parse_ledger
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
-from ledger.plan import parse_plan
+from ledger.documents.plan import parse_plan
 from ledger.workspace import Workspace
-from ledger.manual import add_manual_attempt, mark_row
+from ledger.editing.manual import add_manual_attempt, mark_row
 from tests.integration.workspace_factory import make_workspace
 from tests.reliability.helpers import LEDGER_FILE, PLAN_FILE
 
@@ -79,7 +79,7 @@ def test_every_append_survives_many_marks_and_attempts(tmp_path):
 
 def _append_before_the_swap(monkeypatch, text: str) -> list:
     """Make another program write `text` to the file in the instant after ledger's last check."""
-    import ledger.edit as edit
+    import ledger.editing.writes as edit
 
     real_commit = edit._commit_temp
     calls = []

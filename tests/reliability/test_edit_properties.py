@@ -13,14 +13,14 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from ledger.bookkeeping import add_attempt, change_row
+from ledger.editing.bookkeeping import add_attempt, change_row
 from ledger.errors import BadInput
-from ledger.fixplan import parse_ledger
-from ledger.manual import mark_row
+from ledger.documents.fix_plan import parse_ledger
+from ledger.editing.manual import mark_row
 from ledger.markdown.table import escape_cell_text
 from ledger.markdown.text import SourceText
-from ledger.plan import parse_plan
-from ledger.states import DONE, OPEN, PARTIAL
+from ledger.documents.plan import parse_plan
+from ledger.documents.states import DONE, OPEN, PARTIAL
 from ledger.workspace import Workspace
 
 PLAN = "plans/active/PROP-001/implementation.md"

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger.fixplan import parse_ledger
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
-from ledger.plan import parse_plan
+from ledger.documents.plan import parse_plan
 from tests.conftest import LEDGER_BIN
 from tests.reliability.helpers import LEDGER_FILE, PLAN_FILE, assert_clean_error, cli, files
 from tests.integration.workspace_factory import make_workspace

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from ledger.cli import main
-from ledger.evidence import hash_files, seal_manifest
+from ledger.running.evidence import hash_files, seal_manifest
 from tests.integration.workspace_factory import make_workspace
 
 PLAN = textwrap.dedent(

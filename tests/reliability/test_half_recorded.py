@@ -11,10 +11,10 @@ import subprocess
 
 import pytest
 
-from ledger.fixplan import parse_ledger
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
-from ledger.plan import parse_plan
-from ledger.repair import FAULT_STEPS, journal_path
+from ledger.documents.plan import parse_plan
+from ledger.editing.repair import FAULT_STEPS, journal_path
 from tests.conftest import LEDGER_BIN
 from tests.integration.workspace_factory import make_workspace
 from tests.reliability.helpers import LEDGER_FILE, PLAN_FILE, cli

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.selectors import looks_like_selector
+from ledger.running.selector import looks_like_selector
 from tests.reliability.helpers import HEADER, SEPARATOR, cli, ledger, workspace
 from tests.reliability.test_security import INJECTIONS
 
@@ -308,7 +308,7 @@ def test_verify_refuses_a_forged_manifest_selector(history, tmp_path, forge):
     else:
         manifest["env_overrides"] = {**manifest["env_overrides"], "PYTHONPATH": str(sentinel), "PYTEST_PLUGINS": "evilplugin"}
         rule = "env-allowlist"
-    from ledger.evidence import seal_manifest
+    from ledger.running.evidence import seal_manifest
 
     # A forger who knows the format reseals it (no attestation key in this workspace).
     manifest_path.write_text(json.dumps(seal_manifest(manifest), indent=2) + "\n")

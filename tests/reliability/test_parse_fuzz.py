@@ -7,10 +7,10 @@ from pathlib import Path
 
 from hypothesis import given, settings, strategies as st
 
-from ledger.fixplan import parse_ledger
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.table import split_cells
 from ledger.markdown.text import SourceText, split_lines
-from ledger.plan import parse_plan
+from ledger.documents.plan import parse_plan
 
 PIECES = ["|", "| ID | Task | State | How/Why & Guidance |", "| --- | --- | --- | --- |", "| A1 | d | [ ] | g |", "[x]",
           "`", "```", "~~~", "\\", "\n", "\r\n", "\r", "## [X-1] t", "### Phase A — a", "- [ ] C1: c", "-| A2 | d | [x] | g |",

@@ -16,9 +16,9 @@ import psutil
 import pytest
 from filelock import FileLock
 
-from ledger.fixplan import parse_ledger
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
-from ledger.plan import parse_plan
+from ledger.documents.plan import parse_plan
 from tests.conftest import LEDGER_BIN
 from tests.reliability.helpers import LEDGER_FILE, PLAN_FILE, files, ledger
 from tests.integration.workspace_factory import make_workspace

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger.fixplan import parse_ledger
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.table import split_cells
 from ledger.markdown.text import SourceText
-from ledger.plan import parse_plan
+from ledger.documents.plan import parse_plan
 from tests.reliability.helpers import (
     HEADER, LEDGER_FILE, PLAN_FILE, SEPARATOR, assert_clean_error, changed, cli, files, ledger, workspace,
 )

@@ -112,7 +112,7 @@ def _fastest_parse_seconds(text: str, repeat: int = 3) -> float:
     from pathlib import Path
 
     from ledger.markdown.text import SourceText
-    from ledger.plan import parse_plan
+    from ledger.documents.plan import parse_plan
 
     best = float("inf")
     for _ in range(repeat):

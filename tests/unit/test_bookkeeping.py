@@ -1,4 +1,4 @@
-from ledger.bookkeeping import _note_splice
+from ledger.editing.bookkeeping import _note_splice
 
 
 def test_a_note_is_appended_after_a_space():

@@ -6,7 +6,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.citations import _locate, citation_bases, expand_braces, find_citations, is_inside, is_placeholder, resolve
+from ledger.documents.citations import _locate, citation_bases, expand_braces, find_citations, is_inside, is_placeholder, resolve
 
 
 def test_brace_expansion_multiplies_left_to_right():

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from ledger.edit import Splice, apply_splices
-from ledger.fixplan import parse_ledger
+from ledger.editing.writes import Splice, apply_splices
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
-from ledger.plan import parse_plan
-from ledger.states import DONE, OPEN, PARTIAL, StateVocabulary
+from ledger.documents.plan import parse_plan
+from ledger.documents.states import DONE, OPEN, PARTIAL, StateVocabulary
 from tests.conftest import corpus_files
 
 MARKDOWN = corpus_files(".md")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import subprocess
 from datetime import datetime, timezone
 
-from ledger.audit.crosscheck import CrossChecker, parse_time
-from ledger.evidence import seal_manifest
-from ledger.audit.integrity import check_seal
+from ledger.reading.audit.crosscheck import CrossChecker, parse_time
+from ledger.running.evidence import seal_manifest
+from ledger.reading.audit.integrity import check_seal
 from tests.conftest import git
 
 
@@ -63,8 +63,8 @@ def test_parse_time_refuses_impossible_and_mixed_forms():
 
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
-from ledger.audit.crosscheck import _first_selector_is  # noqa: E402
-from ledger.selectors import find_selectors  # noqa: E402
+from ledger.reading.audit.crosscheck import _first_selector_is  # noqa: E402
+from ledger.running.selector import find_selectors  # noqa: E402
 
 _PIECES = st.sampled_from(["Run ", "`pytest a.py -q`", "`pytest b.py`", "`x`", "`a.py::t`", "``", "`", "\\`", " then ", "pytest", "::", "`reports/x/`"])
 

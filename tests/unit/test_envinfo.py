@@ -1,4 +1,4 @@
-"""ledger.envinfo: the environment snapshot must be complete, honest and never fail a run."""
+"""ledger.running.environment: the environment snapshot must be complete, honest and never fail a run."""
 
 import json
 import subprocess
@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from ledger import envinfo
+from ledger.running import environment as envinfo
 from ledger.config import load_config
-from ledger.envinfo import capture_environment, project_packages, render_snapshot_text
+from ledger.running.environment import capture_environment, project_packages, render_snapshot_text
 from ledger.errors import BadInput
 
 REPO = Path(__file__).resolve().parents[2]
@@ -238,7 +238,7 @@ def test_formatting_helpers():
 
 def test_importing_envinfo_stays_light():
     probe = (
-        "import ledger.envinfo, sys; "
+        "import ledger.running.environment, sys; "
         "heavy = [m for m in ('torch', 'numpy', 'git', 'psutil') if m in sys.modules]; "
         "assert not heavy, heavy"
     )
@@ -298,7 +298,7 @@ def test_versions_are_read_without_importing_the_packages(tmp_path):
     (tmp_path / "requirements.txt").write_text("numpy\npytest\n")
     probe = (
         "import sys\nfrom pathlib import Path\n"
-        "from ledger.envinfo import package_versions, project_packages\n"
+        "from ledger.running.environment import package_versions, project_packages\n"
         f"versions = package_versions(project_packages(Path({str(tmp_path)!r})))\n"
         "print(sorted(versions), 'numpy' in sys.modules, 'pytest' in sys.modules)\n"
     )

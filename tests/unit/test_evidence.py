@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 import pytest
 
 from ledger.errors import BadInput
-from ledger.evidence import check_slug, create_report_dir, hash_files, plan_report_dir, read_manifest, row_manifests, write_manifest
+from ledger.running.evidence import check_slug, create_report_dir, hash_files, plan_report_dir, read_manifest, row_manifests, write_manifest
 
 NOW = datetime(2026, 11, 23, 3, 40, 5, tzinfo=timezone.utc)
 

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from ledger.fixplan import parse_ledger
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.fences import FenceTracker
 from ledger.markdown.text import SourceText
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from ledger.findings import DEFAULT_CATEGORIES, find_citations, parse_findings
+from ledger.documents.findings import DEFAULT_CATEGORIES, find_citations, parse_findings
 from ledger.markdown.text import SourceText
 from tests.conftest import CORPUS
 

@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from ledger.edit import apply_splices
-from ledger.fixplan import EMPTY, GLOBAL, ITEMS, append_attempt, parse_ledger, split_subject
+from ledger.editing.writes import apply_splices
+from ledger.documents.fix_plan import EMPTY, GLOBAL, ITEMS, append_attempt, parse_ledger, split_subject
 from ledger.markdown.text import SourceText
 
 

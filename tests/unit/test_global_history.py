@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from ledger.config import load_config
-from ledger.edit import apply_splices
+from ledger.editing.writes import apply_splices
 from ledger.errors import BadInput
-from ledger.fixplan import GLOBAL, append_attempt, next_number_with_archives, parse_ledger, time_key
+from ledger.documents.fix_plan import GLOBAL, append_attempt, next_number_with_archives, parse_ledger, time_key
 from ledger.markdown.text import SourceText
 
 LATE_ENTRIES = """# Fix Plan

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ledger.findings import parse_findings
-from ledger.fixplan import parse_ledger
+from ledger.documents.findings import parse_findings
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
-from ledger.plan import parse_plan
+from ledger.documents.plan import parse_plan
 
 PAD = " " * 100_000  # a 100 KB run of spaces
 FILLER = "x" * 100_000  # the same size, no run to backtrack over

@@ -2,7 +2,7 @@
 
 import textwrap
 
-from ledger.merge import merge_texts
+from ledger.editing.merge import merge_texts
 
 LEDGER = textwrap.dedent(
     """\
@@ -226,7 +226,7 @@ def test_a_number_above_the_other_sides_is_not_renumbered():
 
 
 def test_git_operation_reads_the_rebase_state_and_the_reflog_action(tmp_path):
-    from ledger.merge import MERGE, REBASE, git_operation
+    from ledger.editing.merge import MERGE, REBASE, git_operation
     from tests.conftest import git
 
     git(tmp_path, "init", "-q")

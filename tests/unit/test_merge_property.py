@@ -5,10 +5,10 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.fixplan import parse_ledger
+from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
-from ledger.merge import merge_texts
-from ledger.plan import parse_plan
+from ledger.editing.merge import merge_texts
+from ledger.documents.plan import parse_plan
 
 ITEMS = ("AAA-001", "BBB-002", "CCC-003")
 

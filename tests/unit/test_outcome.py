@@ -1,11 +1,11 @@
-"""The outcome rule (ledger/outcome.py) on logs and JUnit counts as real pytest writes them."""
+"""The outcome rule (ledger/running/outcome.py) on logs and JUnit counts as real pytest writes them."""
 
 from __future__ import annotations
 
 import pytest
 
 from ledger.errors import ExitCode
-from ledger.outcome import OUTCOMES, classify, first_error_line, parse_summary_line, row_state_after
+from ledger.running.outcome import OUTCOMES, classify, first_error_line, parse_summary_line, row_state_after
 
 
 def junit(tests=1, passed=1, failed=0, errors=0, skipped=0, collection_errors=0):
@@ -97,7 +97,7 @@ def test_every_outcome_that_is_not_about_the_tests_keeps_the_row():
 
 
 def test_red_green_pair_is_the_newest_red_and_the_first_pass_after_it():
-    from ledger.outcome import red_green_pair
+    from ledger.running.outcome import red_green_pair
 
     assert red_green_pair([("a", "passed"), ("b", "failed")]) is None
     assert red_green_pair([("a", "red"), ("b", "failed")]) == ("a", None)

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from ledger.markdown.text import SourceText
-from ledger.plan import derive_phase_slug, parse_plan
-from ledger.states import DONE, OPEN, PARTIAL
+from ledger.documents.plan import derive_phase_slug, parse_plan
+from ledger.documents.states import DONE, OPEN, PARTIAL
 
 
 def plan_of(text: str):

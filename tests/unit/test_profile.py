@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from ledger.config import Config
-from ledger.profile import Bands, guardrails
-from ledger.sparkline import sparkline_svg
+from ledger.reading.profile import Bands, guardrails
+from ledger.reading.sparkline import sparkline_svg
 from ledger.workspace import Workspace
 
 

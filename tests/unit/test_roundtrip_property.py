@@ -5,11 +5,11 @@ from pathlib import Path
 
 from hypothesis import given, settings, strategies as st
 
-from ledger.edit import Splice, apply_splices
+from ledger.editing.writes import Splice, apply_splices
 from ledger.markdown.table import escape_cell_text
 from ledger.markdown.text import SourceText, split_lines
-from ledger.plan import parse_plan
-from ledger.states import DONE, OPEN, PARTIAL, StateVocabulary
+from ledger.documents.plan import parse_plan
+from ledger.documents.states import DONE, OPEN, PARTIAL, StateVocabulary
 
 cell_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"),

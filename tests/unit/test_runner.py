@@ -13,8 +13,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ledger.junit import JUnitError, parse_junit
-from ledger.runner import RunRequest, format_elapsed, pytest_argv, run_streaming
+from ledger.running.junit import JUnitError, parse_junit
+from ledger.running.runner import RunRequest, format_elapsed, pytest_argv, run_streaming
 
 
 def python(code: str) -> list[str]:
@@ -96,7 +96,7 @@ def test_timeout_kills_the_whole_process_group(tmp_path):
 
 
 def test_a_child_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path, monkeypatch):
-    monkeypatch.setattr("ledger.runner.GRACE_S", 0.5)
+    monkeypatch.setattr("ledger.running.runner.GRACE_S", 0.5)
     code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('x', flush=True); time.sleep(60)"
     started = time.monotonic()
     result, _ = run(tmp_path, python(code), timeout_s=0.5)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ledger.errors import UnsafeSelector
-from ledger.selector_policy import (
+from ledger.running.selector_policy import (
     DEFAULT_ALLOWED_ENV,
     SelectorPolicy,
     check_recorded_env,

@@ -1,7 +1,7 @@
 import pytest
 
 from ledger.errors import UnsafeSelector
-from ledger.selectors import find_selectors, parse_selector
+from ledger.running.selector import find_selectors, parse_selector
 
 
 def test_env_prefix_and_args():

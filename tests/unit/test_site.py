@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger import site
+from ledger.html import site
 from ledger.errors import BadInput
-from ledger.site import ChartBox, build_site, format_duration, inline_code, relative_link, runtime_svg
+from ledger.html.site import ChartBox, build_site, format_duration, inline_code, relative_link, runtime_svg
 from ledger.workspace import Workspace
 from tests.integration.site_factory import HOSTILE, RUNS, make_site_workspace
 

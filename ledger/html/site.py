@@ -1,0 +1,502 @@
+"""The static dashboard site (`ledger html`): data assembly, SVG charts, page writing.
+
+No Click here. Pages are rendered from `templates/html/*.html.j2` (overridable
+per workspace) by a Jinja2 environment with autoescape on, so plan text can
+never inject markup. Charts are inline SVG computed from numbers; links to
+evidence are relative to each page, so the site works from a checkout or from
+a CI artifact that keeps the workspace layout.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cached_property
+from pathlib import Path
+
+from markupsafe import Markup, escape
+
+from ledger.documents.citations import is_inside, real_path
+from ledger.errors import BadInput
+from ledger.running.evidence import iter_manifests
+from ledger.reading.gcpause import cyclic_gc_paused
+from ledger.running.outcome import OUTCOMES
+from ledger.documents.plan import Row
+from ledger.render import Renderer
+from ledger.running.selector import find_selectors
+from ledger.documents.states import DONE, OPEN, PARTIAL
+from ledger.reading.views import mentions_row
+from ledger.workspace import Workspace
+
+STATES = (DONE, PARTIAL, OPEN, "unknown")
+# Audit classes, best first (see ledger/audit).
+AUDIT_CLASSES = ("verified", "evidenced", "partial", "open", "claimed", "missing", "inconsistent", "contradicted", "tampered")
+INITIATIVE_DIR = "initiative"
+
+# ---------------------------------------------------------------- runtime statistics
+
+
+def guardrail_bands(ws: Workspace, runs: list[dict]) -> dict | None:
+    """Baseline and warn/fail thresholds for a row's runs (ledger.reading.profile), or None (too few runs)."""
+    from ledger.reading.profile import guardrails
+
+    return guardrails(ws, runs)
+
+
+# ---------------------------------------------------------------- small helpers
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_CITED_REPORT = re.compile(r"reports/(\d{4}-\d{2}-\d{2}T\d{6}Z)(?:/([A-Za-z0-9_.-]+))?")
+
+
+def inline_code(text: str | None) -> Markup:
+    """Escape plan text, then show its `code spans` as <code> (after escaping, so nothing injects)."""
+    escaped = str(escape(text or ""))
+    return Markup(_CODE_SPAN.sub(lambda m: f"<code>{m.group(2).strip()}</code>", escaped))
+
+
+def relative_link(target: Path, page_dir: Path) -> str:
+    """A URL path from a page's folder to `target` (a file or a folder), POSIX, percent-safe enough for hrefs."""
+    rel = os.path.relpath(real_path(str(target)), real_path(str(page_dir)))
+    rel = rel.replace(os.sep, "/")
+    if os.path.isdir(target) and not rel.endswith("/"):
+        rel += "/"
+    return _quote_path(rel)
+
+
+def _quote_path(path: str) -> str:
+    from urllib.parse import quote
+
+    return quote(path, safe="/._-~")
+
+
+def format_duration(seconds: float | None) -> str:
+    if not isinstance(seconds, (int, float)):
+        return "–"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 120:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{int(minutes)}m{int(secs):02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{int(hours)}h{int(minutes):02d}m"
+
+
+def _counts(values: list[str | None], keys: tuple[str, ...]) -> dict[str, int]:
+    counter = Counter(v or "unknown" for v in values)
+    return {key: counter.get(key, 0) for key in keys if counter.get(key, 0) or key in (DONE, PARTIAL, OPEN)}
+
+
+def _audit_counts(values: list[str | None]) -> dict[str, int]:
+    counter = Counter(v for v in values if v)
+    ordered = {key: counter[key] for key in AUDIT_CLASSES if counter.get(key)}
+    ordered.update({key: n for key, n in sorted(counter.items()) if key not in ordered})
+    return ordered
+
+
+def _percentages(counts: dict[str, int], total: int) -> list[dict]:
+    """Stacked-bar segments: state, count and width in percent (widths sum to 100)."""
+    if total <= 0:
+        return []
+    return [
+        {"state": state, "count": counts.get(state, 0), "pct": round(100.0 * counts.get(state, 0) / total, 3)}
+        for state in STATES
+        if counts.get(state, 0)
+    ]
+
+
+# ---------------------------------------------------------------- runtime chart
+
+
+@dataclass(frozen=True)
+class ChartBox:
+    width: int = 240
+    height: int = 64
+    pad_left: int = 34
+    pad_right: int = 6
+    pad_top: int = 6
+    pad_bottom: int = 14
+
+
+def runtime_svg(runs: list[dict], bands: dict | None, box: ChartBox = ChartBox(), label: str = "runtime") -> Markup:
+    """An inline SVG of durations over runs, with the baseline and the warn/fail bands.
+
+    `runs`: dicts with `duration_s` (number), `outcome` and `when` (text), oldest
+    first; runs without a duration are skipped. `bands`: {"baseline", "warn",
+    "fail"} thresholds in seconds, or None. Returns markup built only from
+    numbers and escaped text.
+    """
+    points = [r for r in runs if isinstance(r.get("duration_s"), (int, float)) and r["duration_s"] >= 0]
+    w, h = box.width, box.height
+    x0, x1 = box.pad_left, w - box.pad_right
+    y0, y1 = box.pad_top, h - box.pad_bottom  # y0 top, y1 bottom
+    title = escape(label)
+    parts = [
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" '
+        f'role="img" aria-label="{title}">',
+        f"<title>{title}</title>",
+    ]
+    if not points:
+        parts.append(f'<text x="{w / 2:g}" y="{h / 2 + 4:g}" text-anchor="middle" class="muted">no timed runs</text></svg>')
+        return Markup("".join(parts))
+    durations = [float(p["duration_s"]) for p in points]
+    top = max(durations)
+    usable_bands = _usable_bands(bands)
+    if usable_bands:
+        top = max(top, usable_bands["fail"] * 1.08)
+    top = top * 1.05 if top > 0 else 1.0
+
+    def y(value: float) -> float:
+        return round(y1 - (y1 - y0) * (value / top), 2)
+
+    def x(index: int) -> float:
+        if len(points) == 1:
+            return round((x0 + x1) / 2, 2)
+        return round(x0 + (x1 - x0) * index / (len(points) - 1), 2)
+
+    if usable_bands:
+        warn_y, fail_y, base_y = y(usable_bands["warn"]), y(usable_bands["fail"]), y(usable_bands["baseline"])
+        parts.append(f'<rect class="band-ok" x="{x0}" y="{warn_y}" width="{x1 - x0}" height="{round(y1 - warn_y, 2)}"/>')
+        parts.append(f'<rect class="band-warn" x="{x0}" y="{fail_y}" width="{x1 - x0}" height="{round(warn_y - fail_y, 2)}"/>')
+        parts.append(f'<rect class="band-fail" x="{x0}" y="{y0}" width="{x1 - x0}" height="{round(fail_y - y0, 2)}"/>')
+        parts.append(f'<line class="baseline" x1="{x0}" y1="{base_y}" x2="{x1}" y2="{base_y}"/>')
+    parts.append(f'<line class="axis" x1="{x0}" y1="{y1}" x2="{x1}" y2="{y1}"/>')
+    parts.append(f'<line class="axis" x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}"/>')
+    parts.append(f'<text class="tick" x="{x0 - 3}" y="{y0 + 7}" text-anchor="end">{escape(format_duration(top))}</text>')
+    parts.append(f'<text class="tick" x="{x0 - 3}" y="{y1}" text-anchor="end">0</text>')
+    parts.append(f'<text class="tick" x="{x0}" y="{h - 2}">run 1</text>')
+    if len(points) > 1:
+        parts.append(f'<text class="tick" x="{x1}" y="{h - 2}" text-anchor="end">run {len(points)}</text>')
+    if len(points) > 1:
+        path = " ".join(f"{x(i)},{y(d)}" for i, d in enumerate(durations))
+        parts.append(f'<polyline class="trend" points="{path}"/>')
+    for index, (point, duration) in enumerate(zip(points, durations)):
+        outcome = str(point.get("outcome") or "unknown")
+        css = outcome if outcome in OUTCOMES else "unknown"
+        tip = escape(f"run {index + 1}: {format_duration(duration)} {outcome} {point.get('when') or ''}".strip())
+        parts.append(f'<circle class="pt {css}" cx="{x(index)}" cy="{y(duration)}" r="3"><title>{tip}</title></circle>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _usable_bands(bands: dict | None) -> dict | None:
+    if not bands:
+        return None
+    try:
+        values = {key: float(bands[key]) for key in ("baseline", "warn", "fail")}
+    except (KeyError, TypeError, ValueError):
+        return None
+    if not all(v > 0 for v in values.values()) or not values["baseline"] <= values["warn"] <= values["fail"]:
+        return None
+    return values
+
+
+# ---------------------------------------------------------------- data assembly
+
+
+class SiteBuilder:
+    """Plain data for every page of the site, computed once per workspace."""
+
+    def __init__(self, ws: Workspace, out_dir: Path):
+        self.ws = ws
+        self.out_dir = out_dir
+
+    @cached_property
+    def classifier(self):
+        from ledger.reading.audit import RowClassifier
+
+        return RowClassifier(self.ws, self.ledger_doc)
+
+    def audit_classes(self, initiative: str, rows: list[Row]) -> dict[int, str | None]:
+        """Audit class per row (keyed by id(row)); the ledger is parsed once for the whole site."""
+        return self.classifier.classify(initiative, rows)
+
+    @cached_property
+    def ledger_doc(self):
+        return self.ws.ledger_doc()  # parsed once, shared with the plans' ledger rows
+
+    def initiative_page_dir(self) -> Path:
+        return self.out_dir / INITIATIVE_DIR
+
+    def manifests(self, initiative: str) -> list[tuple[Path, dict]]:
+        return list(iter_manifests(self.ws.report_root(initiative)))
+
+    def initiative(self, initiative: str) -> dict:
+        ws = self.ws
+        page_dir = self.initiative_page_dir()
+        plans = ws.plans(initiative)
+        rows = [row for plan in plans for row in plan.rows]
+        audit = self.audit_classes(initiative, rows)
+        manifests = self.manifests(initiative)
+        attempts = self.attempts(initiative)
+        phases: list[dict] = []
+        for plan in plans:
+            by_phase: dict[int, list[Row]] = {}
+            for row in plan.rows:
+                by_phase.setdefault(row.phase.line if row.phase else 0, []).append(row)
+            for line, phase_rows in by_phase.items():
+                phase = phase_rows[0].phase
+                row_data = [self.row(initiative, row, audit.get(id(row)), manifests, attempts, page_dir) for row in phase_rows]
+                counts = _counts([r["state"] for r in row_data], STATES)
+                phases.append(
+                    {
+                        "key": phase.key if phase else None,
+                        "title": phase.title if phase else "(no heading)",
+                        "anchor": _anchor(ws.relative(plan.path), line),
+                        "file": ws.relative(plan.path),
+                        "line": line,
+                        "rows": row_data,
+                        "total": len(row_data),
+                        "counts": counts,
+                        "segments": _percentages(counts, len(row_data)),
+                        "audit_counts": _audit_counts([r["audit"] for r in row_data]),
+                    }
+                )
+        all_rows = [r for phase in phases for r in phase["rows"]]
+        counts = _counts([r["state"] for r in all_rows], STATES)
+        title = next((plan.title for plan in plans if plan.title), None)
+        if title:
+            title = re.sub(r"^\s*" + re.escape(initiative) + r"\s*[—–:-]+\s*", "", title) or None
+        runs = sum(len(r["runs"]) for r in all_rows)
+        return {
+            "id": initiative,
+            "title": title,
+            "page": f"{INITIATIVE_DIR}/{initiative}.html",
+            "plans": [{"path": ws.relative(plan.path), "href": relative_link(plan.path, page_dir)} for plan in plans],
+            "total": len(all_rows),
+            "done": counts.get(DONE, 0),
+            "counts": counts,
+            "segments": _percentages(counts, len(all_rows)),
+            "audit_counts": _audit_counts([r["audit"] for r in all_rows]),
+            "audit_available": any(r["audit"] for r in all_rows) or not all_rows,
+            "phases": phases,
+            "attempts": attempts,
+            "runs": runs,
+            "latest_run": max((r["latest"]["when"] for r in all_rows if r["latest"] and r["latest"]["when"]), default=None),
+            "diagnostics": [str(d) for plan in plans for d in plan.diagnostics],
+        }
+
+    def row(self, initiative: str, row: Row, audit: str | None, manifests, attempts: list[dict], page_dir: Path) -> dict:
+        ws = self.ws
+        plan_rel = ws.relative(row.path)
+        mine = [(folder, m) for folder, m in manifests if m.get("row") == row.id and m.get("plan") in (None, plan_rel)]
+        runs = [
+            {
+                "duration_s": m.get("duration_s"),
+                "outcome": m.get("outcome") or ("incomplete" if not m.get("complete") else None),
+                "when": m.get("finished_at") or m.get("started_at") or folder.parent.name,
+                "complete": bool(m.get("complete")),
+                "dir": ws.relative(folder) + "/",
+                "short": f"{folder.parent.name}/{folder.name}/",
+                "href": relative_link(folder, page_dir),
+            }
+            for folder, m in mine
+        ]
+        latest = None
+        if mine:
+            folder, manifest = mine[-1]
+            files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+            latest = {
+                **runs[-1],
+                "counts": manifest.get("counts") if isinstance(manifest.get("counts"), dict) else None,
+                "files": [
+                    {"name": name, "href": relative_link(folder / name, page_dir)}
+                    for name in [*sorted(files), "manifest.json"]
+                    if is_inside(folder, folder / name)
+                ],
+            }
+        selectors = find_selectors(row.guidance) or find_selectors(row.description)
+        cited = None if latest else self.cited_evidence(initiative, row, page_dir)
+        bands = guardrail_bands(ws, [r for r in runs if r["complete"]]) if runs else None
+        mentions = [
+            {"label": a["number_label"], "anchor": a["anchor"]}
+            for a in attempts
+            # The substring test first: it rules out most attempts without a regex.
+            if row.id in a["rows"] or (row.id in a["text"] and mentions_row(a["text"], row))
+        ]
+        return {
+            "id": row.id,
+            "qualified_id": row.display_id,
+            "description": row.description,
+            "description_html": inline_code(row.description),
+            "guidance_html": inline_code(row.guidance) if row.kind == "table" else Markup(""),
+            "state": row.state,
+            "token": row.state_token,
+            "audit": audit,
+            "section": row.section,
+            "file": plan_rel,
+            "line": row.line,
+            "selector": selectors[0] if selectors else None,
+            "more_selectors": selectors[1:],
+            "latest": latest,
+            "cited": cited,
+            "runs": runs,
+            "bands": _usable_bands(bands),
+            "chart": runtime_svg(runs, bands, label=f"{row.id} runtime over {len(runs)} runs") if runs else None,
+            "attempts": mentions,
+        }
+
+    def cited_evidence(self, initiative: str, row: Row, page_dir: Path) -> dict | None:
+        """The newest existing `reports/<TS>/<slug>/` folder the row's own text cites (no manifest needed)."""
+        report_root = self.ws.report_root(initiative)
+        found: list[tuple[str, Path]] = []
+        for match in _CITED_REPORT.finditer(row.own_text):
+            timestamp, slug = match.group(1), match.group(2)
+            folder = report_root / timestamp / slug if slug and (report_root / timestamp / slug).is_dir() else report_root / timestamp
+            if folder.is_dir() and is_inside(self.ws.root, folder):
+                found.append((timestamp, folder))
+        if not found:
+            return None
+        _, folder = max(found, key=lambda item: item[0])
+        return {
+            "dir": self.ws.relative(folder) + "/",
+            "short": folder.relative_to(report_root).as_posix() + "/",
+            "href": relative_link(folder, page_dir),
+        }
+
+    def attempts(self, initiative: str) -> list[dict]:
+        doc = self.ledger_doc
+        if doc is None:
+            return []
+        found = []
+        for attempt in doc.timeline_for(initiative):
+            first, _, rest = attempt.text.partition("\n")
+            first = re.sub(r"^[*+-]\s+", "", first.strip())
+            first = re.sub(r"^#+\s+", "", first)
+            if attempt.label:
+                first = first.removesuffix(f"({attempt.label})").rstrip()
+            found.append(
+                {
+                    "number": attempt.number,
+                    "number_label": f"#{attempt.number}" if attempt.number is not None else attempt.date,
+                    "date": attempt.date,
+                    "line": attempt.line,
+                    "anchor": f"attempt-{attempt.line}",
+                    "label": attempt.label,
+                    "rows": list(attempt.rows),
+                    "text": attempt.text,
+                    "headline_html": inline_code(_strip_attempt_prefix(first)),
+                    "more": rest.strip(),
+                }
+            )
+        return found
+
+    def index(self, initiatives: list[dict]) -> dict:
+        totals = Counter()
+        audit = Counter()
+        for item in initiatives:
+            totals.update(item["counts"])
+            audit.update(item["audit_counts"])
+        total_rows = sum(item["total"] for item in initiatives)
+        return {
+            "initiatives": initiatives,
+            "total": total_rows,
+            "counts": dict(totals),
+            "segments": _percentages(dict(totals), total_rows),
+            "audit_counts": _audit_counts(list(audit.elements())),
+            "runs": sum(item["runs"] for item in initiatives),
+        }
+
+
+def _strip_attempt_prefix(text: str) -> str:
+    """Drop what the timeline shows elsewhere: the date and `Attempt #N —`."""
+    text = re.sub(r"^(?:\*\*)?\[[^\]]*\](?:\*\*)?\s*", "", text)
+    text = re.sub(r"^\d{4}-\d{2}-\d{2}\S*\s+[—–-]+\s+", "", text)
+    return re.sub(r"^(?:\*\*)?Attempt\s+#\d+(?:\*\*)?\s*[—–:-]*\s*", "", text)
+
+
+def _anchor(file: str, line: int) -> str:
+    return "p-" + re.sub(r"[^A-Za-z0-9]+", "-", f"{file}-{line}").strip("-").lower()
+
+
+# ---------------------------------------------------------------- rendering and writing
+
+
+def html_environment(ws: Workspace):
+    """Jinja2 with autoescape on, over the workspace's templates then the packaged ones."""
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    # Sandboxed like every workspace template (ledger.render).
+    env = SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(Renderer(ws.templates_dir).search_path),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["duration"] = format_duration
+    env.filters["code"] = inline_code
+    return env
+
+
+def _render_page(env, name: str, **context) -> str:
+    """A broken or sandbox-violating page template is one BadInput line, never a traceback."""
+    import jinja2
+
+    from ledger.render import template_error
+
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateError as exc:
+        raise template_error(exc, name) from None
+
+
+def default_out_dir(ws: Workspace) -> Path:
+    return ws.root / "site"
+
+
+def _check_out_dir(ws: Workspace, out_dir: Path) -> Path:
+    out_dir = out_dir.resolve()
+    if out_dir == ws.root or out_dir in ws.root.parents:
+        raise BadInput(f"refusing to write the site into {out_dir}: it holds the workspace; name a sub-folder with -o")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BadInput(f"-o {out_dir} exists and is not a folder")
+    return out_dir
+
+
+def build_site(ws: Workspace, out_dir: Path | None = None, now: datetime | None = None) -> dict:
+    """Write index.html and one page per initiative under `out_dir`; return what was written."""
+    out_dir = _check_out_dir(ws, out_dir or default_out_dir(ws))
+    builder = SiteBuilder(ws, out_dir)
+    with cyclic_gc_paused():
+        initiatives = [builder.initiative(name) for name in ws.initiatives()]
+    index = builder.index(initiatives)
+    env = html_environment(ws)
+    generated = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    common = {
+        "workspace": ws.root.name,
+        "generated": generated,
+        "ledger_file": ws.relative(ws.ledger_path),
+        "audit_classes": AUDIT_CLASSES,
+        "states": STATES,
+        "guardrail": {"warn": ws.config.guardrail_warn, "fail": ws.config.guardrail_fail, "runs": ws.config.baseline_runs},
+    }
+    written: list[Path] = []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / INITIATIVE_DIR).mkdir(exist_ok=True)
+    index_path = out_dir / "index.html"
+    _write(index_path, _render_page(env, "html/index.html.j2", **common, index=index, base=""))
+    written.append(index_path)
+    for item in initiatives:
+        page = out_dir / item["page"]
+        _write(page, _render_page(env, "html/initiative.html.j2", **common, item=item, index=index, base="../"))
+        written.append(page)
+    return {
+        "out_dir": str(out_dir),
+        "pages": [ws.relative(p) if is_inside(ws.root, p) else str(p) for p in written],
+        "initiatives": len(initiatives),
+        "rows": index["total"],
+        "runs": index["runs"],
+    }
+
+
+def _write(path: Path, text: str) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

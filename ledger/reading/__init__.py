@@ -1,0 +1,11 @@
+"""Reading: read-only answers about a workspace.
+
+Owns `status` and `show` (views), `next`, `audit` (which rows really have evidence, and what
+else is broken), `profile` (runtime statistics and guardrails) and the sparkline it draws.
+Nothing here writes a team file; `profile --write` renders `runtime_profile.md` through
+`ledger.editing`.
+
+May import: `ledger.documents`, `ledger.running` (evidence, outcomes, selectors), `ledger.editing`
+(locks and writes for the few writing paths), `ledger.markdown`, `ledger.workspace`,
+`ledger.config`, `ledger.render`, `ledger.errors`. Never `ledger.html` or `ledger.cli`.
+"""

@@ -1,0 +1,125 @@
+"""`ledger audit`: which rows really have evidence, and what else in the bookkeeping is broken."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ledger.reading.audit.agreement import plan_ledger_disagreements
+from ledger.reading.audit.context import InitiativeEvidence
+from ledger.reading.audit.hygiene import (
+    attempt_citations,
+    attempt_numbering,
+    covered_folders,
+    items_without_plans,
+    orphans_and_damage,
+    root_logs,
+    temp_leftovers,
+    half_recorded_runs,
+    unknown_findings,
+)
+from ledger.reading.audit.integrity import IntegrityChecker
+from ledger.reading.audit.model import CLASSES, AuditReport, Issue, RowAudit
+from ledger.reading.audit.rows import classify_row
+from ledger.errors import BadInput
+from ledger.documents.fix_plan import LedgerDoc
+from ledger.reading.gcpause import cyclic_gc_paused
+from ledger.markdown.text import SourceText
+from ledger.documents.plan import Row
+from ledger.workspace import Workspace
+
+__all__ = ["CLASSES", "AuditReport", "RowAudit", "Issue", "RowClassifier", "audit_workspace"]
+
+
+def load_ledger(ws: Workspace) -> tuple[LedgerDoc | None, list[Issue]]:
+    if not ws.ledger_path.exists():
+        return None, [Issue("uninterpreted", "no ledger file; attempts were not checked", ws.relative(ws.ledger_path))]
+    try:
+        return ws.read_ledger(), []
+    except BadInput as exc:
+        return None, [Issue("uninterpreted", f"ledger not read: {exc.message}", ws.relative(ws.ledger_path), exc.line)]
+
+
+def audit_workspace(ws: Workspace, initiative: str | None = None, since: str | None = None) -> AuditReport:
+    """The audit of every row (or INITIATIVE's); `since`: only rows and attempts changed
+    since that commit. Verified rows whose tests or library code changed after their run's
+    commit are marked stale."""
+    from ledger.reading.audit.changes import change_scope, mark_stale, restrict_to_changes
+
+    scope = change_scope(ws, since) if since else None  # a bad REV fails before any work
+    with cyclic_gc_paused():
+        report = _audit_workspace(ws, initiative)
+    mark_stale(ws, report)
+    if scope is not None:
+        restrict_to_changes(ws, report, scope)
+        report.since = since
+    return report
+
+
+def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
+    if initiative is not None:
+        ws.initiative_dir(initiative)  # unknown initiative: a clear error, exit 2
+    names = [initiative] if initiative else ws.initiatives()
+    report = AuditReport(root=str(ws.root), initiatives=names)
+    ledger, ledger_issues = load_ledger(ws)
+    report.issues += ledger_issues
+    if ledger is not None:
+        numbering = attempt_numbering(ws, ledger)
+        report.issues += [i for i in numbering if initiative is None or i.initiative == initiative]
+        if initiative is None:
+            report.issues += items_without_plans(ws, ledger, names)
+        report.issues += plan_ledger_disagreements(ws, ledger, names)
+    checker = IntegrityChecker()
+    contexts = [InitiativeEvidence(ws, name, ledger, checker) for name in names]
+    if contexts:
+        # Every run's commit, looked up in one git call before any row asks for one.
+        contexts[0].cross.want_commits(checker.checked())
+    cited_paths: set[Path] = set()
+    for name, context in zip(names, contexts):
+        for plan in ws.plans(name):
+            for diagnostic in plan.diagnostics:
+                report.issues.append(Issue("uninterpreted", diagnostic.message, ws.relative(diagnostic.path), diagnostic.line, name))
+            # A plan's whole text cites; rows from the ledger's checklist cite through their own
+            # text (the ledger's other text is no plan's) and their attempts.
+            for resolution in context.resolve_text(plan.source.text, 1) if not plan.from_ledger else []:
+                cited_paths.update(resolution.existing)
+            report.rows += [classify_row(context, row) for row in plan.rows]
+        for evidence in context.attempts:
+            for resolution in evidence.resolutions:
+                cited_paths.update(resolution.existing)
+        item = ledger.items.get(name) if ledger is not None else None
+        if item is not None:
+            for line, value in item.fields.values():
+                for resolution in context.resolve_text(value, line):
+                    cited_paths.update(resolution.existing)
+        report.issues += attempt_citations(ws, context)
+    directive = ws.root / "input.md"
+    if directive.is_file():
+        for context in contexts:
+            text = SourceText.read(directive).text
+            for resolution in context.resolve_text(text, 1):
+                cited_paths.update(resolution.existing)
+    covered = covered_folders(cited_paths)
+    for context in contexts:
+        report.issues += orphans_and_damage(ws, context, cited_paths, covered, checker)
+    report.issues += unknown_findings(ws, names)
+    report.issues += root_logs(ws)
+    report.issues += temp_leftovers(ws)
+    report.issues += half_recorded_runs(ws)
+    return report
+
+
+class RowClassifier:
+    """Audit classes of rows (what the html dashboard shows), initiative after initiative,
+    with one parsed ledger and one integrity checker for them all."""
+
+    def __init__(self, ws: Workspace, ledger: LedgerDoc | None):
+        self.ws = ws
+        self.ledger = ledger
+        self.checker = IntegrityChecker()
+
+    def classify(self, initiative: str, rows: list[Row]) -> dict[int, str]:
+        """Audit class per row, keyed by id(row)."""
+        context = InitiativeEvidence(self.ws, initiative, self.ledger, self.checker)
+        # This initiative's commits in one git call, not one per commit.
+        context.cross.want_commits(self.checker.checked())
+        return {id(row): classify_row(context, row).audit for row in rows}

@@ -1,0 +1,49 @@
+"""Plan and ledger disagreeing about a row: open in the plan while the ledger's own
+checklist (`## Completed Items`, `## TODOs`) ticks it `[x]`, or the reverse."""
+
+from __future__ import annotations
+
+from ledger.reading.audit.model import Issue
+from ledger.documents.fix_plan import LedgerDoc
+from ledger.workspace import Workspace
+
+
+def plan_ledger_disagreements(ws: Workspace, ledger: LedgerDoc, initiatives: list[str]) -> list[Issue]:
+    """One failing issue per ledger checklist item whose done-ness differs from the plan
+    row it names: `<initiative>.<row>: …`, or a bare `<row>: …` when exactly one
+    initiative's plan has that row id (the loop writes `S4:` for its seed plan's rows)."""
+    plan_rows: dict[str, dict[str, list]] = {}
+    for name in initiatives:
+        by_id: dict[str, list] = {}
+        for plan in ws.plans(name):
+            if plan.from_ledger:
+                continue  # the ledger's own rows cannot disagree with themselves
+            for row in plan.rows:
+                by_id.setdefault(row.id, []).append(row)
+        plan_rows[name] = by_id
+    ledger_file = ws.relative(ws.ledger_path)
+    issues: list[Issue] = []
+    for item in ledger.checklist:
+        named = [(name, item.row_of(name)) for name in initiatives if item.row_of(name) in plan_rows[name]]
+        if not named:
+            named = [(name, item.subject) for name in initiatives if item.subject in plan_rows[name]]
+            if len(named) != 1:
+                continue  # a bare id no plan has, or several: nothing to compare it with
+        for name, row_id in named:
+            rows = plan_rows[name][row_id]
+            ledger_state = ws.config.states.classify(item.token)
+            if ledger_state is None:
+                continue
+            for row in rows:
+                if row.state is None or (row.state == "done") == (ledger_state == "done"):
+                    continue
+                section = f"## {item.section}" if item.section else "checklist"
+                issues.append(
+                    Issue(
+                        "plan_ledger",
+                        f"{name} {row.qualified_id}: {row.state_token} ({row.state}) in "
+                        f"{ws.relative(row.path)}:{row.line} but {item.token} ({ledger_state}) in the ledger's {section}",
+                        ledger_file, item.line, name, failing=True,
+                    )
+                )
+    return issues

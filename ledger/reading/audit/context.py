@@ -1,0 +1,143 @@
+"""Everything one initiative offers as evidence: citations in rows and attempts, and recorded runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger.reading.audit.integrity import INTACT, IntegrityChecker, manifest_folders_below
+from ledger.documents.citations import Resolution, citation_bases, find_citations, resolve
+from ledger.errors import BadInput
+from ledger.running.evidence import VERIFY_TOOL, run_folders, timestamp_folders
+from ledger.documents.fix_plan import Attempt, LedgerDoc
+from ledger.documents.plan import Row
+from ledger.reading.views import mentions_row
+from ledger.workspace import Workspace
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+
+
+@dataclass
+class AttemptEvidence:
+    attempt: Attempt
+    resolutions: list[Resolution]
+
+    def names(self, row: Row) -> bool:
+        return row.id in self.attempt.rows or mentions_row(self.attempt.text, row)
+
+
+class InitiativeEvidence:
+    def __init__(self, ws: Workspace, initiative: str, ledger: LedgerDoc | None, checker: IntegrityChecker):
+        self.ws = ws
+        self.initiative = initiative
+        self.checker = checker
+        self.report_root = ws.report_root(initiative)
+        try:
+            initiative_dir = ws.initiative_dir(initiative)
+        except BadInput:
+            initiative_dir = None
+        self.bases = citation_bases(ws.root, initiative_dir, self.report_root)
+        self._resolved: dict = {}
+        self.attempts = [
+            AttemptEvidence(a, self.resolve_text(a.text, a.line))
+            for a in (ledger.attempts_for(initiative) if ledger else [])
+        ]
+        # Attempts whose text contains a row id's last word, filled on first use: a cheap
+        # substring test spares the exact (regex) test for the attempts that cannot name the row.
+        self._by_word: dict[str, list[AttemptEvidence]] = {}
+        self._with_rows = [a for a in self.attempts if a.attempt.rows]
+        self.recorded: dict[str, list[Path]] = {}
+        # `ledger verify` records, by the run folder (workspace-relative, with a trailing /) they re-ran.
+        self.verifications: dict[str, list[Path]] = {}
+        # Through the checker, so each manifest is read once for both this map and the integrity check.
+        self.timestamp_folders = timestamp_folders(self.report_root)
+        for folder in run_folders(self.timestamp_folders):
+            manifest = checker.check(folder).manifest or {}
+            if manifest.get("tool") == VERIFY_TOOL:
+                target = manifest.get("verifies")
+                if isinstance(target, str):
+                    self.verifications.setdefault(target, []).append(folder)
+                continue
+            row_id = manifest.get("row")
+            if isinstance(row_id, str):
+                self.recorded.setdefault(row_id, []).append(folder)
+
+    @property
+    def cross(self):
+        if self.checker.cross is None:
+            from ledger.reading.audit.crosscheck import CrossChecker
+
+            self.checker.cross = CrossChecker(self.ws.root)
+        return self.checker.cross
+
+    def reproduction(self, run_folder: Path) -> list[dict]:
+        """The newest intact `ledger verify` result for this run, at its commit and at HEAD."""
+        newest: dict[str, dict] = {}
+        for folder in self.verifications.get(self.ws.relative(run_folder) + "/", []):
+            check = self.checker.check(folder)
+            if check.status != INTACT or not isinstance(check.manifest.get("reproduced"), bool):
+                continue
+            at = "head" if check.manifest.get("at") == "head" else "recorded"
+            key = (check.sort_key, str(folder))
+            if at not in newest or key > newest[at]["_key"]:
+                newest[at] = {
+                    "_key": key,
+                    "at": at,
+                    "reproduced": check.manifest["reproduced"],
+                    "why": check.manifest.get("why") or "",
+                    "commit": check.manifest.get("git_commit"),
+                    "folder": self.ws.relative(folder) + "/",
+                }
+        return [{k: v for k, v in newest[at].items() if k != "_key"} for at in ("recorded", "head") if at in newest]
+
+    def resolve_text(self, text: str, first_line: int) -> list[Resolution]:
+        return [resolve(c, self.ws.root, self.bases, self._resolved) for c in find_citations(text, first_line)]
+
+    def row_resolutions(self, row: Row) -> list[Resolution]:
+        return self.resolve_text(row.own_text, row.line)
+
+    def attempts_naming(self, row: Row) -> list[AttemptEvidence]:
+        parts = _WORD.findall(row.id)
+        candidates = self._attempts_with_word(parts[-1]) if parts else []
+        return [a for a in candidates if a.names(row)] + [a for a in self._with_rows if row.id in a.attempt.rows and a not in candidates]
+
+    def _attempts_with_word(self, word: str) -> list[AttemptEvidence]:
+        if word not in self._by_word:
+            self._by_word[word] = [a for a in self.attempts if word in a.attempt.text]
+        return self._by_word[word]
+
+    def recorded_folders(self, row: Row) -> list[Path]:
+        plan = self.ws.relative(row.path)
+        folders = []
+        for folder in self.recorded.get(row.id, []):
+            check = self.checker.check(folder)
+            recorded_plan = check.manifest.get("plan") if check.manifest else None
+            if recorded_plan in (None, plan):
+                folders.append(folder)
+        return folders
+
+    def manifest_folders(self, resolutions: list[Resolution], row: Row, foreign: list | None = None) -> set[Path]:
+        """Report folders with a manifest that the cited paths point into (or, for a `<TS>/` folder, hold).
+
+        Another row's run proves that row, not this one: it goes to `foreign` as (folder, its row).
+        A manifest naming no row is kept, for the row cross-check to report.
+        """
+        folders: set[Path] = set()
+        for resolution in resolutions:
+            for path in resolution.existing:
+                folder = self.checker.evidence_folder(path, self.ws.root)
+                if folder is not None:
+                    manifest = self.checker.check(folder).manifest or {}
+                    recorded_row = manifest.get("row")
+                    if manifest.get("tool") == VERIFY_TOOL:
+                        continue
+                    if recorded_row in (None, row.id):
+                        folders.add(folder)
+                    elif foreign is not None and (folder, recorded_row) not in foreign:
+                        foreign.append((folder, recorded_row))
+                    continue
+                below = manifest_folders_below(path)
+                mine = [f for f in below if (self.checker.check(f).manifest or {}).get("row") == row.id]
+                folders.update(mine)
+        return folders

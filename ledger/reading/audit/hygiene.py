@@ -1,0 +1,188 @@
+"""Workspace-wide bookkeeping problems: attempt numbering, dangling citations, orphans, stray logs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ledger.reading.audit.context import InitiativeEvidence
+from ledger.reading.audit.integrity import INCOMPLETE, INTACT, MISSING, TAMPERED, UNSEALED, IntegrityChecker
+from ledger.reading.audit.model import Issue
+from ledger.running.evidence import MANIFEST, VERIFY_TOOL
+from ledger.documents.fix_plan import LedgerDoc
+from ledger.workspace import Workspace
+
+
+def attempt_numbering(ws: Workspace, ledger: LedgerDoc) -> list[Issue]:
+    """Duplicate numbers and gaps within each item's Attempts History (the global layout has no numbers)."""
+    issues: list[Issue] = []
+    file = ws.relative(ws.ledger_path)
+    for item in ledger.items.values():
+        seen: dict[int, int] = {}
+        for attempt in item.attempts:
+            if attempt.number is None:
+                continue
+            if attempt.number in seen:
+                issues.append(Issue(
+                    "attempt_numbers",
+                    f"[{item.id}] Attempt #{attempt.number} appears twice (first at line {seen[attempt.number]})",
+                    file, attempt.line, item.id,
+                ))
+            else:
+                seen[attempt.number] = attempt.line
+        if seen:
+            numbers = sorted(seen)
+            missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
+            if missing:
+                shown = ", ".join(f"#{n}" for n in missing[:10]) + (" …" if len(missing) > 10 else "")
+                issues.append(Issue("attempt_numbers", f"[{item.id}] attempt numbers skip {shown}", file, item.line, item.id))
+    for item_id, first, repeat in ledger.duplicate_items:
+        issues.append(Issue("ledger_item", f"item [{item_id}] appears twice (first at line {first})", file, repeat, item_id))
+    return issues
+
+
+def items_without_plans(ws: Workspace, ledger: LedgerDoc, initiatives: list[str]) -> list[Issue]:
+    """Ledger items whose initiative has no plan folder: their attempts cannot be tied to rows."""
+    roots = " or ".join(ws.config.plan_roots)
+    return [
+        Issue(
+            "ledger_item",
+            f"[{item.id}] has no plan folder under {roots}; its {len(item.attempts)} attempts were not checked against evidence",
+            ws.relative(ws.ledger_path), item.line, item.id,
+        )
+        for item in ledger.items.values()
+        if item.id not in initiatives
+    ]
+
+
+def attempt_citations(ws: Workspace, context: InitiativeEvidence) -> list[Issue]:
+    issues: list[Issue] = []
+    file = ws.relative(ws.ledger_path)
+    for evidence in context.attempts:
+        label = f"Attempt #{evidence.attempt.number}" if evidence.attempt.number is not None else f"attempt of {evidence.attempt.date}"
+        for resolution in evidence.resolutions:
+            citation = resolution.citation
+            if citation.placeholder:
+                issues.append(Issue("placeholder", f"{label} cites a placeholder, not a path: {citation.text}", file, citation.line, context.initiative))
+            for missing in resolution.missing:
+                issues.append(Issue("missing_artifact", f"{label} cites {missing}, which does not exist", file, citation.line, context.initiative))
+            for outside in resolution.outside:
+                issues.append(Issue("missing_artifact", f"{label} cites {outside}, outside the workspace", file, citation.line, context.initiative))
+    return issues
+
+
+def unknown_findings(ws: Workspace, initiatives: list[str]) -> list[Issue]:
+    from ledger.documents.findings import load_findings, workspace_citations
+
+    doc = load_findings(ws.findings_path)
+    findings_file = ws.relative(ws.findings_path)
+    defined_where = f"{findings_file} does not define" if ws.findings_path.exists() else f"there is no {findings_file} to define"
+    found = []
+    for citation in workspace_citations(ws, doc, initiatives):
+        if citation.id not in doc.findings:
+            found.append(Issue(
+                "unknown_finding",
+                f"cites {citation.id}; {defined_where} it",
+                ws.relative(citation.path), citation.line,
+            ))
+    return found
+
+
+def evidence_leaves(context: InitiativeEvidence) -> list[Path]:
+    """`<TS>/<slug>/` folders, or `<TS>/` itself when it holds files only (hand-made hubs)."""
+    leaves: list[Path] = []
+    for ts_dir, children in context.timestamp_folders:
+        leaves.extend(children if children else [ts_dir])
+    return leaves
+
+
+def covered_folders(cited_paths: set[Path]) -> set[str]:
+    """Every cited path and all its ancestors, as strings: a folder is cited when anything inside it is.
+
+    Strings, not Paths: an audit walks tens of thousands of parents, and pathlib's
+    parsing was a tenth of its time.
+    """
+    covered: set[str] = set()
+    for path in cited_paths:
+        folder = str(path)
+        while folder not in covered:
+            covered.add(folder)
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                break
+            folder = parent
+    return covered
+
+
+def orphans_and_damage(
+    ws: Workspace, context: InitiativeEvidence, cited_paths: set[Path], covered: set[str], checker: IntegrityChecker
+) -> list[Issue]:
+    """Report folders nothing cites, and manifests that are incomplete or no longer match."""
+    issues: list[Issue] = []
+    for leaf in evidence_leaves(context):
+        rel = ws.relative(leaf) + "/"
+        has_manifest = os.path.isfile(os.path.join(leaf, MANIFEST))
+        # A `ledger verify` record cites the run it re-ran; nothing needs to cite it.
+        verification = has_manifest and (checker.check(leaf).manifest or {}).get("tool") == VERIFY_TOOL
+        if str(leaf) not in covered and leaf.parent not in cited_paths and not verification:
+            issues.append(Issue("orphan_report", f"{rel} is cited by no row, attempt or plan text", initiative=context.initiative))
+        if has_manifest:
+            check = checker.check(leaf)
+            if check.status == UNSEALED:
+                issues.append(Issue("unsealed_report", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative))
+            elif check.status == INTACT and check.outcome and context.cross.is_future(check):
+                issues.append(Issue(
+                    "future_report", f"{rel}: recorded in the future (started_at {check.manifest.get('started_at')}); never counted as the newest run",
+                    initiative=context.initiative, failing=True,
+                ))
+            if check.status == INCOMPLETE:
+                issues.append(Issue("incomplete_report", f"{rel} is a half-written run (manifest complete=false)", initiative=context.initiative))
+            elif check.status == TAMPERED:
+                issues.append(Issue(
+                    "tampered_report", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
+                ))
+            elif check.status == MISSING:
+                issues.append(Issue(
+                    "missing_evidence", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
+                ))
+    return issues
+
+
+def root_logs(ws: Workspace) -> list[Issue]:
+    return [
+        Issue("root_log", f"{path.name} left at the workspace root; evidence belongs in a report folder", path.name)
+        for path in sorted(ws.root.glob("*.log"))
+        if path.is_file()
+    ]
+
+
+def temp_leftovers(ws: Workspace) -> list[Issue]:
+    """Temp files and half-built report folders a killed ledger left (the next writing
+    command removes those beside plans and the ledger)."""
+    from ledger.running.evidence import timestamp_folders
+    from ledger.editing.tempfiles import find_leftovers
+
+    stamps = []
+    for initiative in ws.initiatives():
+        try:
+            stamps += [stamp for stamp, _ in timestamp_folders(ws.report_root(initiative))]
+        except Exception:
+            continue
+    return [
+        Issue("temp_leftover", f"{ws.relative(path)}{'/' if path.is_dir() else ''} is a temp file a killed ledger left; the next writing command removes it", ws.relative(path))
+        for path in find_leftovers(ws.root, stamps)
+    ]
+
+
+def half_recorded_runs(ws: Workspace) -> list[Issue]:
+    from ledger.editing.repair import journal_path, read_journal
+
+    if not journal_path(ws.root).exists():
+        return []
+    entry = read_journal(ws.root) or {}
+    return [Issue(
+        "half_recorded_run",
+        f"{entry.get('folder', '?')}: a killed ledger do left this run half-recorded (row flip or attempt missing); "
+        "ledger repair (or any writing command) completes it",
+        entry.get("folder"), failing=True,
+    )]

@@ -1,0 +1,232 @@
+"""Does a report folder still hold exactly what its manifest recorded?"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ledger.running.evidence import (
+    ATTESTATION,
+    MANIFEST,
+    MANIFEST_VERSION,
+    SEAL,
+    TIMESTAMP,
+    manifest_payload,
+    record_region,
+    sha256_file,
+)
+
+# UNSEALED: a manifest without its own content hash — hand-written, or from a ledger older
+# than manifest version 2. Its files may match it, but nothing says ledger wrote it.
+INTACT, TAMPERED, INCOMPLETE, NO_MANIFEST, UNSEALED = "intact", "tampered", "incomplete", "no_manifest", "unsealed"
+# MISSING: files the manifest lists are absent and none present was edited: on another
+# clone, the run's evidence was never committed (or, here, deleted) — not tampering.
+MISSING = "missing"
+
+
+@dataclass(frozen=True)
+class FolderCheck:
+    folder: Path
+    status: str
+    manifest: dict | None
+    problems: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()  # harmless differences, e.g. a file added after the run
+    attested_by: str | None = None  # key id of a valid attestation this machine can check
+
+    @property
+    def outcome(self) -> str | None:
+        return self.manifest.get("outcome") if self.manifest else None
+
+    @property
+    def folder_timestamp(self) -> str:
+        return next((name for name in reversed(str(self.folder).split(os.sep)) if TIMESTAMP.match(name)), "")
+
+    @property
+    def sort_key(self) -> tuple[str, str]:
+        """Oldest first by the recorded start (a folder name is only a name: renaming one to
+        2099 must not make it "newest"), then the `<TS>` folder name."""
+        started = str(self.manifest.get("started_at", "")) if self.manifest else ""
+        return started, self.folder_timestamp
+
+
+class IntegrityChecker:
+    """Checks each folder once; an audit asks about the same folder from many rows."""
+
+    def __init__(self, keys: dict | None = None) -> None:
+        self._cache: dict[Path, FolderCheck] = {}
+        self._folders: dict[tuple[str, str], Path | None] = {}
+        self._has_manifest: dict[str, bool] = {}
+        self._keys = keys
+        self.cross = None  # a CrossChecker, made on first use (it runs git)
+
+    @property
+    def keys(self) -> dict:
+        if self._keys is None:
+            from ledger.running.attest import trusted_keys
+
+            self._keys = trusted_keys()
+        return self._keys
+
+    def check(self, folder: Path) -> FolderCheck:
+        if folder not in self._cache:
+            self._cache[folder] = check_folder(folder, self.keys)
+        return self._cache[folder]
+
+    def checked(self) -> list[FolderCheck]:
+        return list(self._cache.values())
+
+    def evidence_folder(self, path: Path, stop: Path) -> Path | None:
+        """`evidence_folder`, remembered per folder: many citations point into the same run."""
+        key = (str(path), str(stop))
+        if key not in self._folders:
+            self._folders[key] = evidence_folder(path, stop, self._has_manifest)
+        return self._folders[key]
+
+
+def check_folder(folder: Path, keys: dict | None = None) -> FolderCheck:
+    path = folder / MANIFEST
+    if not path.is_file():
+        return FolderCheck(folder, NO_MANIFEST, None)
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return FolderCheck(folder, TAMPERED, None, (f"manifest.json is not valid JSON ({exc.__class__.__name__})",))
+    if not isinstance(manifest, dict):
+        return FolderCheck(folder, TAMPERED, None, ("manifest.json is not a JSON object",))
+    if manifest.get("complete") is not True:
+        return FolderCheck(folder, INCOMPLETE, manifest, ("the run never finished writing its evidence (manifest complete=false)",))
+    seal_problem, attested_by = check_seal(manifest, keys or {})
+    if seal_problem is not None:
+        return FolderCheck(folder, TAMPERED, manifest, (seal_problem,))
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return FolderCheck(folder, TAMPERED, manifest, ("manifest.json lists no file hashes",))
+    regions = manifest.get("regions", {})
+    if not isinstance(regions, dict):
+        return FolderCheck(folder, TAMPERED, manifest, ("manifest.json: regions is not an object",))
+    problems: list[str] = []
+    missing: list[str] = []
+    notes_list: list[str] = []
+    for name, expected in sorted({**files, **regions}.items()):
+        target = folder / name
+        if not isinstance(name, str) or name.startswith("/") or ".." in name.split("/") or target.is_symlink():
+            problems.append(f"{name}: listed path leaves the report folder")
+        elif not target.is_file():
+            missing.append(name)
+        elif name in regions:
+            data = target.read_bytes()
+            region = record_region(data)
+            if region is None:
+                problems.append(f"{name}: ledger's record (between its ledger:record markers) was removed or its markers edited")
+            elif hashlib.sha256(region).hexdigest() != expected:
+                problems.append(f"{name}: ledger's record (between its ledger:record markers) was edited after the run")
+            elif region != data:
+                notes_list.append(f"{name}: notes added around ledger's record (allowed; the record is intact)")
+        elif sha256_file(target) != expected:
+            problems.append(f"{name}: sha256 differs from the manifest (edited after the run)")
+    notes = tuple(notes_list) + tuple(
+        f"{name}: added after the run (not in the manifest)" for name in _files_below(folder) if name not in files and name not in regions
+    )
+    if missing and not problems:
+        return FolderCheck(folder, MISSING, manifest, (missing_files_message(folder, missing),), notes)
+    problems += [f"{name}: listed in the manifest but missing" for name in missing]
+    if not problems and SEAL not in manifest:
+        return FolderCheck(folder, UNSEALED, manifest, (
+            "manifest.json carries no content hash (manifest_sha256): hand-written, or from a ledger before manifest version 2",
+        ), notes)
+    return FolderCheck(folder, TAMPERED if problems else INTACT, manifest, tuple(problems), notes, attested_by)
+
+
+def missing_files_message(folder: Path, missing: list[str]) -> str:
+    """What is missing, whether git ever had it, and the fix."""
+    import subprocess
+
+    names = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+    try:
+        tracked = subprocess.run(
+            ["git", "ls-files", "--", *missing], cwd=folder, capture_output=True, text=True, timeout=30
+        )
+        known = set(tracked.stdout.splitlines()) if tracked.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        known = None
+    if known is None:
+        return f"files missing on this clone: {names} (listed in the manifest; none present was edited)"
+    deleted = [name for name in missing if name in known]
+    if deleted:
+        return (f"files missing on this clone: {names} (committed, deleted from the work tree; "
+                f"fix: git checkout -- <those files> in {folder.name}/)")
+    return (f"files missing on this clone (never committed): {names}; none present was edited. Fix: on the machine "
+            f"that ran it, `git add -f` those files of this folder and commit and push them "
+            f"(`ledger do --commit` commits every file of its manifest, ignored ones included)")
+
+
+def check_seal(manifest: dict, keys: dict) -> tuple[str | None, str | None]:
+    """(what is wrong with the manifest's own hash and attestation or None, the attesting key id or None)."""
+    seal = manifest.get(SEAL)
+    version = manifest.get("version")
+    if seal is None:
+        if isinstance(version, int) and version >= MANIFEST_VERSION:
+            return f"manifest.json says version {version} but its content hash (manifest_sha256) was removed", None
+        return None, None  # unsealed: reported by the caller once its files are checked
+    import hashlib
+    import hmac
+
+    payload = manifest_payload(manifest)
+    if not isinstance(seal, str) or not hmac.compare_digest(seal, hashlib.sha256(payload).hexdigest()):
+        return "manifest.json: edited after it was written (its fields no longer match its manifest_sha256)", None
+    attestation = manifest.get(ATTESTATION)
+    if attestation is None:
+        return None, None
+    if not isinstance(attestation, dict) or not isinstance(attestation.get("key_id"), str):
+        return "manifest.json: malformed attestation", None
+    key = keys.get(attestation["key_id"])
+    if key is None:
+        return None, None  # signed with a key this machine does not hold: cannot be checked here
+    if not hmac.compare_digest(str(attestation.get("hmac_sha256", "")), key.sign(payload)):
+        return f"manifest.json: attestation by key {attestation['key_id']} does not match (rewritten without the key)", None
+    return None, attestation["key_id"]
+
+
+def _files_below(folder: Path) -> list[str]:
+    """Relative POSIX names of the regular files under `folder`, the manifest excepted."""
+    names: list[str] = []
+    pending = [(str(folder), "")]
+    while pending:
+        current, prefix = pending.pop()
+        with os.scandir(current) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                # DirEntry answers from the directory listing: no stat per file.
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, relative + "/"))
+                elif relative != MANIFEST and entry.is_file():
+                    names.append(relative)
+    return sorted(names)
+
+
+def evidence_folder(path: Path, stop: Path, has_manifest: dict[str, bool] | None = None) -> Path | None:
+    """The nearest folder at or above `path` (below `stop`) that holds a manifest.
+
+    `has_manifest` remembers each folder's answer: citations of sibling files walk the same parents.
+    """
+    known = has_manifest if has_manifest is not None else {}
+    stop_text = str(stop).rstrip(os.sep)
+    current = str(path) if os.path.isdir(path) else os.path.dirname(path)
+    while current.startswith(stop_text + os.sep):
+        found = known.get(current)
+        if found is None:
+            found = known[current] = os.path.isfile(os.path.join(current, MANIFEST))
+        if found:
+            return Path(current)
+        current = os.path.dirname(current)
+    return None
+
+
+def manifest_folders_below(folder: Path) -> list[Path]:
+    """Manifest folders one level down: a cited `reports/<TS>/` covers its `<slug>/` runs."""
+    if not folder.is_dir():
+        return []
+    return sorted(child for child in folder.iterdir() if child.is_dir() and (child / MANIFEST).is_file())

@@ -1,0 +1,159 @@
+"""`ledger next`: the row a loop should work on now, and `ledger item --status`.
+
+Plan order: initiatives as `status` lists them, then each initiative's plan files and the
+ledger's own TODO rows, rows top to bottom. A row is open when its state is open or
+partial. `Depends on:` is honoured at two levels:
+
+- a row whose guidance or description says `Depends on: A1, B.B2` (rows of the same
+  initiative, or `OTHER-001.A1`) waits until each of those rows is done;
+- an initiative whose ledger item has a `Depends on: OTHER-001` field waits until every row
+  of OTHER-001 is done; an item whose `Status:` is blocked or done is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ledger.errors import BadInput
+from ledger.documents.plan import Row
+from ledger.documents.states import DONE, OPEN, PARTIAL
+from ledger.workspace import Workspace
+
+_DEPENDS = re.compile(r"depends\s+on\s*:\s*(?P<list>[^.;|\n]*)", re.IGNORECASE)
+_SKIPPED_STATUSES = ("blocked", "done", "complete", "completed", "archived")
+ITEM_STATUSES = ("in_progress", "done", "blocked")
+
+
+@dataclass
+class NextRow:
+    initiative: str
+    row: Row
+    depends_on: list[str] = field(default_factory=list)
+
+
+@dataclass
+class NextAnswer:
+    found: NextRow | None
+    waiting: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (initiative, row ref, unmet)
+    skipped_items: list[tuple[str, str]] = field(default_factory=list)  # (initiative, status)
+
+
+def depends_on(text: str) -> list[str]:
+    """The names a `Depends on: …` clause lists (`none` lists nothing)."""
+    names: list[str] = []
+    for match in _DEPENDS.finditer(text or ""):
+        for part in re.split(r"[,\s]+(?:and\s+)?", match.group("list").replace("`", " ")):
+            part = part.strip(" *_()[]")
+            if part and part.lower() not in ("none", "n/a", "-", "and"):
+                names.append(part)
+    return names
+
+
+def _row_done(ws: Workspace, initiative: str, reference: str) -> bool | None:
+    """Whether the row `reference` (in `initiative`, or `OTHER-001.A1`) is done; None when unknown."""
+    target_initiative, ref = initiative, reference
+    head, dot, tail = reference.partition(".")
+    if dot and head in ws.initiatives():
+        target_initiative, ref = head, tail
+    try:
+        return ws.find_row(target_initiative, ref).state == DONE
+    except BadInput:
+        return None
+
+
+def _initiative_done(ws: Workspace, initiative: str) -> bool | None:
+    if initiative not in ws.initiatives():
+        return None
+    rows = ws.rows(initiative)
+    return bool(rows) and all(row.state == DONE for row in rows)
+
+
+def next_row(ws: Workspace, initiative: str | None = None) -> NextAnswer:
+    if initiative is not None:
+        ws.check_initiative_id(initiative)
+        if initiative not in ws.initiatives():
+            raise BadInput(f"unknown initiative {initiative!r} (initiatives: {', '.join(ws.initiatives()) or 'none'})")
+    doc = ws.ledger_doc()
+    answer = NextAnswer(None)
+    for name in [initiative] if initiative else ws.initiatives():
+        item = doc.items.get(name) if doc is not None else None
+        if item is not None:
+            status = item.fields.get("Status", (0, ""))[1].strip(" `*_").lower()
+            if initiative is None and status.split()[:1] and status.split()[0] in _SKIPPED_STATUSES:
+                answer.skipped_items.append((name, status))
+                continue
+            needed = depends_on("Depends on: " + item.fields["Depends on"][1]) if "Depends on" in item.fields else []
+            unmet = [other for other in needed if not _initiative_done(ws, other)]
+            if unmet:
+                answer.waiting.append((name, "*", unmet))
+                continue
+        for row in ws.rows(name):
+            if row.state not in (OPEN, PARTIAL):
+                continue
+            needed = depends_on(row.guidance) + depends_on(row.description)
+            unmet = [ref for ref in needed if not _row_done(ws, name, ref)]
+            if unmet:
+                answer.waiting.append((name, row.ref, unmet))
+                continue
+            answer.found = NextRow(name, row, needed)
+            return answer
+    return answer
+
+
+# ---------------------------------------------------------------- item status
+
+_STATUS_FIELD = re.compile(
+    r"^(?P<lead>\s*[*+-]\s+(?:\*\*)?Status(?:\*\*)?\s*:(?:\*\*)?[ \t]*)(?P<value>.*?)(?P<tail>[ \t]*)$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    initiative: str
+    line: int
+    before: str | None
+    after: str
+
+
+def set_item_status(ws: Workspace, initiative: str, status: str, lock_timeout_s: float) -> StatusChange:
+    """Set the ledger item's `Status:` field to `status`, changing only the field's value
+    (or, when the item has none, inserting `- Status: <status>` under its heading)."""
+    from ledger.editing.writes import Splice, apply_splices, write_atomic
+    from ledger.documents.fix_plan import parse_ledger
+    from ledger.editing.locking import workspace_lock
+    from ledger.markdown.text import SourceText, dominant_eol
+
+    if status not in ITEM_STATUSES:
+        raise BadInput(f"unknown status {status!r}: use one of {', '.join(ITEM_STATUSES)}")
+    ws.check_initiative_id(initiative)
+    with workspace_lock(ws.root, lock_timeout_s):
+        path = ws.ledger_path
+        if not path.is_file():
+            raise BadInput("there is no ledger file to hold the item", ws.relative(path))
+        source = SourceText.read(path)
+        doc = parse_ledger(source)
+        item = doc.items.get(initiative)
+        if item is None:
+            layout = "keeps one global Attempts History, no items" if doc.layout == "global" else "has no such item"
+            raise BadInput(f"the ledger {layout}: no [{initiative}] item to set a Status on", ws.relative(path))
+        lines = source.lines()
+        if "Status" in item.fields:
+            number = item.fields["Status"][0]
+            line = lines[number - 1]
+            match = _STATUS_FIELD.match(line.text)
+            if match is None:
+                raise BadInput(f"[{initiative}]'s Status field is not a `- Status: value` line", ws.relative(path), number)
+            before = match.group("value")
+            start = line.start + match.start("value")
+            splice = Splice(start, start + len(before), status)
+        else:
+            number, before = item.line + 1, None
+            anchor = lines[item.line - 1]
+            eol = dominant_eol(lines)
+            splice = (Splice(anchor.next_start, anchor.next_start, f"- Status: {status}{eol}") if anchor.eol
+                      else Splice(anchor.end, anchor.end, f"{eol}- Status: {status}"))
+        if before != status:
+            write_atomic(path, apply_splices(source.text, [splice]), source.sha256)
+            ws.reload_path(path)
+        return StatusChange(initiative, number, before, status)

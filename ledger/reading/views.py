@@ -1,0 +1,146 @@
+"""Read-only views of a workspace, as plain data the CLI prints or dumps as JSON."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from ledger.errors import BadInput
+from ledger.documents.fix_plan import parse_ledger
+from ledger.markdown.text import SourceText
+from ledger.documents.plan import Row
+from ledger.documents.states import DONE, OPEN, PARTIAL
+from ledger.workspace import Workspace
+
+STATE_ORDER = (DONE, PARTIAL, OPEN, None)
+
+
+def _counts(rows: list[Row]) -> dict[str, int]:
+    counter = Counter(row.state or "unknown" for row in rows)
+    return {"rows": len(rows), "done": counter[DONE], "partial": counter[PARTIAL], "open": counter[OPEN], "unknown": counter["unknown"]}
+
+
+def row_data(ws: Workspace, row: Row) -> dict:
+    return {
+        "id": row.id,  # `L<line>` for a checklist item with no id of its own (has_id false)
+        "has_id": row.has_id,
+        # What show, mark, do and brief accept for this row: its id when unique, else
+        # `C.C1`, `phase_1_checklist.md:0.A` or `implementation.md#L132`.
+        "ref": row.ref,
+        "description": row.description,
+        "state": row.state,
+        "token": row.state_token,
+        "kind": row.kind,
+        "file": ws.relative(row.path),
+        "line": row.line,
+    }
+
+
+def initiative_status(ws: Workspace, initiative: str) -> dict:
+    plans = ws.plans(initiative)
+    phases = []
+    for plan in plans:
+        by_phase: dict[int, list[Row]] = {}
+        for row in plan.rows:
+            by_phase.setdefault(row.phase.line if row.phase else 0, []).append(row)
+        for line, rows in by_phase.items():
+            phase = rows[0].phase
+            phases.append(
+                {
+                    "key": phase.key if phase else None,
+                    "title": phase.title if phase else "(no heading)",
+                    "file": ws.relative(plan.path),
+                    "line": line,
+                    "counts": _counts(rows),
+                    "rows": [row_data(ws, row) for row in rows],
+                }
+            )
+    all_rows = [row for plan in plans for row in plan.rows]
+    return {
+        "initiative": initiative,
+        "plans": [ws.relative(plan.path) for plan in plans],
+        "counts": _counts(all_rows),
+        "phases": phases,
+        "diagnostics": [str(d) for plan in plans for d in plan.diagnostics],
+    }
+
+
+def workspace_status(ws: Workspace, initiative: str | None = None) -> dict:
+    initiatives = [initiative] if initiative else ws.initiatives()
+    if initiative:
+        ws.initiative_dir(initiative)
+    return {"root": str(ws.root), "initiatives": [initiative_status(ws, name) for name in initiatives]}
+
+
+def mentions_row(text: str, row: Row) -> bool:
+    """Does attempt text name this row (`D1`, `Phase D.D1`, `D.D1`, `TEST-X.D1`)?"""
+    if not row.has_id:
+        return row.ref in text  # an item with no id is named only by its reference
+    if row.id not in text:
+        return False  # the audit asks this of every attempt for every row: skip the regex
+    # `phase_2_checklist.md:0.A` names the 0.A of that file, not this file's 0.A.
+    pattern = r"(?:([\w.-]+\.md):)?(?<![A-Za-z0-9])" + re.escape(row.id) + r"(?![A-Za-z0-9])"
+    return any(m.group(1) in (None, row.path.name) for m in re.finditer(pattern, text))
+
+
+def red_green_pair(ws: Workspace, manifests: list) -> dict | None:
+    """The row's TDD pair (see ledger.running.outcome.red_green_pair) as workspace paths."""
+    from ledger.running.outcome import red_green_pair as pair_of
+
+    pair = pair_of([(folder, manifest.get("outcome")) for folder, manifest in manifests])
+    if pair is None:
+        return None
+    red, green = pair
+    return {"red": ws.relative(red) + "/", "green": ws.relative(green) + "/" if green else None}
+
+
+def row_details(ws: Workspace, initiative: str, reference: str) -> dict:
+    # Only `show` reads runs and selectors: `status` stays light (see bench_startup).
+    from ledger.running.evidence import row_manifests
+    from ledger.running.selector import find_selectors
+
+    row = ws.find_row(initiative, reference)
+    selectors = find_selectors(row.guidance) or find_selectors(row.description)
+    manifests = row_manifests(ws.report_root(initiative), row.id)
+    latest = None
+    if manifests:
+        folder, manifest = manifests[-1]
+        latest = {
+            "report_dir": ws.relative(folder) + "/",
+            "outcome": manifest.get("outcome"),
+            "complete": manifest.get("complete"),
+            "duration_s": manifest.get("duration_s"),
+            "counts": manifest.get("counts"),
+            "finished_at": manifest.get("finished_at"),
+        }
+    from ledger.running.interpreter import workspace_interpreter
+
+    try:
+        python = workspace_interpreter(ws).to_json()
+    except BadInput as exc:
+        python = {"path": None, "source": "config", "why": exc.message}
+    attempts = []
+    if ws.ledger_path.exists():
+        try:
+            doc = parse_ledger(SourceText.read(ws.ledger_path))
+        except BadInput:
+            doc = None
+        if doc is not None:
+            for attempt in doc.timeline_for(initiative):
+                if row.id in attempt.rows or mentions_row(attempt.text, row):
+                    attempts.append(
+                        {"number": attempt.number, "date": attempt.date, "line": attempt.line, "text": attempt.text.split("\n", 1)[0]}
+                    )
+    return {
+        "initiative": initiative,
+        "row": row_data(ws, row),
+        "phase": row.phase.title if row.phase else None,
+        "guidance": row.guidance,
+        "selectors": selectors,
+        "env_overrides": ws.config.env,
+        "python": python,
+        "tdd": red_green_pair(ws, manifests),
+        "latest_evidence": latest,
+        "runs": len(manifests),
+        "attempts": attempts,
+    }

@@ -1,0 +1,456 @@
+"""Run one pytest invocation as an argv list: live output, a log, a timeout, peak memory.
+
+The child gets its own session (process group), so a timeout or Ctrl-C can stop
+everything it spawned (DataLoader workers, subprocess tests), not just pytest.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Sequence
+
+Echo = Callable[[str], None]
+
+# How long a stopped process group gets between SIGINT/SIGTERM and SIGKILL.
+# pytest needs a few seconds of CPU to write its KeyboardInterrupt summary on a loaded machine
+# (3.5 s measured on a shared 2-core box): a shorter grace lost it from the log.
+GRACE_S = 10.0
+# After SIGTERM/SIGHUP (ledger.errors.Terminated) the sender usually SIGKILLs ledger 5 s later:
+# the group gets less, so the interrupted run is still recorded in time.
+TERMINATED_GRACE_S = 3.0
+# With no output for this long, print a heartbeat so a loop's log shows the run is alive.
+HEARTBEAT_S = 30.0
+# Sampling the process tree costs CPU the tests would use; the kernel's own peak
+# (wait4's ru_maxrss) covers the pytest process exactly, sampling adds its workers.
+RSS_SAMPLE_S = 0.5
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    argv: Sequence[str]
+    env_overrides: dict[str, str]
+    cwd: Path
+    log_path: Path
+    timeout_s: float | None = None
+    previous_duration_s: float | None = None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    duration_s: float
+    timed_out: bool
+    interrupted: bool
+    peak_rss_bytes: int | None
+    started_at: str
+    finished_at: str
+    terminated: bool = False  # interrupted by SIGTERM/SIGHUP rather than Ctrl-C
+
+
+def pytest_argv(command: Sequence[str], junit_path: Path, own_options: Sequence[str] = (), python: str | None = None) -> list[str]:
+    """`pytest ARGS…` as run under `python` (default: this interpreter), with a JUnit report at `junit_path`
+    and ledger's `own_options` (cache and basetemp, `selector_policy.ledger_run_options`).
+
+    `python -m pytest` rather than whatever `pytest` is first on PATH: the evidence
+    must come from the environment the snapshot describes (ledger/running/interpreter.py picks it).
+    """
+    if not command or command[0] != "pytest":
+        raise ValueError(f"not a pytest command: {list(command)!r}")
+    return [python or sys.executable, "-m", "pytest", *command[1:], f"--junitxml={junit_path}", *own_options]
+
+
+def format_elapsed(elapsed_s: float, previous_s: float | None) -> str:
+    text = f"elapsed {elapsed_s:.1f}s"
+    if previous_s:
+        ratio = elapsed_s / previous_s if previous_s > 0 else float("inf")
+        text += f" (previous passing run {previous_s:.1f}s, {ratio:.2f}x)"
+    else:
+        text += " (no previous passing run)"
+    return text
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _PeakRss:
+    """Samples the resident memory of a process and all its descendants."""
+
+    def __init__(self, pid: int):
+        self.peak: int | None = None
+        # Every descendant seen while the run lasted, by pid and start time: what is left of
+        # them once pytest exits (setsid() daemons included) is stopped.
+        self.seen: dict[int, float] = {}
+        self._pid = pid
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="ledger-rss", daemon=True)
+
+    def __enter__(self) -> "_PeakRss":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1.0)
+
+    def _loop(self) -> None:
+        import psutil
+
+        try:
+            root = psutil.Process(self._pid)
+        except psutil.Error:
+            return
+        while not self._stop.is_set():
+            total = 0
+            try:
+                processes = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                return
+            for process in processes:
+                try:
+                    total += process.memory_info().rss
+                    if process.pid != self._pid and process.pid not in self.seen:
+                        self.seen[process.pid] = process.create_time()
+                except psutil.Error:
+                    pass
+            if total and (self.peak is None or total > self.peak):
+                self.peak = total
+            self._stop.wait(RSS_SAMPLE_S)
+
+
+class _LineEcho:
+    """Turns raw output chunks into whole lines for `echo`; the log keeps raw bytes."""
+
+    def __init__(self, echo: Echo):
+        self._echo = echo
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self._pending += chunk
+        *lines, self._pending = self._pending.split(b"\n")
+        for line in lines:
+            self._echo(line.rstrip(b"\r").decode("utf-8", errors="replace"))
+
+    def flush(self) -> None:
+        if self._pending:
+            self._echo(self._pending.decode("utf-8", errors="replace"))
+            self._pending = b""
+
+
+def _reap(process: subprocess.Popen, timeout: float | None = None) -> bool:
+    """Wait for the child with wait4, keeping its peak RSS; False when `timeout` passed first."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while process.returncode is None:
+        flags = 0 if deadline is None else os.WNOHANG
+        pid, status, usage = os.wait4(process.pid, flags)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            process.ledger_max_rss = usage.ru_maxrss * 1024  # Linux reports KiB
+            break
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+@contextmanager
+def _interrupts_ignored():
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, lambda *_: None) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _signal_group(pgid: int, signum: int) -> None:
+    try:
+        os.killpg(pgid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _stop_group(process: subprocess.Popen, first_signal: int, log, lines: "_LineEcho", grace_s: float | None = None) -> None:
+    """Ask the whole group to stop, keep what it prints meanwhile, SIGKILL what is left after
+    the grace period (`grace_s`, default GRACE_S read at call time)."""
+    _signal_group(process.pid, first_signal)
+    _copy_until(process, log, lines, time.monotonic() + (GRACE_S if grace_s is None else grace_s))
+    # Grandchildren may outlive pytest itself and hold the pipe open; kill the group regardless.
+    _signal_group(process.pid, signal.SIGKILL)
+    _copy_until(process, log, lines, time.monotonic() + 1.0)
+    _reap(process)
+
+
+def _copy_until(process, log, lines: "_LineEcho", deadline: float) -> None:
+    """Copy output until the pipe closes and the process exits, or until `deadline`."""
+    fd = process.stdout.fileno()
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        open_pipe = True
+        while time.monotonic() < deadline:
+            if not open_pipe:
+                _reap(process, max(0.0, deadline - time.monotonic()))
+                return
+            if selector.select(min(0.1, max(0.0, deadline - time.monotonic()))):
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    open_pipe = False
+                    continue
+                log.write(chunk)
+                lines.feed(chunk)
+
+
+def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
+    """Run `request.argv`, copying its output to the log as bytes and to `echo` as lines."""
+    run_id = f"{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
+    # Inherited by everything the run starts: what it leaves behind is recognised by it.
+    env = {**os.environ, **request.env_overrides, "PYTHONUNBUFFERED": "1", RUN_ID_VARIABLE: run_id}
+    request.log_path.parent.mkdir(parents=True, exist_ok=True)
+    started = time.time()
+    clock = time.monotonic()
+    deadline = clock + request.timeout_s if request.timeout_s else None
+    timed_out = interrupted = terminated = False
+    lines = _LineEcho(echo)
+    _become_subreaper()
+    with request.log_path.open("wb") as log:
+        process = subprocess.Popen(
+            _dies_with_ledger(list(request.argv)),
+            cwd=request.cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        process.ledger_run_id = run_id
+        with _PeakRss(process.pid) as rss:
+            try:
+                timed_out = _pump(process, log, lines, deadline, clock, request.previous_duration_s, echo)
+            except KeyboardInterrupt as exc:
+                from ledger.errors import Terminated
+
+                interrupted, terminated = True, isinstance(exc, Terminated)
+                echo("[ledger] interrupted: stopping the test process group")
+                # A second Ctrl-C while the group winds down must not abandon it half-stopped.
+                with _interrupts_ignored():
+                    _stop_group(process, signal.SIGINT, log, lines, TERMINATED_GRACE_S if terminated else None)
+            if timed_out:
+                echo(f"[ledger] timeout after {request.timeout_s:g}s: killing the test process group")
+                _stop_group(process, signal.SIGTERM, log, lines)
+            _reap(process)
+            exit_code = process.returncode
+            leftovers = _stop_leftovers(process, rss.seen)
+        if leftovers:
+            echo(f"[ledger] stopped {leftovers} process(es) the tests left running after pytest exited")
+        lines.flush()
+        log.flush()
+        os.fsync(log.fileno())
+    # pytest's own time: until it exited, not until the processes it leaked let go of the pipe.
+    duration = (getattr(process, "ledger_ended", None) or time.monotonic()) - clock
+    echo(f"[ledger] {format_elapsed(duration, request.previous_duration_s)}")
+    return RunResult(
+        exit_code=exit_code,
+        duration_s=duration,
+        timed_out=timed_out,
+        interrupted=interrupted,
+        terminated=terminated,
+        peak_rss_bytes=max(filter(None, (rss.peak, getattr(process, "ledger_max_rss", None))), default=None),
+        started_at=_iso(started),
+        finished_at=_iso(time.time()),
+    )
+
+
+def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s, echo) -> bool:
+    """Copy output until pytest exits (then drain briefly) or the pipe closes and it exits.
+    Returns True when the deadline passed first."""
+    fd = process.stdout.fileno()
+    os.set_blocking(fd, False)
+    last_output = time.monotonic()
+    pidfd = _pidfd(process.pid)
+    try:
+        with selectors.DefaultSelector() as selector:
+            selector.register(fd, selectors.EVENT_READ, "output")
+            if pidfd is not None:
+                selector.register(pidfd, selectors.EVENT_READ, "exit")
+            while True:
+                if _exited(process):
+                    break
+                now = time.monotonic()
+                if deadline is not None and now >= deadline:
+                    return True
+                # Without a pidfd the exit is noticed by polling.
+                wait = (0.5 if pidfd is not None else 0.1) if deadline is None else max(0.0, min(0.5, deadline - now))
+                events = selector.select(wait)
+                for key, _ in events:
+                    if key.data == "exit":
+                        continue  # _exited() reaps it at the top of the loop
+                    try:
+                        chunk = os.read(fd, 65536)
+                    except BlockingIOError:
+                        continue
+                    if not chunk:
+                        # The pipe closed; the process may still be running (it closed stdout itself).
+                        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                        reaped = _reap(process, remaining)
+                        _note_end(process)
+                        return not reaped
+                    log.write(chunk)
+                    lines.feed(chunk)
+                    last_output = time.monotonic()
+                if not events and time.monotonic() - last_output >= HEARTBEAT_S:
+                    echo(f"[ledger] still running, {format_elapsed(time.monotonic() - clock, previous_s)}")
+                    last_output = time.monotonic()
+    finally:
+        if pidfd is not None:
+            os.close(pidfd)
+    # pytest exited: what it printed last is still in the pipe. Drain it briefly; a process it
+    # leaked (a setsid() daemon) may hold the pipe open for ever, and is stopped next.
+    _drain(process, log, lines, time.monotonic() + DRAIN_S)
+    return False
+
+
+RUN_ID_VARIABLE = "LEDGER_RUN_ID"
+
+# After pytest exits, how long its output is still read before leftovers are stopped.
+DRAIN_S = 1.0
+
+
+def _exited(process) -> bool:
+    if process.returncode is None and not _reap(process, 0.0):
+        return False
+    _note_end(process)
+    return True
+
+
+def _note_end(process) -> None:
+    if getattr(process, "ledger_ended", None) is None:
+        process.ledger_ended = time.monotonic()
+
+
+def _drain(process, log, lines: _LineEcho, deadline: float) -> None:
+    fd = process.stdout.fileno()
+    with selectors.DefaultSelector() as selector:
+        selector.register(fd, selectors.EVENT_READ)
+        while time.monotonic() < deadline:
+            if not selector.select(max(0.0, min(0.1, deadline - time.monotonic()))):
+                continue
+            try:
+                chunk = os.read(fd, 65536)
+            except BlockingIOError:
+                continue
+            if not chunk:
+                return
+            log.write(chunk)
+            lines.feed(chunk)
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when `pid` exits (Linux 5.3+), else None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+def _stop_leftovers(process, seen: dict[int, float]) -> int:
+    """SIGKILL what the run left behind once pytest is gone: its process group, every
+    descendant seen while it ran (setsid() ones have left the group), and orphans of the
+    run reparented to ledger (its subreaper) in another session that carry this run's id in
+    their environment. Returns how many."""
+    import psutil
+
+    _signal_group(process.pid, signal.SIGKILL)
+    own_session = os.getsid(0)
+    targets: dict[int, psutil.Process] = {}
+    for pid, created in seen.items():
+        try:
+            candidate = psutil.Process(pid)
+            if abs(candidate.create_time() - created) < 0.01:
+                targets[pid] = candidate
+        except psutil.Error:
+            pass
+    run_id = getattr(process, "ledger_run_id", None)
+    try:
+        for child in psutil.Process().children(recursive=True):
+            try:
+                # Only this run's orphans: other runs of this process (verify's parallel jobs)
+                # have children here too, with their own run id.
+                if os.getsid(child.pid) != own_session and run_id and child.environ().get(RUN_ID_VARIABLE) == run_id:
+                    targets[child.pid] = child
+            except (OSError, psutil.Error):
+                pass
+    except psutil.Error:
+        pass
+    stopped = 0
+    for candidate in targets.values():
+        try:
+            if candidate.status() == psutil.STATUS_ZOMBIE:
+                continue
+            candidate.kill()
+            stopped += 1
+        except psutil.Error:
+            pass
+    for candidate in targets.values():
+        # Reparented orphans are ledger's children now (subreaper): reap them.
+        try:
+            candidate.wait(timeout=2)
+        except (psutil.Error, psutil.TimeoutExpired):
+            pass
+    return stopped
+
+
+_PR_SET_PDEATHSIG = 1
+_PR_SET_CHILD_SUBREAPER = 36
+# Exec'd as pytest's first step: the parent-death signal is set in the process that becomes
+# pytest (it survives execve), without a preexec_fn (unsafe while ledger's threads run).
+_DEATH_WRAPPER = (
+    "import ctypes,os,sys\n"
+    "ppid=int(sys.argv[1])\n"
+    "try:\n ctypes.CDLL(None,use_errno=True).prctl(1,9,0,0,0)\nexcept Exception:\n pass\n"
+    "if os.getppid()!=ppid:\n os._exit(137)\n"
+    "os.execv(sys.argv[2],sys.argv[2:])\n"
+)
+
+
+def _dies_with_ledger(argv: list[str]) -> list[str]:
+    """`argv` started so that a SIGKILLed ledger takes pytest with it (PR_SET_PDEATHSIG)."""
+    if not sys.platform.startswith("linux"):
+        return argv
+    import shutil
+
+    program = argv[0] if os.path.isabs(argv[0]) else (shutil.which(argv[0]) or argv[0])
+    return [sys.executable, "-S", "-c", _DEATH_WRAPPER, str(os.getpid()), program, *argv[1:]]
+
+
+_subreaper_set = False
+
+
+def _become_subreaper() -> None:
+    """Orphans of the test run (a daemon whose parent exited) are reparented to ledger, not
+    init, so they can be found and stopped after the run."""
+    global _subreaper_set
+    if _subreaper_set or not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        _subreaper_set = True
+    except (OSError, AttributeError):
+        pass
