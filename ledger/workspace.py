@@ -223,6 +223,15 @@ class Workspace:
                         found.append(child.name)
         return found
 
+    def known_initiatives(self) -> set[str]:
+        """Initiative ids a directive's Focus may name: plan folders and ledger items."""
+        names = set(self.initiatives())
+        if self.ledger_path.exists():
+            from ledger.documents.fix_plan import parse_ledger
+
+            names |= set(parse_ledger(SourceText.read(self.ledger_path)).items)
+        return names
+
     def plan_files(self, initiative: str) -> list[Path]:
         folder = self.initiative_dir(initiative)
         files = sorted(confine(self.root, path, f"plan file {self.relative(path)}") for path in folder.glob("*.md"))

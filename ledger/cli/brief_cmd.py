@@ -29,7 +29,7 @@ def brief(initiative, row, mode, output, at, as_json, root):
     Exit codes: 0 ok, 2 bad input (unknown initiative or row, bad --at),
     4 locked.
     """
-    from ledger.directives.check import brief_context, render_brief
+    from ledger.directives.brief import brief_context, render_brief
     from ledger.editing.writes import write_bytes_atomic
     from ledger.running.evidence import utc_now
 

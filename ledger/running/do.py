@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Callable
 
 from ledger.editing.bookkeeping import add_attempt, change_row
-from ledger.errors import BadInput
 from ledger.documents.fix_plan import entry_token
 from ledger.running.evidence import (
     ReportDir,
     counts_for_baseline,
     create_report_dir,
     hash_files,
+    phase_slug,
     region_hashes,
     plan_report_dir,
     row_manifests,
@@ -31,7 +31,7 @@ from ledger.running.interpreter import Interpreter, workspace_interpreter
 from ledger.editing.locking import workspace_lock
 from ledger.documents.plan import Row
 from ledger.render import Renderer
-from ledger.running.selector import Selector, find_selectors
+from ledger.running.row_selector import ResolvedSelector, resolve_selector
 from ledger.documents.states import DONE, PARTIAL
 from ledger.workspace import Workspace
 
@@ -79,13 +79,6 @@ class DoOptions:
 
 
 @dataclass
-class ResolvedSelector:
-    selector: Selector
-    source: str  # "--selector", or "file:line" of the row it came from
-    env: dict[str, str]  # config overrides under the selector's own prefixes
-
-
-@dataclass
 class DoPlan:
     row: Row
     selector: ResolvedSelector
@@ -123,38 +116,6 @@ class DoResult:
         data = asdict(self)
         data.pop("exit_code")
         return data
-
-
-def resolve_selector(ws: Workspace, row: Row, override: str | None, override_source: str | None = None,
-                     override_where: str | None = None) -> ResolvedSelector:
-    """The row's selector (or `override`), checked against the workspace's selector policy;
-    a refusal names `override_where` (the directive's file:line) or else the source."""
-    from ledger.running.selector_policy import SelectorPolicy
-
-    policy = SelectorPolicy.for_workspace(ws)
-    if override is not None:
-        source = override_source or "--selector"
-        selector = policy.parse(override, override_where or source)
-    else:
-        found = find_selectors(row.guidance) or find_selectors(row.description)
-        if not found:
-            raise BadInput(
-                f"row {row.ref} has no pytest selector in its guidance (a code span like `pytest tests/x.py::test_y`); "
-                "pass --selector",
-                ws.relative(row.path),
-                row.line,
-            )
-        selector = policy.parse(found[0], ws.relative(row.path), row.line)
-        source = f"{ws.relative(row.path)}:{row.line}"
-    return ResolvedSelector(selector, source, {**ws.config.env, **selector.env})
-
-
-def phase_slug(row: Row, override: str | None) -> str:
-    if override:
-        return override
-    if row.phase is not None and row.phase.slug:
-        return row.phase.slug
-    return "evidence"
 
 
 def apply_directive(ws: Workspace, options: DoOptions) -> list[str]:

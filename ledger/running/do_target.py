@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ledger.errors import BadInput
 from ledger.running.evidence import TIMESTAMP, TIMESTAMP_FORMAT, check_slug
+from ledger.running.selector import looks_like_selector, mapped_selectors
 
 # A chosen folder may be dated a little after this machine's clock (another machine wrote
 # the directive); beyond that it would stay "newest" and hide every later run.
@@ -91,7 +92,7 @@ _ROW_WORD = re.compile(r"(?<![\w.\-–—])(?:Phase\s+)?([A-Z]{1,3}\d+[a-z]?(?:\
 
 def read_target(ws, path_text: str, initiative: str | None, row: str | None, selector: str | None) -> DirectiveTarget:
     """Initiative, row, selector and artifacts folder from a directive; arguments given win."""
-    from ledger.directives.check import artifacts_path, known_initiatives, parse_directive, parse_focus
+    from ledger.documents.directive import artifacts_path, parse_directive, parse_focus
     from ledger.markdown.text import SourceText
 
     path = Path(path_text)
@@ -104,7 +105,7 @@ def read_target(ws, path_text: str, initiative: str | None, row: str | None, sel
     focus = directive.fields.get("focus")
     focus_text = focus.full_text if focus else ""
     if initiative is None:
-        found_initiative, found_row, token = parse_focus(focus_text, known_initiatives(ws)) if focus_text else (None, None, "")
+        found_initiative, found_row, token = parse_focus(focus_text, ws.known_initiatives()) if focus_text else (None, None, "")
         if found_initiative is None:
             raise BadInput(f"Focus names no initiative of this workspace ({token or focus_text or 'no Focus:'!r}); "
                            "pass INITIATIVE ROW", where, focus.line if focus else None)
@@ -142,8 +143,6 @@ def _row_in_prose(ws, initiative: str, text: str) -> str | None:
 
 
 def _mapped_selector(ws, directive, where: str, initiative: str, row: str, notes: list[str]) -> str | None:
-    from ledger.running.selector import looks_like_selector
-
     mapped = directive.fields.get("mapped_tests")
     if mapped is None:
         notes.append("no Mapped tests: the row's own selector")
@@ -163,8 +162,6 @@ def _mapped_selector(ws, directive, where: str, initiative: str, row: str, notes
 
 
 def mapped_selectors_of(value: str) -> tuple[list[str], bool]:
-    from ledger.directives.check import mapped_selectors
-
     selectors, says_none = mapped_selectors(value)
     split: list[str] = []
     for selector in selectors:

@@ -51,6 +51,15 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc).replace(microsecond=0)
 
 
+def phase_slug(row, override: str | None) -> str:
+    """The slug of a row's report folder: `override`, else its phase's slug, else `evidence`."""
+    if override:
+        return override
+    if row.phase is not None and row.phase.slug:
+        return row.phase.slug
+    return "evidence"
+
+
 def plan_report_dir(report_root: Path, slug: str, now: datetime, at: str | None = None) -> ReportDir:
     """The first `<TS>/<slug>` at or after `now` that does not exist yet.
 

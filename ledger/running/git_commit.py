@@ -33,6 +33,19 @@ class CommitGuard:
     dirty_before: list[str] = field(default_factory=list)  # our paths with changes made before the run
 
 
+def current_branch(root: Path) -> str:
+    """The checked-out branch, `(detached at <sha>)`, or `(not a git repository)`."""
+    try:
+        import git
+
+        repo = git.Repo(root, search_parent_directories=True)
+    except Exception:  # not a repository, or git itself missing
+        return "(not a git repository)"
+    if repo.head.is_detached:
+        return f"(detached at {repo.head.commit.hexsha[:12]})"
+    return repo.active_branch.name
+
+
 def _open(root: Path):
     import git
 

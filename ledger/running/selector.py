@@ -69,6 +69,17 @@ def find_selectors(text: str) -> list[str]:
     return seen
 
 
+def mapped_selectors(value: str) -> tuple[list[str], bool]:
+    """(selectors, says_none) from a directive's `Mapped tests:` value."""
+    from ledger.documents.directive import parse_mapped_tests
+
+    mapped = parse_mapped_tests(value)
+    if mapped.spans:
+        # Code spans that are no selector are reported as unsafe rather than ignored.
+        return [s for s in mapped.spans if looks_like_selector(s)] or mapped.spans, mapped.says_none
+    return mapped.pieces, mapped.says_none
+
+
 def parse_selector(text: str) -> Selector:
     try:
         tokens = shlex.split(text)

@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from ledger.directives.check import artifacts_path, mapped_selectors, parse_directive, parse_focus, split_key_line
+from ledger.documents.directive import artifacts_path, parse_directive, parse_focus, split_key_line
+from ledger.running.selector import mapped_selectors
 from ledger.markdown.text import SourceText
 from ledger.running.selectors import parse_collect_output
 from tests.conftest import CORPUS
@@ -107,7 +108,7 @@ def test_mapped_tests_without_code_spans():
 
 
 def test_mapped_tests_none_with_an_example_code_span_maps_nothing():
-    from ledger.directives.check import mapped_selectors
+    from ledger.running.selector import mapped_selectors
 
     value = "none — row D3 has no pytest selector in its guidance (a code span like `pytest tests/x.py::test_y`)"
     assert mapped_selectors(value) == ([], True)
