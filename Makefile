@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	# The CPU build of torch from local disk first: a bare `torch` requirement
 	# would otherwise pull a multi-GB CUDA build.
 	$(VENV)/bin/pip install --quiet torch==2.13.0
+	# The distribution was called `ledger` before it became agent-loop-ledger: drop an old
+	# install of that name so only one distribution owns the `ledger` package.
+	$(VENV)/bin/pip uninstall --quiet --yes ledger
 	$(VENV)/bin/pip install --quiet -e '.[torch,test]'
 	touch $(STAMP)
 

@@ -49,7 +49,8 @@ def installed(tmp_path_factory) -> Path:
     dist = base / "dist"
     built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)])
     assert built.returncode == 0, built.stdout + built.stderr
-    (wheel,) = dist.glob("ledger-*.whl")
+    # The distribution is agent-loop-ledger (the import package and the command stay `ledger`).
+    (wheel,) = dist.glob("agent_loop_ledger-*.whl")
 
     venv = base / "venv"
     created = _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
@@ -91,6 +92,27 @@ def test_the_wheel_holds_every_template(installed):
     assert Path(found["file"]).is_relative_to(installed.parent), "the venv imported the checkout's ledger"
     assert not Path(found["file"]).is_relative_to(REPO)
     assert found["templates"] == templates
+
+
+def test_the_wheel_installs_the_agent_loop_ledger_distribution_with_the_ledger_command(installed):
+    """The distribution name (agent-loop-ledger) is not the import name or the command (ledger);
+    its version comes from ledger/__init__.py, so `ledger --version` and the metadata agree."""
+    probe = _run(
+        [str(installed / "python"), "-c",
+         "import json, ledger; from importlib.metadata import distribution as d;"
+         "m = d('agent-loop-ledger');"
+         "print(json.dumps({'name': m.metadata['Name'], 'version': m.version, 'module': ledger.__version__,"
+         " 'scripts': sorted(e.name for e in m.entry_points if e.group == 'console_scripts')}))"],
+        cwd=installed.parent, env=_clean_env(),
+    )
+    assert probe.returncode == 0, probe.stderr
+    found = json.loads(probe.stdout)
+    assert found["name"] == "agent-loop-ledger"
+    assert found["version"] == found["module"]
+    assert found["scripts"] == ["ledger"]
+    version = _run([str(installed / "ledger"), "--version"], cwd=installed.parent, env=_clean_env())
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.strip() == f"ledger, version {found['module']}"
 
 
 def test_every_writing_command_works_in_a_workspace_without_templates(installed, tmp_path):
