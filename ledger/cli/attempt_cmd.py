@@ -25,7 +25,7 @@ def add(initiative, summary, row, artifacts, number, create, lock_timeout_s, as_
     """Append the next numbered attempt to INITIATIVE's ledger item (or --number N).
 
     An unknown INITIATIVE (no plan folder, no ledger item) is refused, exit 2, unless --create."""
-    from ledger.editing.manual import add_manual_attempt
+    from ledger.editing.attempt import add_manual_attempt
 
     ws = open_workspace(root)
     added = add_manual_attempt(ws, initiative, summary, row, artifacts, lock_timeout_s, number, create=create)

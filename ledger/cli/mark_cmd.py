@@ -16,7 +16,7 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @reports_errors
 def mark(initiative, row, state, note, lock_timeout_s, as_json, root):
     """Set ROW's STATE (done|partial|open, or [x] [P] [ ]) by hand."""
-    from ledger.editing.manual import mark_row
+    from ledger.editing.mark import mark_row
 
     ws = open_workspace(root)
     change = mark_row(ws, initiative, row, state, note, lock_timeout_s)

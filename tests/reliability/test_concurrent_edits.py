@@ -19,7 +19,8 @@ from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
 from ledger.documents.plan import parse_plan
 from ledger.workspace import Workspace
-from ledger.editing.manual import add_manual_attempt, mark_row
+from ledger.editing.attempt import add_manual_attempt
+from ledger.editing.mark import mark_row
 from tests.integration.workspace_factory import make_workspace
 from tests.reliability.helpers import LEDGER_FILE, PLAN_FILE
 

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from ledger.editing.bookkeeping import add_attempt, change_row
 from ledger.errors import BadInput
 from ledger.documents.fix_plan import parse_ledger
-from ledger.editing.manual import mark_row
+from ledger.editing.mark import mark_row
 from ledger.markdown.table import escape_cell_text
 from ledger.markdown.text import SourceText
 from ledger.documents.plan import parse_plan

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 from ledger.errors import BadInput
 from ledger.documents.fix_plan import parse_ledger
-from ledger.editing.manual import mark_row
+from ledger.editing.mark import mark_row
 from ledger.markdown.text import SourceText
 from ledger.workspace import Workspace
 from tests.reliability.test_edit_properties import line_text
