@@ -7,77 +7,94 @@ so `ledger --help` and `ledger status` stay fast.
 from __future__ import annotations
 
 import importlib
-import importlib.util
+from dataclasses import dataclass
 
 import click
 
 from ledger import __version__
 
-COMMANDS = {
-    "do": ("ledger.cli.do_cmd", "do"),
-    "status": ("ledger.cli.status_cmd", "status"),
-    "show": ("ledger.cli.show_cmd", "show"),
-    "mark": ("ledger.cli.mark_cmd", "mark"),
-    "attempt": ("ledger.cli.attempt_cmd", "attempt"),
-    "audit": ("ledger.cli.audit_cmd", "audit"),
-    "profile": ("ledger.cli.profile_cmd", "profile"),
-    "brief": ("ledger.cli.brief_cmd", "brief"),
-    "check-input": ("ledger.cli.check_input_cmd", "check_input"),
-    "selectors": ("ledger.cli.selectors_cmd", "selectors"),
-    "findings": ("ledger.cli.findings_cmd", "findings"),
-    "merge-driver": ("ledger.cli.merge_driver_cmd", "merge_driver"),
-    "init": ("ledger.cli.init_cmd", "init"),
-    "new": ("ledger.cli.new_cmd", "new"),
-    "html": ("ledger.cli.html_cmd", "html"),
-    "repair": ("ledger.cli.repair_cmd", "repair"),
-    "next": ("ledger.cli.next_cmd", "next_"),
-    "item": ("ledger.cli.item_cmd", "item"),
-    "key": ("ledger.cli.key_cmd", "key"),
-    "verify": ("ledger.cli.verify_cmd", "verify"),
-}
 
-SHORT_HELP = {
-    "do": "Run a row's selector, keep evidence, flip the row, log the attempt.",
-    "status": "Initiatives, phases and rows with their states.",
-    "show": "One row: selector, latest evidence, attempts that mention it.",
-    "mark": "Set a row's state by hand (same editing guarantees).",
-    "attempt": "Add a numbered attempt to the ledger by hand.",
-    "audit": "Which rows really have evidence (verified, evidenced, claimed, ...).",
-    "profile": "Runtime statistics and guardrails of a row's recorded runs.",
-    "brief": "Render a supervisor directive (input.md) for a row.",
-    "check-input": "Validate a supervisor directive (input.md).",
-    "selectors": "The selector map of the workspace (row -> selector -> env).",
-    "findings": "List docs/findings.md and flag plans citing unknown findings.",
-    "merge-driver": "Git merge driver for concurrent ledger and plan edits.",
-    "init": "Scaffold a workspace (plans/, docs/, templates) idempotently.",
-    "new": "Create an initiative's plan and its ledger item.",
-    "html": "Write a static dashboard site of the workspace.",
-    "repair": "Complete a run a killed `do` left half-recorded.",
-    "next": "The next open row to work, in plan order (exit 1: none left).",
-    "item": "Set a ledger item's Status: field (in_progress, done, blocked).",
-    "key": "This machine's attestation key (ledger key init).",
-    "verify": "Re-run done rows' selectors in clean git worktrees (reproduction).",
-}
+@dataclass(frozen=True)
+class Command:
+    """One sub-command: where its Click command lives and its line in `ledger --help`.
+
+    The short help is kept here, not read from the command, so that listing the commands
+    imports none of their modules."""
+
+    name: str
+    module: str
+    attribute: str
+    short_help: str
 
 
-def _available(module_name: str) -> bool:
-    # find_spec locates the module without importing it.
-    return importlib.util.find_spec(module_name) is not None
+# fmt: off
+COMMAND_TABLE: tuple[Command, ...] = (
+    Command("do", "ledger.cli.do_cmd", "do",
+            "Run a row's selector, keep evidence, flip the row, log the attempt."),
+    Command("status", "ledger.cli.status_cmd", "status",
+            "Initiatives, phases and rows with their states."),
+    Command("show", "ledger.cli.show_cmd", "show",
+            "One row: selector, latest evidence, attempts that mention it."),
+    Command("mark", "ledger.cli.mark_cmd", "mark",
+            "Set a row's state by hand (same editing guarantees)."),
+    Command("attempt", "ledger.cli.attempt_cmd", "attempt",
+            "Add a numbered attempt to the ledger by hand."),
+    Command("audit", "ledger.cli.audit_cmd", "audit",
+            "Which rows really have evidence (verified, evidenced, claimed, ...)."),
+    Command("profile", "ledger.cli.profile_cmd", "profile",
+            "Runtime statistics and guardrails of a row's recorded runs."),
+    Command("brief", "ledger.cli.brief_cmd", "brief",
+            "Render a supervisor directive (input.md) for a row."),
+    Command("check-input", "ledger.cli.check_input_cmd", "check_input",
+            "Validate a supervisor directive (input.md)."),
+    Command("selectors", "ledger.cli.selectors_cmd", "selectors",
+            "The selector map of the workspace (row -> selector -> env)."),
+    Command("findings", "ledger.cli.findings_cmd", "findings",
+            "List docs/findings.md and flag plans citing unknown findings."),
+    Command("merge-driver", "ledger.cli.merge_driver_cmd", "merge_driver",
+            "Git merge driver for concurrent ledger and plan edits."),
+    Command("init", "ledger.cli.init_cmd", "init",
+            "Scaffold a workspace (plans/, docs/, templates) idempotently."),
+    Command("new", "ledger.cli.new_cmd", "new",
+            "Create an initiative's plan and its ledger item."),
+    Command("html", "ledger.cli.html_cmd", "html",
+            "Write a static dashboard site of the workspace."),
+    Command("repair", "ledger.cli.repair_cmd", "repair",
+            "Complete a run a killed `do` left half-recorded."),
+    Command("next", "ledger.cli.next_cmd", "next_",
+            "The next open row to work, in plan order (exit 1: none left)."),
+    Command("item", "ledger.cli.item_cmd", "item",
+            "Set a ledger item's Status: field (in_progress, done, blocked)."),
+    Command("key", "ledger.cli.key_cmd", "key",
+            "This machine's attestation key (ledger key init)."),
+    Command("verify", "ledger.cli.verify_cmd", "verify",
+            "Re-run done rows' selectors in clean git worktrees (reproduction)."),
+)
+# fmt: on
+
+COMMANDS: dict[str, Command] = {command.name: command for command in COMMAND_TABLE}
+
+
+def load_command(command: Command) -> click.Command:
+    """Import the command's module (only now: lazy imports keep `--help` fast). A module
+    or attribute that is missing is a broken install and raises, never hides the command."""
+    loaded = getattr(importlib.import_module(command.module), command.attribute)
+    if not isinstance(loaded, click.Command):
+        raise TypeError(f"{command.module}.{command.attribute} is not a Click command")
+    return loaded
 
 
 class LazyGroup(click.Group):
-    def list_commands(self, ctx):
-        return sorted(name for name in COMMANDS if _available(COMMANDS[name][0]))
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
 
-    def get_command(self, ctx, name):
-        if name not in COMMANDS or not _available(COMMANDS[name][0]):
-            return None
-        module_name, attribute = COMMANDS[name]
-        return getattr(importlib.import_module(module_name), attribute)
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = COMMANDS.get(cmd_name)
+        return None if command is None else load_command(command)
 
-    def format_commands(self, ctx, formatter):
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Listing help must not import every command module.
-        rows = [(name, SHORT_HELP.get(name, "")) for name in self.list_commands(ctx)]
+        rows = [(name, COMMANDS[name].short_help) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
