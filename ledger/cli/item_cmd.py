@@ -15,7 +15,7 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @reports_errors
 def item(initiative, status, lock_timeout_s, as_json, root):
     """Set INITIATIVE's ledger item `Status:` field (only that value's bytes change)."""
-    from ledger.reading.next_row import set_item_status
+    from ledger.editing.item_status import set_item_status
 
     ws = open_workspace(root)
     change = set_item_status(ws, initiative, status, lock_timeout_s)
