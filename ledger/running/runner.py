@@ -230,13 +230,15 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
     _become_subreaper()
     with request.log_path.open("wb") as log:
         process = subprocess.Popen(
-            _dies_with_ledger(list(request.argv)),
+            list(request.argv),
             cwd=request.cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # A SIGKILLed ledger takes pytest with it.
+            preexec_fn=_death_signal_setter(),
         )
         process.ledger_run_id = run_id
         with _PeakRss(process.pid) as rss:
@@ -417,25 +419,38 @@ def _stop_leftovers(process, seen: dict[int, float]) -> int:
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_CHILD_SUBREAPER = 36
-# Exec'd as pytest's first step: the parent-death signal is set in the process that becomes
-# pytest (it survives execve), without a preexec_fn (unsafe while ledger's threads run).
-_DEATH_WRAPPER = (
-    "import ctypes,os,sys\n"
-    "ppid=int(sys.argv[1])\n"
-    "try:\n ctypes.CDLL(None,use_errno=True).prctl(1,9,0,0,0)\nexcept Exception:\n pass\n"
-    "if os.getppid()!=ppid:\n os._exit(137)\n"
-    "os.execv(sys.argv[2],sys.argv[2:])\n"
-)
 
 
-def _dies_with_ledger(argv: list[str]) -> list[str]:
-    """`argv` started so that a SIGKILLed ledger takes pytest with it (PR_SET_PDEATHSIG)."""
+def _death_signal_setter():
+    """A `preexec_fn` that makes the child die with ledger (PR_SET_PDEATHSIG, SIGKILL), set in
+    the forked child before it execs pytest (the setting survives execve); None off Linux.
+
+    `preexec_fn` is unsafe only where the child, between fork and exec, needs a lock a parent
+    thread held at fork time. This one needs none: libc's prctl is looked up here, in the
+    parent, so the child makes two system calls through an already-resolved function pointer
+    (no import, no dlopen/dlsym, no I/O, no logging) and `os._exit`s if ledger is already gone.
+    It replaces a `python -S -c` wrapper that exec'd pytest: a whole interpreter start (tens
+    of ms) on every run."""
     if not sys.platform.startswith("linux"):
-        return argv
-    import shutil
+        return None
+    try:
+        import ctypes
 
-    program = argv[0] if os.path.isabs(argv[0]) else (shutil.which(argv[0]) or argv[0])
-    return [sys.executable, "-S", "-c", _DEATH_WRAPPER, str(os.getpid()), program, *argv[1:]]
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    ledger_pid, kill = os.getpid(), int(signal.SIGKILL)
+
+    def die_with_ledger() -> None:
+        try:
+            prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
+        except Exception:  # noqa: BLE001 - a child that cannot set it still runs, as before
+            pass
+        # Ledger died between fork and prctl: the signal will never come, so stop now.
+        if os.getppid() != ledger_pid:
+            os._exit(137)
+
+    return die_with_ledger
 
 
 _subreaper_set = False

@@ -177,3 +177,20 @@ def test_junit_errors(tmp_path):
     (tmp_path / "html.xml").write_text("<html/>")
     with pytest.raises(JUnitError, match="not <testsuites>"):
         parse_junit(tmp_path / "html.xml")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_the_run_itself_carries_the_parent_death_signal(tmp_path):
+    # The command started is the argv itself (no wrapper interpreter in between), and the
+    # kernel will SIGKILL it when ledger dies: PR_GET_PDEATHSIG (2) reads the setting back.
+    code = """
+        import ctypes, os, sys
+        value = ctypes.c_int()
+        ctypes.CDLL(None, use_errno=True).prctl(2, ctypes.byref(value), 0, 0, 0)
+        print(value.value, os.getppid(), sys.orig_argv[1])
+    """
+    _, lines = run(tmp_path, python(code))
+    signal_number, parent, first_option = lines[0].split()
+    assert int(signal_number) == signal.SIGKILL
+    assert int(parent) == os.getpid()
+    assert first_option == "-c"
