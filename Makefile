@@ -1,10 +1,10 @@
-# Two commands for a new user: `make demo` and `make test`.
+# Two commands for a new user: `make demo` and `make test`. `make lint` is what CI checks too.
 VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test bench clean
+.PHONY: venv demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest
+
+# ruff (lint and format) and mypy on ledger/, configured in pyproject.toml. All three run
+# even when one fails, so one pass shows every problem.
+lint: $(STAMP)
+	@status=0; \
+	$(VENV)/bin/ruff check ledger || status=1; \
+	$(VENV)/bin/ruff format --check ledger || status=1; \
+	$(VENV)/bin/mypy || status=1; \
+	exit $$status
 
 bench: $(STAMP)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) benchmarks/run_all.py
