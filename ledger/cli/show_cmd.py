@@ -13,7 +13,7 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @reports_errors
 def show(initiative, row, as_json, root):
     """A row with its selector, latest evidence and the attempts that mention it."""
-    from ledger.reading.views import row_details
+    from ledger.reading.show import row_details
 
     ws = open_workspace(root)
     data = row_details(ws, initiative, row)

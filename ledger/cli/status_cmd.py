@@ -19,7 +19,7 @@ def _bar(counts: dict, width: int = 20) -> str:
 @reports_errors
 def status(initiative, as_json, root):
     """Initiatives, phases, rows and their states (all initiatives, or one in full)."""
-    from ledger.reading.views import workspace_status
+    from ledger.reading.status import workspace_status
 
     ws = open_workspace(root)
     data = workspace_status(ws, initiative)

@@ -28,7 +28,7 @@ from ledger.documents.plan import Row
 from ledger.render import Renderer
 from ledger.running.selector import find_selectors
 from ledger.documents.states import DONE, OPEN, PARTIAL
-from ledger.reading.views import mentions_row
+from ledger.reading.show import mentions_row
 from ledger.workspace import Workspace
 
 STATES = (DONE, PARTIAL, OPEN, "unknown")

@@ -89,7 +89,7 @@ def test_an_item_without_id_is_a_row_named_by_its_line(ws):
 
 
 def test_an_attempt_naming_a_reference_names_that_row_only(ws):
-    from ledger.reading.views import mentions_row
+    from ledger.reading.show import mentions_row
 
     first = ws.find_row("CHK-001", "phase_1_checklist.md:0.A")
     second = ws.find_row("CHK-001", "phase_2_checklist.md:0.A")

@@ -73,7 +73,7 @@ def restrict_to_changes(ws: Workspace, report: AuditReport, scope: ChangeScope) 
     """Keep the rows (and issues) changed since the scope's commit: rows whose plan lines
     changed, rows an attempt added or edited since then names, and rows with a run recorded
     since then. The gate a loop runs after an agent's turn."""
-    from ledger.reading.views import mentions_row
+    from ledger.reading.show import mentions_row
 
     ledger_file = ws.relative(ws.ledger_path)
     changed_attempts = []

@@ -12,7 +12,7 @@ from ledger.errors import BadInput
 from ledger.running.evidence import VERIFY_TOOL, run_folders, timestamp_folders
 from ledger.documents.fix_plan import Attempt, LedgerDoc
 from ledger.documents.plan import Row
-from ledger.reading.views import mentions_row
+from ledger.reading.show import mentions_row
 from ledger.workspace import Workspace
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
