@@ -23,7 +23,7 @@ from ledger.documents.citations import is_inside, real_path
 from ledger.errors import BadInput
 from ledger.running.evidence import iter_manifests
 from ledger.reading.gcpause import cyclic_gc_paused
-from ledger.running.outcome import OUTCOMES
+from ledger.running.outcome import Outcome
 from ledger.documents.plan import Row
 from ledger.render import Renderer
 from ledger.running.selector import find_selectors
@@ -177,7 +177,7 @@ def runtime_svg(runs: list[dict], bands: dict | None, box: ChartBox = ChartBox()
         parts.append(f'<polyline class="trend" points="{path}"/>')
     for index, (point, duration) in enumerate(zip(points, durations)):
         outcome = str(point.get("outcome") or "unknown")
-        css = outcome if outcome in OUTCOMES else "unknown"
+        css = outcome if Outcome.known(outcome) else "unknown"
         tip = escape(f"run {index + 1}: {format_duration(duration)} {outcome} {point.get('when') or ''}".strip())
         parts.append(f'<circle class="pt {css}" cx="{x(index)}" cy="{y(duration)}" r="3"><title>{tip}</title></circle>')
     parts.append("</svg>")

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ledger.running.evidence import counts_for_baseline, row_manifests
 from ledger.workspace import Workspace
+from ledger.running.outcome import Outcome
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -84,7 +85,7 @@ def baseline_bands(durations_of_passing_runs: list[float], warn: float, fail: fl
 
 def guardrails(ws: Workspace, runs: list[dict]) -> dict | None:
     """Bands for the dashboard: `runs` are dicts with duration_s and outcome, oldest first."""
-    passing = [float(r["duration_s"]) for r in runs if r.get("outcome") == "passed" and isinstance(r.get("duration_s"), (int, float))]
+    passing = [float(r["duration_s"]) for r in runs if r.get("outcome") == Outcome.PASSED and isinstance(r.get("duration_s"), (int, float))]
     bands = baseline_bands(passing, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs)
     return asdict(bands) if bands else None
 
@@ -94,7 +95,7 @@ def verdict_for_new_run(ws: Workspace, initiative: str, row_id: str, plan: str, 
     """The guardrail line `ledger do` prints and records, against the passing runs of the same selector before this one.
 
     `history`: the row's (folder, manifest) pairs when the caller has read them already."""
-    if outcome != "passed":
+    if outcome != Outcome.PASSED:
         return None
     if history is None:
         history = row_manifests(ws.report_root(initiative), row_id, plan)

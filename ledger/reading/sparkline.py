@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from html import escape
 
-OUTCOME_COLOURS = {"passed": "#2da44e", "failed": "#cf222e", "error": "#cf222e", "timeout": "#bf8700", "interrupted": "#8c959f"}
+from ledger.running.outcome import Outcome
+
+OUTCOME_COLOURS = {
+    Outcome.PASSED: "#2da44e", Outcome.FAILED: "#cf222e", Outcome.ERROR: "#cf222e", Outcome.TIMEOUT: "#bf8700",
+    Outcome.INTERRUPTED: "#8c959f",
+}
 
 
 def sparkline_svg(durations: list[float], outcomes: list[str], bands: dict | None, width: int = 320, height: int = 60) -> str:

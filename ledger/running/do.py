@@ -34,6 +34,7 @@ from ledger.render import Renderer
 from ledger.running.row_selector import ResolvedSelector, resolve_selector
 from ledger.documents.states import DONE, PARTIAL
 from ledger.workspace import Workspace
+from ledger.running.outcome import Outcome
 
 Echo = Callable[[str], None]
 
@@ -95,7 +96,7 @@ class DoResult:
     initiative: str
     row: str
     selector: str
-    outcome: str
+    outcome: Outcome
     reason: str | None
     counts: dict | None
     duration_s: float
@@ -378,7 +379,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
         expect=options.expect,
     )
     outcome, reason = verdict.outcome, verdict.reason
-    if outcome == "timeout" and options.timeout_is_default:
+    if outcome is Outcome.TIMEOUT and options.timeout_is_default:
         reason = f"{reason} (ledger's default --timeout: pass --timeout N for a longer selector; the row is left as it is)"
     from ledger.reading.profile import verdict_for_new_run
 
@@ -414,12 +415,12 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
         state_before = row.state
         state_after = row.state
         state_changed = False
-        from ledger.running.outcome import OUTCOMES, row_state_after
+        from ledger.running.outcome import row_state_after
 
         new_state = {"done": DONE, "partial": PARTIAL, None: None}[row_state_after(outcome, options.flip_on_error)]
-        if options.flip and new_state == PARTIAL and row.state == DONE and outcome == "no_tests":
+        if options.flip and new_state == PARTIAL and row.state == DONE and outcome is Outcome.NO_TESTS:
             new_state = None  # 0 collected says nothing about the work: never a demotion
-        if outcome == "timeout" and options.timeout_is_default and not options.flip_on_error:
+        if outcome is Outcome.TIMEOUT and options.timeout_is_default and not options.flip_on_error:
             new_state = None  # ledger's own default limit, not one the user chose: a tooling limit, not a regression
         from ledger.editing.repair import clear_journal, fault_point, write_journal
 
@@ -480,7 +481,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
             state_before=state_before,
             state_after=state_after,
             attempt=attempt.number,
-            exit_code=OUTCOMES[outcome].exit_code,
+            exit_code=outcome.exit_code,
             argv=argv,
             env_overrides=plan.selector.env,
             guardrail=guardrail,
@@ -579,8 +580,6 @@ def _listed_files(folder: Path) -> list[str]:
 
 
 def _template_context(ws, options, plan: DoPlan, report: ReportDir, manifest: dict, previous) -> dict:
-    from ledger.running.outcome import OUTCOMES
-
     row = plan.row
     started = utc_now()
     artifacts_rel = ws.relative(report.path) + "/"
@@ -604,7 +603,7 @@ def _template_context(ws, options, plan: DoPlan, report: ReportDir, manifest: di
         "python": plan.interpreter.path,
         "python_why": plan.interpreter.why,
         "outcome": manifest["outcome"],
-        "outcome_title": OUTCOMES[manifest["outcome"]].title,
+        "outcome_title": Outcome(manifest["outcome"]).heading,
         "reason": manifest["reason"],
         "exit_code": manifest["exit_code"],
         "counts": manifest["counts"],

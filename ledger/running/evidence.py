@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ledger.editing.writes import default_mode, write_bytes_atomic
 from ledger.errors import BadInput
+from ledger.running.outcome import Outcome
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,79}$")
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H%M%SZ"
@@ -263,7 +264,7 @@ def counts_for_baseline(manifest: dict, selector: str | None) -> bool:
     A failed, skipped or errored run, or one of another selector, times something else."""
     return (
         manifest.get("complete") is True
-        and manifest.get("outcome") == "passed"
+        and manifest.get("outcome") == Outcome.PASSED
         and isinstance(manifest.get("duration_s"), (int, float))
         and (selector is None or manifest.get("selector") == selector)
     )

@@ -16,64 +16,76 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Iterable, Sequence, TypeVar
 
 from ledger.errors import ExitCode
 
 
-class RowEffect(str, Enum):
+class RowEffect(StrEnum):
     DONE = "done"  # the row becomes done
     PARTIAL = "partial"  # the row becomes partial, with the reason
     KEEP = "keep"  # the row is left as it is
     KEEP_UNLESS_FLIP_ON_ERROR = "keep-unless-flip-on-error"  # kept; `--flip-on-error` makes it partial
 
 
-@dataclass(frozen=True)
-class Outcome:
-    name: str
+class Outcome(StrEnum):
+    """The outcomes, in table order: the value is the name `manifest.json` stores; each member
+    carries its exit code, its heading (summary, attempt), its row effect and its meaning."""
+
     exit_code: int
-    title: str
+    heading: str
     row: RowEffect
     meaning: str
 
+    def __new__(cls, value: str, exit_code: int, heading: str, row: RowEffect, meaning: str) -> Outcome:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.exit_code, member.heading, member.row, member.meaning = exit_code, heading, row, meaning
+        return member
+
+    PASSED = ("passed", ExitCode.PASSED, "PASSED", RowEffect.DONE,
+              "at least one test body ran, none failed or errored (JUnit and log summary agree)")
+    FAILED = ("failed", ExitCode.TESTS_FAILED, "FAILED", RowEffect.PARTIAL,
+              "tests ran and at least one failed or errored")
+    NO_TESTS = ("no_tests", ExitCode.NO_TESTS, "NO TESTS COLLECTED", RowEffect.KEEP,
+                "the selector collected or ran no test (pytest exit 5, --setup-plan/--setup-only, empty JUnit)")
+    SKIPPED = ("skipped", ExitCode.SKIPPED, "ALL SKIPPED", RowEffect.KEEP,
+               "tests were collected but every one was skipped or xfailed: no test body proved anything")
+    COLLECTION_ERROR = ("collection_error", ExitCode.COLLECTION_ERROR, "COLLECTION ERROR",
+                        RowEffect.KEEP_UNLESS_FLIP_ON_ERROR,
+                        "tests could not be collected: import errors, missing files, conftest/plugin failures, "
+                        "pytest exit 2, or collection errors in the JUnit XML")
+    USAGE_ERROR = ("usage_error", ExitCode.USAGE_ERROR, "USAGE ERROR", RowEffect.KEEP_UNLESS_FLIP_ON_ERROR,
+                   "pytest refused the command line: a bad option, a node id or file that does not exist (pytest exit 4)")
+    ERROR = ("error", ExitCode.RUN_ERROR, "ERROR", RowEffect.KEEP_UNLESS_FLIP_ON_ERROR,
+             "pytest broke without telling about the tests: internal error (exit 3), no JUnit report, "
+             "JUnit and log disagree, or an unknown exit code")
+    COLLECTED = ("collected", ExitCode.PASSED, "COLLECTED", RowEffect.KEEP,
+                 "a docs-mode selector (--collect-only) collected tests; nothing ran")
+    RED = ("red", ExitCode.PASSED, "RED CONFIRMED", RowEffect.KEEP,
+           "`--expect fail`: the tests ran and failed, as a new TDD test should before its fix")
+    UNEXPECTED_PASS = ("unexpected_pass", ExitCode.UNEXPECTED_PASS, "PASSED, EXPECTED TO FAIL", RowEffect.KEEP,
+                       "`--expect fail`: the tests passed, so the red step is not confirmed")
+    TIMEOUT = ("timeout", ExitCode.TIMEOUT, "TIMED OUT", RowEffect.PARTIAL,
+               "--timeout passed; the test process group was killed")
+    INTERRUPTED = ("interrupted", ExitCode.INTERRUPTED, "INTERRUPTED", RowEffect.PARTIAL,
+                   "Ctrl-C or SIGTERM; the test process group was stopped, the partial log kept")
+
     @property
     def is_pass(self) -> bool:
-        return self.name == "passed"
+        return self is Outcome.PASSED
 
+    @classmethod
+    def known(cls, value: object) -> Outcome | None:
+        """The member a stored name stands for; None for an outcome this ledger does not know
+        (a manifest from an older or newer ledger, a hand-written one)."""
+        try:
+            return cls(value)
+        except ValueError:
+            return None
 
-OUTCOMES: dict[str, Outcome] = {
-    o.name: o
-    for o in (
-        Outcome("passed", ExitCode.PASSED, "PASSED", RowEffect.DONE,
-                "at least one test body ran, none failed or errored (JUnit and log summary agree)"),
-        Outcome("failed", ExitCode.TESTS_FAILED, "FAILED", RowEffect.PARTIAL,
-                "tests ran and at least one failed or errored"),
-        Outcome("no_tests", ExitCode.NO_TESTS, "NO TESTS COLLECTED", RowEffect.KEEP,
-                "the selector collected or ran no test (pytest exit 5, --setup-plan/--setup-only, empty JUnit)"),
-        Outcome("skipped", ExitCode.SKIPPED, "ALL SKIPPED", RowEffect.KEEP,
-                "tests were collected but every one was skipped or xfailed: no test body proved anything"),
-        Outcome("collection_error", ExitCode.COLLECTION_ERROR, "COLLECTION ERROR", RowEffect.KEEP_UNLESS_FLIP_ON_ERROR,
-                "tests could not be collected: import errors, missing files, conftest/plugin failures, "
-                "pytest exit 2, or collection errors in the JUnit XML"),
-        Outcome("usage_error", ExitCode.USAGE_ERROR, "USAGE ERROR", RowEffect.KEEP_UNLESS_FLIP_ON_ERROR,
-                "pytest refused the command line: a bad option, a node id or file that does not exist (pytest exit 4)"),
-        Outcome("error", ExitCode.RUN_ERROR, "ERROR", RowEffect.KEEP_UNLESS_FLIP_ON_ERROR,
-                "pytest broke without telling about the tests: internal error (exit 3), no JUnit report, "
-                "JUnit and log disagree, or an unknown exit code"),
-        Outcome("collected", ExitCode.PASSED, "COLLECTED", RowEffect.KEEP,
-                "a docs-mode selector (--collect-only) collected tests; nothing ran"),
-        Outcome("red", ExitCode.PASSED, "RED CONFIRMED", RowEffect.KEEP,
-                "`--expect fail`: the tests ran and failed, as a new TDD test should before its fix"),
-        Outcome("unexpected_pass", ExitCode.UNEXPECTED_PASS, "PASSED, EXPECTED TO FAIL", RowEffect.KEEP,
-                "`--expect fail`: the tests passed, so the red step is not confirmed"),
-        Outcome("timeout", ExitCode.TIMEOUT, "TIMED OUT", RowEffect.PARTIAL,
-                "--timeout passed; the test process group was killed"),
-        Outcome("interrupted", ExitCode.INTERRUPTED, "INTERRUPTED", RowEffect.PARTIAL,
-                "Ctrl-C or SIGTERM; the test process group was stopped, the partial log kept"),
-    )
-}
 
 # Arguments that make pytest run no test body even when it exits 0.
 COLLECT_ONLY_ARGS = frozenset({"--collect-only", "--co"})
@@ -87,17 +99,17 @@ def red_green_pair(runs: Sequence[tuple[Run, str]]) -> tuple[Run, Run | None] | 
     """TDD: the newest confirmed red run (`do --expect fail`) and the first pass after it.
 
     `runs` are (run, outcome) pairs in the order the runs started."""
-    reds = [index for index, (_, outcome) in enumerate(runs) if outcome == "red"]
+    reds = [index for index, (_, outcome) in enumerate(runs) if outcome == Outcome.RED]
     if not reds:
         return None
     red = reds[-1]
-    green = next((run for run, outcome in runs[red + 1:] if outcome == "passed"), None)
+    green = next((run for run, outcome in runs[red + 1:] if outcome == Outcome.PASSED), None)
     return runs[red][0], green
 
 
 def row_state_after(outcome: str, flip_on_error: bool = False) -> str | None:
     """"done", "partial", or None when the row keeps its state."""
-    effect = OUTCOMES[outcome].row
+    effect = Outcome(outcome).row
     if effect is RowEffect.DONE:
         return "done"
     if effect is RowEffect.PARTIAL or (effect is RowEffect.KEEP_UNLESS_FLIP_ON_ERROR and flip_on_error):
@@ -206,14 +218,10 @@ def _relative(text: str, roots: Iterable[Path | str]) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    outcome: str
+    outcome: Outcome
     reason: str | None
     summary: dict[str, int] | None = None  # the log's summary line, parsed
     collected: int | None = None  # docs mode: tests collected
-
-    @property
-    def info(self) -> Outcome:
-        return OUTCOMES[self.outcome]
 
 
 def classify(
@@ -235,19 +243,19 @@ def classify(
     """
     verdict = _classify(exit_code, junit, log_text, tuple(args), timed_out, interrupted, timeout_s, list(roots))
     if expect == "fail":
-        if verdict.outcome == "failed":
-            return Verdict("red", f"red confirmed: {verdict.reason}", verdict.summary)
-        if verdict.outcome == "passed":
-            return Verdict("unexpected_pass", "expected the tests to fail (--expect fail) but they passed", verdict.summary)
+        if verdict.outcome is Outcome.FAILED:
+            return Verdict(Outcome.RED, f"red confirmed: {verdict.reason}", verdict.summary)
+        if verdict.outcome is Outcome.PASSED:
+            return Verdict(Outcome.UNEXPECTED_PASS, "expected the tests to fail (--expect fail) but they passed", verdict.summary)
     return verdict
 
 
 def _classify(code, junit, log_text, args, timed_out, interrupted, timeout_s, roots) -> Verdict:
     summary = parse_summary_line(log_text)
     if interrupted:
-        return Verdict("interrupted", "interrupted (Ctrl-C or SIGTERM); partial log kept", summary)
+        return Verdict(Outcome.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM); partial log kept", summary)
     if timed_out:
-        return Verdict("timeout", f"timed out after {timeout_s:g}s; process group killed" if timeout_s else "timed out", summary)
+        return Verdict(Outcome.TIMEOUT, f"timed out after {timeout_s:g}s; process group killed" if timeout_s else "timed out", summary)
 
     def error_line(default: str) -> str:
         return first_error_line(log_text, roots) or default
@@ -255,50 +263,50 @@ def _classify(code, junit, log_text, args, timed_out, interrupted, timeout_s, ro
     collection_errors = (junit or {}).get("collection_errors", 0)
     if code == 2 or (code == 4 and _CONFTEST.search(log_text)):
         if collection_errors or "during collection" in log_text or code == 4:
-            return Verdict("collection_error", error_line(f"pytest exited {code} while collecting"), summary)
-        return Verdict("error", error_line("pytest stopped itself (exit 2) before finishing"), summary)
+            return Verdict(Outcome.COLLECTION_ERROR, error_line(f"pytest exited {code} while collecting"), summary)
+        return Verdict(Outcome.ERROR, error_line("pytest stopped itself (exit 2) before finishing"), summary)
     if code == 4:
-        return Verdict("usage_error", error_line("pytest rejected the command line (exit 4)"), summary)
+        return Verdict(Outcome.USAGE_ERROR, error_line("pytest rejected the command line (exit 4)"), summary)
     if code == 3:
-        return Verdict("error", error_line("pytest internal error (exit 3)"), summary)
+        return Verdict(Outcome.ERROR, error_line("pytest internal error (exit 3)"), summary)
     if code == 5:
-        return Verdict("no_tests", "selector collected 0 tests", summary)
+        return Verdict(Outcome.NO_TESTS, "selector collected 0 tests", summary)
     if junit is None:
         if code != 0 and _NO_PYTEST.search(log_text):
-            return Verdict("collection_error", error_line("pytest is not installed in this interpreter"), summary)
+            return Verdict(Outcome.COLLECTION_ERROR, error_line("pytest is not installed in this interpreter"), summary)
         if code not in (0, 1):
-            return Verdict("error", error_line(f"pytest exited {code}"), summary)
-        return Verdict("error", f"pytest exited {code} without writing a JUnit report: nothing proves what ran", summary)
+            return Verdict(Outcome.ERROR, error_line(f"pytest exited {code}"), summary)
+        return Verdict(Outcome.ERROR, f"pytest exited {code} without writing a JUnit report: nothing proves what ran", summary)
     if collection_errors:
-        return Verdict("collection_error", error_line(f"{collection_errors} collection error(s) in the JUnit XML"), summary)
+        return Verdict(Outcome.COLLECTION_ERROR, error_line(f"{collection_errors} collection error(s) in the JUnit XML"), summary)
     if code == 1:
-        return Verdict("failed", f"{junit['failed']} failed, {junit['errors']} errors of {junit['tests']} tests", summary)
+        return Verdict(Outcome.FAILED, f"{junit['failed']} failed, {junit['errors']} errors of {junit['tests']} tests", summary)
     if code != 0:
-        return Verdict("error", error_line(f"pytest exited {code}"), summary)
+        return Verdict(Outcome.ERROR, error_line(f"pytest exited {code}"), summary)
     if any(a in COLLECT_ONLY_ARGS for a in args):
         collected = (summary or {}).get("collected")
         if collected:
-            return Verdict("collected", f"{collected} tests collected (--collect-only: nothing ran)", summary, collected)
-        return Verdict("no_tests", "selector collected 0 tests", summary, 0)
+            return Verdict(Outcome.COLLECTED, f"{collected} tests collected (--collect-only: nothing ran)", summary, collected)
+        return Verdict(Outcome.NO_TESTS, "selector collected 0 tests", summary, 0)
     setup_only = sorted(set(args) & SETUP_ONLY_ARGS)
     if setup_only:
-        return Verdict("no_tests", f"{setup_only[0]} runs no test body", summary)
+        return Verdict(Outcome.NO_TESTS, f"{setup_only[0]} runs no test body", summary)
     if junit["failed"] or junit["errors"]:
-        return Verdict("failed", f"pytest exited 0 but the JUnit XML holds {junit['failed']} failed, {junit['errors']} errors", summary)
+        return Verdict(Outcome.FAILED, f"pytest exited 0 but the JUnit XML holds {junit['failed']} failed, {junit['errors']} errors", summary)
     if junit["tests"] == 0 or summary == {}:
-        return Verdict("no_tests", "selector collected 0 tests" if junit["tests"] == 0 else "the log says no tests ran", summary)
+        return Verdict(Outcome.NO_TESTS, "selector collected 0 tests" if junit["tests"] == 0 else "the log says no tests ran", summary)
     if junit["passed"] == 0:
-        return Verdict("skipped", f"all {junit['skipped']} tests skipped or xfailed: no test body ran to completion", summary)
+        return Verdict(Outcome.SKIPPED, f"all {junit['skipped']} tests skipped or xfailed: no test body ran to completion", summary)
     if summary is not None:
         why = summary_disagreement(junit, summary)
         if why:
-            return Verdict("error", f"JUnit XML and log disagree: {why}", summary)
-    return Verdict("passed", None, summary)
+            return Verdict(Outcome.ERROR, f"JUnit XML and log disagree: {why}", summary)
+    return Verdict(Outcome.PASSED, None, summary)
 
 
 def outcome_table() -> list[dict[str, Any]]:
     """The table as data (README, `--explain`-style listings)."""
     return [
-        {"outcome": o.name, "exit_code": o.exit_code, "title": o.title, "row": o.row.value, "meaning": o.meaning}
-        for o in OUTCOMES.values()
+        {"outcome": o.value, "exit_code": o.exit_code, "title": o.heading, "row": o.row.value, "meaning": o.meaning}
+        for o in Outcome
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ledger.errors import ExitCode
-from ledger.running.outcome import OUTCOMES, classify, first_error_line, parse_summary_line, row_state_after
+from ledger.running.outcome import Outcome, classify, first_error_line, parse_summary_line, row_state_after
 
 
 def junit(tests=1, passed=1, failed=0, errors=0, skipped=0, collection_errors=0):
@@ -55,14 +55,14 @@ def test_bare_setup_plan_testcase_is_not_an_executed_test():
 def test_all_skipped_is_skipped():
     log = "== 2 skipped in 0.1s ==\n"
     verdict = classify(exit_code=0, junit=junit(tests=2, passed=0, skipped=2), log_text=log)
-    assert verdict.outcome == "skipped" and OUTCOMES["skipped"].exit_code == ExitCode.SKIPPED
+    assert verdict.outcome == "skipped" and Outcome.SKIPPED.exit_code == ExitCode.SKIPPED
 
 
 def test_expect_fail_turns_failure_into_red_and_pass_into_unexpected_pass():
     failed = classify(exit_code=1, junit=junit(passed=0, failed=1), log_text="== 1 failed in 0.1s ==\n", expect="fail")
-    assert failed.outcome == "red" and failed.info.exit_code == 0
+    assert failed.outcome == "red" and failed.outcome.exit_code == 0
     passed = classify(exit_code=0, junit=junit(), log_text="== 1 passed in 0.1s ==\n", expect="fail")
-    assert passed.outcome == "unexpected_pass" and passed.info.exit_code == ExitCode.UNEXPECTED_PASS
+    assert passed.outcome == "unexpected_pass" and passed.outcome.exit_code == ExitCode.UNEXPECTED_PASS
     # A collection error is not a confirmed red: no test body ran.
     broken = classify(exit_code=2, junit=junit(passed=0, errors=1, collection_errors=1),
                       log_text="E   ModuleNotFoundError: No module named 'x'\n", expect="fail")
@@ -92,7 +92,7 @@ def test_every_outcome_that_is_not_about_the_tests_keeps_the_row():
         assert row_state_after(name) is None and row_state_after(name, flip_on_error=True) == "partial"
     assert row_state_after("passed") == "done" and row_state_after("failed") == "partial"
     # Outcomes other than the zero-exit ones each have their own exit code.
-    codes = [o.exit_code for o in OUTCOMES.values() if o.exit_code != 0]
+    codes = [o.exit_code for o in Outcome if o.exit_code != 0]
     assert len(codes) == len(set(codes))
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ledger.reading.audit.integrity import FolderCheck
 from ledger.errors import BadInput
+from ledger.running.outcome import Outcome
 
 # How far the recorded start may lie after the folder's own timestamp (the folder is made
 # first; a busy second pushes the name on by a second or two) and before it (clock steps).
@@ -133,7 +134,7 @@ class CrossChecker:
     def _run_failures(self, check: FolderCheck) -> list[CheckFailure]:
         manifest = check.manifest or {}
         failures = self._time_failures(check)
-        if manifest.get("outcome") == "passed":
+        if manifest.get("outcome") == Outcome.PASSED:
             failures += self._count_failures(check)
         sha = manifest.get("git_commit")
         if isinstance(sha, str):
@@ -210,7 +211,7 @@ class CrossChecker:
         args = _selector_args(manifest.get("selector"))
         exit_code = manifest.get("exit_code", 0)
         verdict = classify(exit_code=exit_code if isinstance(exit_code, int) else None, junit=junit, log_text=log_text, args=args)
-        if verdict.outcome != "passed" and not disagreement:
+        if verdict.outcome is not Outcome.PASSED and not disagreement:
             failures.append(CheckFailure("outcome", f"recorded as passed but its evidence says {verdict.outcome}: {verdict.reason}"))
         return failures
 

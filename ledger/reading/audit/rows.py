@@ -21,7 +21,7 @@ from ledger.reading.audit.model import (
     RowAudit,
 )
 from ledger.documents.citations import Resolution
-from ledger.running.outcome import red_green_pair
+from ledger.running.outcome import Outcome, red_green_pair, row_state_after
 from ledger.documents.plan import Row
 from ledger.documents.states import DONE, OPEN as STATE_OPEN, PARTIAL as STATE_PARTIAL
 
@@ -91,18 +91,18 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
     for check in missing:
         audit.evidence.append(rel(check.folder))
         audit.reasons += [Reason(f"{rel(check.folder)}: {p}") for p in check.problems]
-    if missing and row.state == DONE and not any(c.outcome == "passed" and c.folder in cited_folders for c in runs):
+    if missing and row.state == DONE and not any(c.outcome == Outcome.PASSED and c.folder in cited_folders for c in runs):
         audit.audit = MISSING
         return audit
 
     if row.state == DONE:
-        if newest is not None and newest.outcome != "passed":
+        if newest is not None and newest.outcome != Outcome.PASSED:
             audit.audit = CONTRADICTED
             audit.evidence.append(rel(newest.folder))
             why = newest.manifest.get("reason") or newest.outcome
             audit.reasons.insert(0, Reason(f"marked {row.state_token} but the newest run {rel(newest.folder)} {newest.outcome}: {why}"))
             return audit
-        cited_passing = [c for c in runs if c.outcome == "passed" and c.folder in cited_folders]
+        cited_passing = [c for c in runs if c.outcome == Outcome.PASSED and c.folder in cited_folders]
         if newest is not None and cited_passing:
             # The newest cited passing run whose record is consistent with itself, the row and the repository.
             failed_checks = {}
@@ -154,7 +154,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
         return audit
 
     if row.state == STATE_OPEN:
-        if newest is not None and newest.outcome == "passed":
+        if newest is not None and newest.outcome == Outcome.PASSED:
             audit.audit = CONTRADICTED
             audit.evidence.append(rel(newest.folder))
             audit.reasons.insert(0, Reason(f"still {row.state_token} but its newest run {rel(newest.folder)} passed (stale state)", plan_file, row.line))
@@ -172,9 +172,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
 
 
 def _decides(outcome) -> bool:
-    from ledger.running.outcome import OUTCOMES, row_state_after
-
-    if outcome not in OUTCOMES:
+    if Outcome.known(outcome) is None:
         return True  # an outcome of an older ledger: as before, anything but a pass counts against
     return row_state_after(outcome) is not None
 

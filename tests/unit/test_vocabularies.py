@@ -1,0 +1,66 @@
+"""Every closed vocabulary is one StrEnum: its values are exactly the documented ones, and a
+member written to JSON reads back as the same member (manifests and --json stay byte-identical)."""
+
+from __future__ import annotations
+
+import json
+import re
+from enum import StrEnum
+from pathlib import Path
+
+import pytest
+
+from ledger.running.outcome import Outcome, RowEffect
+
+README = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+# README's "Outcome → state" table: | `name` | exit | row | means |
+_OUTCOME_ROW = re.compile(r"^\s*\| `(?P<name>[a-z_]+)` \| (?P<exit>\d+) \| (?P<row>[^|]+?) \| [^|]+ \|\s*$")
+_ROW_EFFECT = {
+    "→ done": RowEffect.DONE,
+    "→ partial": RowEffect.PARTIAL,
+    "unchanged": RowEffect.KEEP,
+    "unchanged (`--flip-on-error`: → partial)": RowEffect.KEEP_UNLESS_FLIP_ON_ERROR,
+}
+
+
+def _readme_table(header: str, row: re.Pattern[str]) -> list[re.Match[str]]:
+    lines = README.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == header)
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.strip().startswith("|"):
+            break
+        match = row.match(line)
+        assert match, f"README table row not understood: {line!r}"
+        rows.append(match)
+    return rows
+
+
+def _round_trips(enum: type[StrEnum]) -> None:
+    for member in enum:
+        text = json.dumps({member: member})
+        assert text == json.dumps({member.value: member.value})
+        (key, value), = json.loads(text).items()
+        assert enum(key) is member and enum(value) is member
+
+
+def test_outcomes_are_exactly_readmes_table_in_its_order_with_its_exit_codes_and_row_effects():
+    rows = _readme_table("| Outcome | Exit | Row | Means |", _OUTCOME_ROW)
+    assert [m["name"] for m in rows] == [o.value for o in Outcome]
+    for match in rows:
+        outcome = Outcome(match["name"])
+        assert outcome.exit_code == int(match["exit"]), outcome
+        assert outcome.row is _ROW_EFFECT[match["row"]], outcome
+
+
+def test_outcomes_round_trip_through_json():
+    _round_trips(Outcome)
+    _round_trips(RowEffect)
+
+
+def test_an_unknown_stored_outcome_is_none_not_an_error():
+    assert Outcome.known("passed") is Outcome.PASSED
+    assert Outcome.known("exploded") is None and Outcome.known(None) is None and Outcome.known([]) is None
+    with pytest.raises(ValueError):
+        Outcome("exploded")
