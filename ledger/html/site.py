@@ -23,6 +23,7 @@ from ledger.documents.citations import is_inside, real_path
 from ledger.errors import BadInput
 from ledger.running.evidence import iter_manifests
 from ledger.reading.gcpause import cyclic_gc_paused
+from ledger.reading.audit.model import AuditClass
 from ledger.running.outcome import Outcome
 from ledger.documents.plan import Row
 from ledger.render import Renderer
@@ -32,8 +33,8 @@ from ledger.reading.show import mentions_row
 from ledger.workspace import Workspace
 
 STATES = (DONE, PARTIAL, OPEN, "unknown")
-# Audit classes, best first (see ledger/audit).
-AUDIT_CLASSES = ("verified", "evidenced", "partial", "open", "claimed", "missing", "inconsistent", "contradicted", "tampered")
+# Audit classes, best first; a row of an unknown state is counted after them.
+AUDIT_CLASSES = tuple(c for c in AuditClass if c is not AuditClass.UNKNOWN)
 INITIATIVE_DIR = "initiative"
 
 # ---------------------------------------------------------------- runtime statistics

@@ -108,7 +108,7 @@ def shard_of(targets: list[Target], shard: tuple[int, int] | None) -> list[Targe
 def find_targets(ws: Workspace, initiative: str | None, row: str | None) -> tuple[list[Target], list[dict]]:
     """The proof run of every verified row (and the done rows that have none, with why)."""
     from ledger.reading.audit import audit_workspace
-    from ledger.reading.audit.model import VERIFIED
+    from ledger.reading.audit.model import AuditClass
 
     report = audit_workspace(ws, initiative)
     targets, skipped = [], []
@@ -117,7 +117,7 @@ def find_targets(ws: Workspace, initiative: str | None, row: str | None) -> tupl
             continue
         if audit.state != "done":
             continue
-        if audit.audit != VERIFIED or audit.proof is None:
+        if audit.audit is not AuditClass.VERIFIED or audit.proof is None:
             skipped.append({"initiative": audit.initiative, "row": audit.qualified_id, "why": f"{audit.audit}: no verified run to re-run"})
             continue
         manifest = read_manifest(ws.root / audit.proof) or {}

@@ -64,3 +64,32 @@ def test_an_unknown_stored_outcome_is_none_not_an_error():
     assert Outcome.known("exploded") is None and Outcome.known(None) is None and Outcome.known([]) is None
     with pytest.raises(ValueError):
         Outcome("exploded")
+
+
+def _readme_section(heading_start: str) -> str:
+    start = README.index(heading_start)
+    end = README.index("\n#", start + len(heading_start))
+    return README[start:end]
+
+
+def test_audit_classes_are_exactly_the_ones_readme_and_explain_describe():
+    from ledger.reading.audit.model import EXPLAIN, AuditClass
+
+    section = _readme_section("### `ledger audit")
+    documented = set(re.findall(r"^- \*\*([a-z]+)\*\*", section, flags=re.M))
+    documented |= set(re.findall(r"^- \*\*([a-z]+)\*\*/\*\*([a-z]+)\*\*", section, flags=re.M)[0])
+    # `unknown` (a state token ledger does not know) is documented by `audit --explain` alone.
+    assert documented == {c.value for c in AuditClass} - {AuditClass.UNKNOWN}
+    assert set(AuditClass) <= set(EXPLAIN)
+    _round_trips(AuditClass)
+
+
+def test_audit_counts_in_json_keep_the_class_names_in_table_order():
+    from ledger.reading.audit.model import AuditClass, AuditReport
+
+    counts = json.loads(json.dumps(AuditReport("root", []).counts()))
+    assert list(counts) == [
+        "verified", "evidenced", "partial", "open", "claimed", "missing", "inconsistent", "contradicted", "tampered",
+        "unknown",
+    ]
+    assert [AuditClass(name) for name in counts] == list(AuditClass)

@@ -18,7 +18,7 @@ from ledger.reading.audit.hygiene import (
     unknown_findings,
 )
 from ledger.reading.audit.integrity import IntegrityChecker
-from ledger.reading.audit.model import CLASSES, AuditReport, Issue, RowAudit
+from ledger.reading.audit.model import AuditClass, AuditReport, Issue, RowAudit
 from ledger.reading.audit.rows import classify_row
 from ledger.errors import BadInput
 from ledger.documents.fix_plan import LedgerDoc
@@ -27,7 +27,7 @@ from ledger.markdown.text import SourceText
 from ledger.documents.plan import Row
 from ledger.workspace import Workspace
 
-__all__ = ["CLASSES", "AuditReport", "RowAudit", "Issue", "RowClassifier", "audit_workspace"]
+__all__ = ["AuditClass", "AuditReport", "RowAudit", "Issue", "RowClassifier", "audit_workspace"]
 
 
 def load_ledger(ws: Workspace) -> tuple[LedgerDoc | None, list[Issue]]:

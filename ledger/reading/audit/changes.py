@@ -11,7 +11,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ledger.reading.audit.model import VERIFIED, AuditReport, Issue, Reason
+from ledger.reading.audit.model import AuditClass, AuditReport, Issue, Reason
 from ledger.errors import BadInput
 from ledger.workspace import Workspace
 
@@ -177,7 +177,7 @@ def mark_stale(ws: Workspace, report: AuditReport) -> None:
     files or to library code is 'verified, stale', with the files and commits that did it."""
     from ledger.running.evidence import read_manifest
 
-    verified = [row for row in report.rows if row.audit == VERIFIED and row.proof]
+    verified = [row for row in report.rows if row.audit is AuditClass.VERIFIED and row.proof]
     if not verified:
         return
     history = History.read(ws.root)

@@ -3,18 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 
-VERIFIED, EVIDENCED, TAMPERED, CLAIMED, CONTRADICTED = "verified", "evidenced", "tampered", "claimed", "contradicted"
-INCONSISTENT = "inconsistent"
-MISSING = "missing"  # a cited run's files are absent on this clone (never committed), none edited
-OPEN, PARTIAL, UNKNOWN = "open", "partial", "unknown"
-# Best first; the order tables and JSON counts use.
-CLASSES = (VERIFIED, EVIDENCED, PARTIAL, OPEN, CLAIMED, MISSING, INCONSISTENT, CONTRADICTED, TAMPERED, UNKNOWN)
-FAILING = frozenset({TAMPERED, CLAIMED, CONTRADICTED, INCONSISTENT, MISSING})
+
+class AuditClass(StrEnum):
+    """A row's audit class, best first: the order tables and JSON counts use."""
+
+    VERIFIED = "verified"
+    EVIDENCED = "evidenced"
+    PARTIAL = "partial"
+    OPEN = "open"
+    CLAIMED = "claimed"
+    MISSING = "missing"  # a cited run's files are absent on this clone (never committed), none edited
+    INCONSISTENT = "inconsistent"
+    CONTRADICTED = "contradicted"
+    TAMPERED = "tampered"
+    UNKNOWN = "unknown"  # the state cell holds a token ledger does not know
+
+
+# The classes that fail the audit whatever the flags (`--strict` adds evidenced).
+FAILING = frozenset({AuditClass.TAMPERED, AuditClass.CLAIMED, AuditClass.CONTRADICTED, AuditClass.INCONSISTENT,
+                     AuditClass.MISSING})
 
 # What each class proves, exactly (`ledger audit --explain`, README).
 EXPLAIN = {
-    VERIFIED: "done, and a run recorded by `ledger do` that the row or an attempt naming it cites passed; the "
+    AuditClass.VERIFIED: "done, and a run recorded by `ledger do` that the row or an attempt naming it cites passed; the "
     "manifest's own hash (manifest_sha256) and every file hash match; the outcome agrees with junit.xml (at least "
     "one test executed, none failed or errored), which agrees with pytest.log's summary line; the run is of this "
     "row and of the selector the row names now; its folder name, started_at and commit time agree and none is in "
@@ -27,22 +40,22 @@ EXPLAIN = {
     "reproduced": "verified, and `ledger verify` re-ran the run's selector in a clean git worktree of its recorded "
     "commit (or of HEAD, --at-head) and got the same outcome and counts; 'not reproduced' means it did not (the row "
     "fails the audit).",
-    EVIDENCED: "done, and it cites files that exist, but no sealed intact manifest backs it: hand-made evidence, or a "
+    AuditClass.EVIDENCED: "done, and it cites files that exist, but no sealed intact manifest backs it: hand-made evidence, or a "
     "manifest without its own hash (hand-written, or from a ledger before manifest version 2). Proves only that files exist.",
-    PARTIAL: "marked partial; nothing is claimed.",
-    OPEN: "marked open and no recorded run passed since.",
-    CLAIMED: "done, but nothing it cites exists (or it cites nothing, or only placeholders).",
-    INCONSISTENT: "done, and a passing run with an intact sealed manifest is cited, but a cross-check failed: outcome "
+    AuditClass.PARTIAL: "marked partial; nothing is claimed.",
+    AuditClass.OPEN: "marked open and no recorded run passed since.",
+    AuditClass.CLAIMED: "done, but nothing it cites exists (or it cites nothing, or only placeholders).",
+    AuditClass.INCONSISTENT: "done, and a passing run with an intact sealed manifest is cited, but a cross-check failed: outcome "
     "vs junit.xml vs pytest.log, another row or another selector, folder time vs started_at vs commit time, a "
     "future time, a commit not in the repository. Each failed check is named.",
-    CONTRADICTED: "done while its newest counted run (by recorded start) did not pass, or open while it passed.",
-    TAMPERED: "a cited or recorded run's files no longer match its manifest, or the manifest no longer matches its "
+    AuditClass.CONTRADICTED: "done while its newest counted run (by recorded start) did not pass, or open while it passed.",
+    AuditClass.TAMPERED: "a cited or recorded run's files no longer match its manifest, or the manifest no longer matches its "
     "own hash or attestation: edited after it was written.",
-    MISSING: "done, and the run it cites (or, for an open row, its recorded run) lists files in its manifest "
+    AuditClass.MISSING: "done, and the run it cites (or, for an open row, its recorded run) lists files in its manifest "
     "that are absent on this clone while every file present still matches: the evidence was never committed "
     "(a .gitignore of *.log, a commit of the folder by hand) or was deleted here. Not tampering; the fix is to "
     "commit those files on the machine that ran it (`ledger do --commit` force-adds them).",
-    UNKNOWN: "the state cell holds a token ledger does not know.",
+    AuditClass.UNKNOWN: "the state cell holds a token ledger does not know.",
 }
 
 
@@ -67,7 +80,7 @@ class RowAudit:
     token: str
     file: str
     line: int
-    audit: str
+    audit: AuditClass
     reasons: list[Reason] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)  # report folders that back the class
     proof: str | None = None  # the run folder that verifies the row
@@ -127,18 +140,18 @@ class AuditReport:
     since: str | None = None  # `audit --since REV`: only what changed since REV
 
     def counts(self, initiative: str | None = None) -> dict[str, int]:
-        counts = {name: 0 for name in CLASSES}
+        counts = {name: 0 for name in AuditClass}
         for row in self.rows:
             if initiative is None or row.initiative == initiative:
                 counts[row.audit] += 1
         return counts
 
     def failing_rows(self, strict: bool = False, require_attested: bool = False) -> list[RowAudit]:
-        failing = FAILING | ({EVIDENCED} if strict else set())
+        failing = FAILING | ({AuditClass.EVIDENCED} if strict else set())
         return [
             row for row in self.rows
             if row.audit in failing or row.not_reproduced or (strict and row.stale)
-            or (require_attested and row.state == "done" and not (row.audit == VERIFIED and row.attested_by))
+            or (require_attested and row.state == "done" and not (row.audit is AuditClass.VERIFIED and row.attested_by))
         ]
 
     def exit_code(self, strict: bool = False, require_attested: bool = False) -> int:

@@ -7,16 +7,7 @@ from pathlib import Path
 from ledger.reading.audit.context import InitiativeEvidence
 from ledger.reading.audit.integrity import INCOMPLETE, INTACT, MISSING as FOLDER_MISSING, TAMPERED as FOLDER_TAMPERED, UNSEALED
 from ledger.reading.audit.model import (
-    CLAIMED,
-    CONTRADICTED,
-    EVIDENCED,
-    INCONSISTENT,
-    OPEN,
-    PARTIAL,
-    TAMPERED,
-    MISSING,
-    UNKNOWN,
-    VERIFIED,
+    AuditClass,
     Reason,
     RowAudit,
 )
@@ -38,7 +29,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
         token=row.state_token,
         file=plan_file,
         line=row.line,
-        audit=UNKNOWN,
+        audit=AuditClass.UNKNOWN,
     )
     own = context.row_resolutions(row)
     attempts = context.attempts_naming(row)
@@ -82,7 +73,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
             audit.reasons += [Reason(f"{rel(check.folder)}: {p}") for p in check.problems]
 
     if tampered:
-        audit.audit = TAMPERED
+        audit.audit = AuditClass.TAMPERED
         for check in tampered:
             audit.evidence.append(rel(check.folder))
             audit.reasons += [Reason(f"{rel(check.folder)}{p}") for p in check.problems]
@@ -92,12 +83,12 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
         audit.evidence.append(rel(check.folder))
         audit.reasons += [Reason(f"{rel(check.folder)}: {p}") for p in check.problems]
     if missing and row.state == DONE and not any(c.outcome == Outcome.PASSED and c.folder in cited_folders for c in runs):
-        audit.audit = MISSING
+        audit.audit = AuditClass.MISSING
         return audit
 
     if row.state == DONE:
         if newest is not None and newest.outcome != Outcome.PASSED:
-            audit.audit = CONTRADICTED
+            audit.audit = AuditClass.CONTRADICTED
             audit.evidence.append(rel(newest.folder))
             why = newest.manifest.get("reason") or newest.outcome
             audit.reasons.insert(0, Reason(f"marked {row.state_token} but the newest run {rel(newest.folder)} {newest.outcome}: {why}"))
@@ -113,7 +104,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
                     break
                 failed_checks[candidate.folder] = failures
             else:
-                audit.audit = INCONSISTENT
+                audit.audit = AuditClass.INCONSISTENT
                 audit.evidence += [rel(c.folder) for c in cited_passing]
                 first = cited_passing[-1]
                 audit.reasons.insert(0, Reason(
@@ -122,7 +113,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
                 for check in cited_passing[-2::-1]:
                     audit.reasons += [Reason(f"{rel(check.folder)}: {f}") for f in failed_checks[check.folder]]
                 return audit
-            audit.audit = VERIFIED
+            audit.audit = AuditClass.VERIFIED
             audit.proof = rel(proof.folder)
             audit.attested_by = proof.attested_by
             audit.evidence += [rel(c.folder) for c in cited_passing]
@@ -139,13 +130,13 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
             audit.reasons.append(Reason(f"a passing run {rel(newest.folder)} is recorded but neither the row nor an attempt cites it"))
         existing = [(r, f, ln) for r, f, ln in cited if r.exists]
         if existing:
-            audit.audit = EVIDENCED
+            audit.audit = AuditClass.EVIDENCED
             for resolution, file, line in existing:
                 audit.evidence += [ws.relative(p) for p in resolution.existing]
             audit.reasons.insert(0, Reason(f"cites existing evidence without an intact manifest: {', '.join(audit.evidence[:3])}"))
             _add_unresolved(audit, cited)
             return audit
-        audit.audit = CLAIMED
+        audit.audit = AuditClass.CLAIMED
         if not cited:
             audit.reasons.insert(0, Reason(f"marked {row.state_token} but neither the row nor any attempt naming it cites evidence", plan_file, row.line))
         else:
@@ -155,14 +146,14 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
 
     if row.state == STATE_OPEN:
         if newest is not None and newest.outcome == Outcome.PASSED:
-            audit.audit = CONTRADICTED
+            audit.audit = AuditClass.CONTRADICTED
             audit.evidence.append(rel(newest.folder))
             audit.reasons.insert(0, Reason(f"still {row.state_token} but its newest run {rel(newest.folder)} passed (stale state)", plan_file, row.line))
             return audit
-        audit.audit = OPEN
+        audit.audit = AuditClass.OPEN
         return audit
     if row.state == STATE_PARTIAL:
-        audit.audit = PARTIAL
+        audit.audit = AuditClass.PARTIAL
         if newest is not None:
             audit.evidence.append(rel(newest.folder))
             audit.reasons.append(Reason(f"newest run {rel(newest.folder)}: {newest.outcome}"))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.reading.audit.model import CLASSES, EVIDENCED, EXPLAIN, FAILING, AuditReport
+from ledger.reading.audit.model import EXPLAIN, FAILING, AuditClass, AuditReport
 
 # Issue kinds in the order a reader should fix them.
 ISSUE_TITLES = {
@@ -24,7 +24,7 @@ ISSUE_TITLES = {
 
 
 def counts_line(counts: dict[str, int]) -> str:
-    return " · ".join(f"{name} {counts[name]}" for name in CLASSES if counts[name] or name not in ("unknown", "missing"))
+    return " · ".join(f"{name} {counts[name]}" for name in AuditClass if counts[name] or name not in (AuditClass.UNKNOWN, AuditClass.MISSING))
 
 
 def explain_lines() -> list[str]:
@@ -43,7 +43,7 @@ def audit_lines(
     report: AuditReport, strict: bool = False, show_all: bool = False, max_issues: int = 20, require_attested: bool = False
 ) -> list[str]:
     lines: list[str] = [f"changed since {report.since}: {len(report.rows)} rows", ""] if report.since else []
-    flagged = FAILING | ({EVIDENCED} if strict else set())
+    flagged = FAILING | ({AuditClass.EVIDENCED} if strict else set())
     failing_ids = {id(row) for row in report.failing_rows(strict, require_attested)}
     for initiative in report.initiatives:
         rows = [r for r in report.rows if r.initiative == initiative]
