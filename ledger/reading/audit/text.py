@@ -49,7 +49,7 @@ def audit_lines(
         rows = [r for r in report.rows if r.initiative == initiative]
         lines.append(f"{initiative}  ({len(rows)} rows)")
         lines.append(f"  {counts_line(report.counts(initiative))}")
-        shown = rows if show_all else [r for r in rows if r.audit in flagged or r.audit in ("verified", "evidenced", "unknown")]
+        shown = rows if show_all else [r for r in rows if r.audit in flagged or r.audit in (AuditClass.VERIFIED, AuditClass.EVIDENCED, AuditClass.UNKNOWN)]
         if shown:
             width = max(len(r.qualified_id) for r in shown)
             for row in shown:
