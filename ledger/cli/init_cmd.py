@@ -23,7 +23,7 @@ def init(with_git, root, as_json):
     Exit codes: 0 ok, 2 bad input (folder missing, unreadable settings),
     4 locked.
     """
-    from ledger.editing.scaffold import init_workspace
+    from ledger.editing.init import init_workspace
 
     result = init_workspace(root if root is not None else Path.cwd(), with_git)
     if as_json:

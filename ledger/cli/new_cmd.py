@@ -19,7 +19,7 @@ def new(initiative, title, lock_timeout_s, as_json, root):
     Exit codes: 0 ok, 2 bad input (invalid id, plan already exists),
     4 workspace locked.
     """
-    from ledger.editing.scaffold import new_initiative
+    from ledger.editing.new import new_initiative
 
     ws = open_workspace(root)
     result = new_initiative(ws, initiative, title, lock_timeout_s)

@@ -1,7 +1,8 @@
-"""`ledger init` and `ledger new`: create what a workspace needs, never overwrite.
+"""`ledger init`: create what a workspace needs, never overwrite.
 
 Every step checks before it writes, so running init twice changes nothing and
-an existing repository keeps its files; only missing pieces are added.
+an existing repository keeps its files; only missing pieces are added. `ledger new`
+(`ledger.editing.new`) reports in the same ScaffoldResult.
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.config import Config, load_config
-from ledger.editing.writes import Splice, apply_splices, write_atomic, write_bytes_atomic
+from ledger.editing.writes import write_bytes_atomic
 from ledger.errors import BadInput
-from ledger.running.evidence import utc_now
-from ledger.editing.locking import LOCK_NAME, workspace_lock
+from ledger.editing.locking import LOCK_NAME
 from ledger.editing.tempfiles import GITIGNORE_PATTERN
-from ledger.render import PACKAGE_TEMPLATES, Renderer, render_reported
+from ledger.render import PACKAGE_TEMPLATES, Renderer
 
 MERGE_DRIVER_NAME = "ledger plan/ledger merge driver (concurrent attempts and state flips)"
 # Rendered once at init; copying them would only invite stale duplicates.
@@ -46,7 +46,7 @@ def init_workspace(root: Path, with_git: bool = False) -> ScaffoldResult:
     ws = Workspace(root=root, config=config)
     # Every configured path must resolve inside the workspace before anything is created.
     ws.ledger_path, ws.findings_path, ws.templates_dir, ws.report_root("X")
-    _confined_plan_root(ws)
+    confined_plan_root(ws)
     result = ScaffoldResult(root)
     renderer = Renderer(None)
 
@@ -70,7 +70,8 @@ def init_workspace(root: Path, with_git: bool = False) -> ScaffoldResult:
     return result
 
 
-def _confined_plan_root(ws) -> Path:
+def confined_plan_root(ws) -> Path:
+    """The first plan root, refused when it leads outside the workspace."""
     return ws.plan_root_dir(ws.config.plan_roots[0])
 
 
@@ -135,65 +136,3 @@ def _ensure_lines(path: Path, wanted: list[str], result: ScaffoldResult, root: P
     prefix = "" if not existing or existing.endswith(("\n", "\r")) else eol
     write_bytes_atomic(path, (existing + prefix + eol.join(missing) + eol).encode("utf-8"))
     (result.updated if existing else result.created).append(name)
-
-
-# ---------------------------------------------------------------- new initiative
-
-
-def new_initiative(ws, initiative: str, title: str, lock_timeout_s: float = 10.0) -> ScaffoldResult:
-    from ledger.documents.fix_plan import GLOBAL, parse_ledger
-    from ledger.markdown.text import SourceText, dominant_eol
-
-    ws.check_initiative_id(initiative)
-    title = " ".join(title.split())
-    if not title:
-        raise BadInput("--title must not be empty")
-    result = ScaffoldResult(ws.root)
-    renderer = Renderer(ws.templates_dir)
-    folder = _confined_plan_root(ws) / initiative
-    plan_path = folder / "implementation.md"
-    context = {
-        "initiative": initiative,
-        "title": title,
-        "date": utc_now().strftime("%Y-%m-%d"),
-        "plan_path": ws.relative(plan_path),
-        "ledger_path": ws.relative(ws.ledger_path),
-        "findings_path": ws.relative(ws.findings_path),
-        "report_root": ws.relative(ws.report_root(initiative)),
-    }
-    with workspace_lock(ws.root, lock_timeout_s):
-        for plan_root in ws.config.plan_roots:
-            existing = ws.root / plan_root / initiative
-            if existing.is_dir() and any(existing.glob("*.md")):
-                raise BadInput(f"initiative {initiative} already has a plan folder", ws.relative(existing))
-        plan_text = render_reported(renderer, "plan.md.j2", **context)
-        item_lines = render_reported(renderer, "ledger_item.md.j2", **context).rstrip("\r\n").splitlines()
-        write_bytes_atomic(plan_path, plan_text.encode("utf-8"))
-        result.created.append(ws.relative(plan_path))
-
-        path = ws.ledger_path
-        if not path.exists():
-            text = renderer.render("fix_plan.md.j2").rstrip("\n") + "\n\n" + "\n".join(item_lines) + "\n"
-            write_bytes_atomic(path, text.encode("utf-8"))
-            result.created.append(ws.relative(path))
-            return result
-        source = SourceText.read(path)
-        doc = parse_ledger(source)
-        if initiative in doc.items:
-            result.kept.append(f"{ws.relative(path)}:{doc.items[initiative].line}")
-            return result
-        if doc.layout == GLOBAL:
-            result.notes.append(
-                f"{ws.relative(path)} keeps one global Attempts History, not per-initiative items; no item added"
-            )
-            return result
-        lines = source.lines()
-        eol = dominant_eol(lines) if lines else "\n"
-        body = source.text.rstrip("\r\n")
-        # Append after the last non-blank line with exactly one blank line between.
-        gap = eol + eol if body else ""
-        splice = Splice(len(body), len(source.text), gap + eol.join(item_lines) + eol)
-        write_atomic(path, apply_splices(source.text, [splice]), source.sha256)
-        heading_line = body.count("\n") + 3 if body else 1
-        result.updated.append(f"{ws.relative(path)}:{heading_line}")
-    return result
