@@ -1,0 +1,213 @@
+"""Golden bytes: every plan and ledger layout ledger edits, before and after each edit.
+
+Each folder under tests/data/golden/ is one layout (see its README.md): `input/` is a small
+workspace, `case.toml` lists the edits made to it, and `expected/<edit>/` holds the exact bytes
+of every file that edit changes. An edit runs on a fresh copy of `input/` through the code the
+commands run:
+
+- `mark`: the real `ledger mark` command (in-process, Click's runner);
+- `attempt_add`: the real `ledger attempt add` command;
+- `do_note`: the note `ledger do` writes into the row when it records a run, rendered from
+  `guidance_note.md.j2` and put in place of the note of the row's previous run, through
+  `change_row` (what `ledger do` calls);
+- `do_attempt`: the attempt `ledger do` appends (`attempt.md.j2`/`attempt_global.md.j2`)
+  through `add_attempt` with the arguments `ledger do` passes.
+
+The clock and the random entry id are fixed (FIXED_NOW, FIXED_TOKEN) so the bytes are stable.
+The project's own data only: these tests never skip in a clean clone (no ../shared/corpus).
+
+Two checks per edit: the files are byte-identical to `expected/` (every other file untouched),
+and `expected/` differs from `input/` only in the lines `case.toml` says the edit changes or
+inserts: a golden file recorded by mistake with a wider change cannot pass.
+
+LEDGER_GOLDEN_UPDATE=1 writes what the edits produce into `expected/` instead of comparing
+(never on by default; read the diff before committing it: tests/data/golden/README.md).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tomllib
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+GOLDEN = Path(__file__).resolve().parent.parent / "data" / "golden"
+CASES = sorted(p.parent.name for p in GOLDEN.glob("*/case.toml"))
+UPDATE = os.environ.get("LEDGER_GOLDEN_UPDATE") == "1"
+
+FIXED_NOW = datetime(2026, 11, 24, 10, 7, 30, tzinfo=timezone.utc)
+FIXED_TOKEN = "0a1b2c"
+# Files a command may leave in a workspace that are not part of it (no git directory here,
+# so the workspace lock lives at the root).
+NOT_WORKSPACE_FILES = {".ledger.lock"}
+
+
+def _edits() -> list:
+    params = []
+    for case in CASES:
+        spec = tomllib.loads((GOLDEN / case / "case.toml").read_text(encoding="utf-8"))
+        for edit in spec["edits"]:
+            params.append(pytest.param(case, spec, edit, id=f"{case}-{edit['name']}"))
+    return params
+
+
+def test_the_golden_cases_are_there():
+    """A clean clone holds them: this suite never depends on ../shared."""
+    assert len(CASES) >= 10
+    for case in CASES:
+        assert (GOLDEN / case / "input").is_dir(), case
+        assert (GOLDEN / case / "expected").is_dir() or UPDATE, case
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    """One fixed moment for every clock the edits read, and a fixed entry id. Patched where
+    they are looked up: a refactor that moves one makes this fail loudly, not silently vary."""
+    import ledger.editing.bookkeeping as bookkeeping
+    import ledger.editing.manual as manual
+
+    class FixedDatetime(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return FIXED_NOW if tz is not None else FIXED_NOW.replace(tzinfo=None)
+
+    monkeypatch.setattr(manual, "utc_now", lambda: FIXED_NOW)
+    monkeypatch.setattr(manual, "entry_token", lambda: FIXED_TOKEN)
+    monkeypatch.setattr(bookkeeping, "datetime", FixedDatetime)
+
+
+def _snapshot(root: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(root).as_posix(): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in NOT_WORKSPACE_FILES
+    }
+
+
+def _cli(root: Path, *args: str) -> None:
+    from ledger.cli import main
+
+    result = CliRunner().invoke(main, [*args, "--root", str(root)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+
+
+def _do_context(initiative: str, row, where: str, edit: dict) -> dict:
+    """The template context `ledger do` builds for a run (running/do.py `_template_context`),
+    with fixed values where a real run has measured ones."""
+    outcome = edit.get("outcome", "passed")
+    passed = outcome == "passed"
+    return {
+        "date": FIXED_NOW.strftime("%Y-%m-%d"),
+        "timestamp": FIXED_NOW.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timestamp_minutes": FIXED_NOW.strftime("%Y-%m-%dT%H:%MZ"),
+        "entry_token": FIXED_TOKEN,
+        "initiative": initiative,
+        "row": row.id,
+        "row_label": row.label,
+        "description": row.description,
+        "selector": edit.get("selector", "pytest tests/test_gold.py::test_ok -q"),
+        "selector_source": where,  # the row's own selector: its file and line
+        "selector_overridden": False,
+        "expect": "pass",
+        "outcome": outcome,
+        "outcome_title": "passed" if passed else "tests failed",
+        "reason": None if passed else "1 failed: tests/test_gold.py::test_bad",
+        "counts": {"passed": 2} if passed else {"passed": 1, "failed": 1},
+        "counts_text": "2 passed" if passed else "1 passed, 1 failed",
+        "duration_s": 0.42,
+        "commit": "1234567890ab",
+        "dirty": False,
+        "artifacts": edit["artifacts"],
+        "artifacts_from_initiative": edit["artifacts_from_initiative"],
+        "guardrail": None,
+    }
+
+
+def _run_edit(root: Path, initiative: str, edit: dict) -> None:
+    kind = edit["kind"]
+    if kind == "mark":
+        _cli(root, "mark", initiative, edit["row"], edit["state"], *(["--note", edit["note"]] if "note" in edit else []))
+    elif kind == "attempt_add":
+        args = ["attempt", "add", initiative, "--summary", edit["summary"]]
+        for option in ("row", "artifacts"):
+            if option in edit:
+                args += [f"--{option}", edit[option]]
+        _cli(root, *args)
+    elif kind in ("do_note", "do_attempt"):
+        from ledger.documents.states import DONE, PARTIAL
+        from ledger.editing.bookkeeping import add_attempt, change_row
+        from ledger.render import Renderer
+        from ledger.workspace import Workspace
+
+        ws = Workspace.open(root)
+        row = ws.find_row(initiative, edit["row"])
+        context = _do_context(initiative, row, f"{ws.relative(row.path)}:{row.line}", edit)
+        renderer = Renderer(ws.templates_dir)
+        if kind == "do_note":
+            note = renderer.render("guidance_note.md.j2", **context).strip()
+            state = {"done": DONE, "partial": PARTIAL}[edit.get("state", "done")]
+            change = change_row(ws, row, state, note, replacing=edit.get("replacing"))
+            assert change.note == note, "the note is written as rendered (nothing in it needs escaping)"
+        else:
+            add_attempt(
+                ws,
+                initiative,
+                lambda number, layout, style: renderer.render_lines(
+                    "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, **style, number=number
+                ),
+                item_title=edit.get("item_title"),
+                fall_back=True,
+            )
+    else:
+        raise AssertionError(f"unknown edit kind {kind!r}")
+
+
+def _lines(data: bytes) -> list[bytes]:
+    return data.splitlines(keepends=True)  # bytes split on \n, \r\n and \r only
+
+
+def _check_intended(before: bytes, after: bytes, edit: dict, path: str) -> None:
+    """`after` is `before` with exactly the declared lines changed (1-based lines of `before`)
+    and the declared block inserted (after line `inserted_after` of `before`)."""
+    old, new = _lines(before), _lines(after)
+    count = edit.get("inserted_count", 0)
+    if count:
+        at = edit["inserted_after"]
+        new = new[:at] + new[at + count:]
+    assert len(new) == len(old), f"{path}: line count differs beyond the declared insertion"
+    changed = [number for number, (a, b) in enumerate(zip(old, new), 1) if a != b]
+    assert changed == edit.get("changed_lines", []), f"{path}: changed lines {changed}"
+    if "token_before" in edit:
+        (number,) = edit["changed_lines"]
+        line = old[number - 1].decode("utf-8")
+        assert new[number - 1].decode("utf-8") == line.replace(edit["token_before"], edit["token_after"], 1)
+
+
+@pytest.mark.parametrize("case,spec,edit", _edits())
+def test_edit_bytes_match_the_golden_file(tmp_path, frozen_clock, case, spec, edit):
+    source = GOLDEN / case / "input"
+    root = tmp_path / case
+    shutil.copytree(source, root)
+    before = _snapshot(root)
+
+    _run_edit(root, spec["initiative"], edit)
+
+    after = _snapshot(root)
+    assert set(after) == set(before), "no file is created or removed"
+    changed = {path for path in before if after[path] != before[path]}
+    assert changed == {edit["file"]}, f"only {edit['file']} changes (changed: {sorted(changed)})"
+    expected_dir = GOLDEN / case / "expected" / edit["name"]
+    if UPDATE:
+        if expected_dir.exists():
+            shutil.rmtree(expected_dir)
+        target = expected_dir / edit["file"]
+        target.parent.mkdir(parents=True)
+        target.write_bytes(after[edit["file"]])
+    expected = {p.relative_to(expected_dir).as_posix(): p.read_bytes() for p in expected_dir.rglob("*") if p.is_file()}
+    assert set(expected) == {edit["file"]}, f"expected/{edit['name']} holds exactly the file the edit changes"
+    assert after[edit["file"]] == expected[edit["file"]], f"{edit['file']} differs from expected/{edit['name']}"
+    _check_intended(before[edit["file"]], expected[edit["file"]], edit, edit["file"])
