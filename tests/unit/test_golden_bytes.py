@@ -13,7 +13,8 @@ commands run:
 - `do_attempt`: the attempt `ledger do` appends (`attempt.md.j2`/`attempt_global.md.j2`)
   through `add_attempt` with the arguments `ledger do` passes.
 
-The clock and the random entry id are fixed (FIXED_NOW, FIXED_TOKEN) so the bytes are stable.
+The clock and the random entry id are fixed (FIXED_NOW, FIXED_TOKEN, see frozen_clock) so the
+bytes are stable.
 The project's own data only: these tests never skip in a clean clone (no ../shared/corpus).
 
 Two checks per edit: the files are byte-identical to `expected/` (every other file untouched),
@@ -26,8 +27,11 @@ LEDGER_GOLDEN_UPDATE=1 writes what the edits produce into `expected/` instead of
 
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import shutil
+import sys
 import tomllib
 from datetime import datetime, timezone
 from pathlib import Path
@@ -63,21 +67,40 @@ def test_the_golden_cases_are_there():
         assert (GOLDEN / case / "expected").is_dir() or UPDATE, case
 
 
+def _ledger_modules() -> list:
+    """Every module of the package, imported: commands import theirs lazily, and a clock
+    bound in a module imported after the freeze would not be frozen."""
+    import ledger
+
+    for info in pkgutil.walk_packages(ledger.__path__, "ledger."):
+        if not info.name.endswith("__main__"):
+            importlib.import_module(info.name)
+    return [module for name, module in sys.modules.items() if name == "ledger" or name.startswith("ledger.")]
+
+
 @pytest.fixture
 def frozen_clock(monkeypatch):
-    """One fixed moment for every clock the edits read, and a fixed entry id. Patched where
-    they are looked up: a refactor that moves one makes this fail loudly, not silently vary."""
-    import ledger.editing.bookkeeping as bookkeeping
-    import ledger.editing.manual as manual
+    """One fixed moment for every clock the edits read, and a fixed entry id, wherever the
+    package binds them (`datetime`, `utc_now`, `entry_token` in any module): modules move,
+    names stay. Checks that each was found, so a renamed clock fails here, not by chance."""
 
     class FixedDatetime(datetime):
         @classmethod
         def now(cls, tz=None):
             return FIXED_NOW if tz is not None else FIXED_NOW.replace(tzinfo=None)
 
-    monkeypatch.setattr(manual, "utc_now", lambda: FIXED_NOW)
-    monkeypatch.setattr(manual, "entry_token", lambda: FIXED_TOKEN)
-    monkeypatch.setattr(bookkeeping, "datetime", FixedDatetime)
+    patched = {"datetime": 0, "utc_now": 0, "entry_token": 0}
+    for module in _ledger_modules():
+        if getattr(module, "datetime", None) is datetime:
+            monkeypatch.setattr(module, "datetime", FixedDatetime)
+            patched["datetime"] += 1
+        if callable(getattr(module, "utc_now", None)):
+            monkeypatch.setattr(module, "utc_now", lambda: FIXED_NOW)
+            patched["utc_now"] += 1
+        if callable(getattr(module, "entry_token", None)):
+            monkeypatch.setattr(module, "entry_token", lambda: FIXED_TOKEN)
+            patched["entry_token"] += 1
+    assert all(patched.values()), f"a clock or id the edits use was not found: {patched}"
 
 
 def _snapshot(root: Path) -> dict[str, bytes]:
