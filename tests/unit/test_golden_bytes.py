@@ -234,3 +234,35 @@ def test_edit_bytes_match_the_golden_file(tmp_path, frozen_clock, case, spec, ed
     assert set(expected) == {edit["file"]}, f"expected/{edit['name']} holds exactly the file the edit changes"
     assert after[edit["file"]] == expected[edit["file"]], f"{edit['file']} differs from expected/{edit['name']}"
     _check_intended(before[edit["file"]], expected[edit["file"]], edit, edit["file"])
+
+
+def _read_only_invocations(initiative: str, rows: list[str], site: Path) -> list[tuple[str, ...]]:
+    calls: list[tuple[str, ...]] = [("status",), ("status", initiative), ("selectors",), ("findings",), ("audit",),
+                                    ("next", initiative), ("html", "-o", str(site))]
+    for row in rows:
+        calls += [("show", initiative, row), ("brief", initiative, row), ("profile", initiative, row, "--no-write")]
+    return calls + [(*args, "--json") for args in calls if args[0] != "html"]
+
+
+# What each read-only command may exit with on these small workspaces: audit reports claimed
+# rows, selectors and findings report what they cannot resolve, next has nothing left to give.
+READ_ONLY_EXIT_CODES = {"audit": {0, 1}, "selectors": {0, 1}, "findings": {0, 1}, "next": {0, 1}}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_read_only_commands_leave_every_layout_byte_identical(tmp_path, case):
+    """The in-project twin of tests/corpus/test_corpus_readonly.py: every read-only command over
+    each golden workspace, with and without --json, changes no byte of it."""
+    from ledger.cli import main
+
+    spec = tomllib.loads((GOLDEN / case / "case.toml").read_text(encoding="utf-8"))
+    root = tmp_path / case
+    shutil.copytree(GOLDEN / case / "input", root)
+    before = _snapshot(root)
+    rows = list(dict.fromkeys(edit["row"] for edit in spec["edits"]))
+    for args in _read_only_invocations(spec["initiative"], rows, tmp_path / "site"):
+        result = CliRunner().invoke(main, [*args, "--root", str(root)])
+        where = f"ledger {' '.join(args)}: exit {result.exit_code}\n{result.output[-2000:]}"
+        assert result.exception is None or isinstance(result.exception, SystemExit), where
+        assert result.exit_code in READ_ONLY_EXIT_CODES.get(args[0], {0}), where
+    assert _snapshot(root) == before, "a read-only command changed the workspace"
