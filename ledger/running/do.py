@@ -296,7 +296,21 @@ def _defer_sigint(echo: Echo) -> None:
 
 def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record_lock=None, after_record=None) -> DoResult:
     """Run the tests (no lock held), write the evidence, then take `record_lock()` to flip
-    the row and append the attempt (and `after_record(result)` under the same lock)."""
+    the row and append the attempt (and `after_record(result)` under the same lock).
+
+    Registered as a run in flight first (RunClaim): if this process dies before the record's
+    journal exists, the next repair marks its report folder abandoned."""
+    from ledger.editing.repair import RunClaim, fault_point
+
+    with RunClaim.start(ws.root) as run:
+        fault_point("run-registered")
+        return _run_and_record(ws, options, plan, echo, run, record_lock, after_record)
+
+
+def _run_and_record(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, run, record_lock=None,
+                    after_record=None) -> DoResult:
+    from ledger.editing.repair import fault_point
+
     with_lock = record_lock or nullcontext
     from ledger.running.environment import capture_environment, project_packages, render_snapshot_text
     from ledger.running.runner import RunRequest, pytest_argv, run_streaming
@@ -308,8 +322,13 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
     # half-written folder behind after minutes of testing.
     renderer.require(RECORD_TEMPLATES)
     chosen = plan.chosen_folder
+    def claim(folder: Path, staging: Path) -> None:
+        run.claim(folder, staging)
+        fault_point("report-claimed")
+
     report = create_report_dir(ws.root, ws.report_root(options.initiative), plan.report_dir.slug, utc_now(),
-                               chosen.at if chosen else None)
+                               chosen.at if chosen else None, run_id=run.token, claim=claim)
+    fault_point("report-created")
     folder = report.path
     junit_path = folder / "junit.xml"
     args = plan.selector.selector.args
@@ -333,6 +352,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
         "report_dir_chosen": {"by": chosen.by, "timestamp": chosen.at} if chosen else None,
         "directive": options.from_input and ws.relative(Path(options.from_input) if Path(options.from_input).is_absolute() else ws.root / options.from_input),
         "started_at": report.timestamp if chosen is None else utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "run_id": run.token,  # names its registration while it runs (ledger.editing.repair.RunClaim)
     }
     # Written first so a run killed half-way leaves a folder that says so.
     write_manifest(folder, base_manifest)
@@ -366,6 +386,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
         echo,
     )
     _defer_sigint(echo)
+    fault_point("tests-ran")
     remove_basetemp(folder)  # tests' tmp_path files are not evidence
     env = _snapshot_result(env_future, result.terminated)
     snapshot_pool.shutdown(wait=not result.terminated)
@@ -422,7 +443,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
             new_state = None  # 0 collected says nothing about the work: never a demotion
         if outcome is Outcome.TIMEOUT and options.timeout_is_default and not options.flip_on_error:
             new_state = None  # ledger's own default limit, not one the user chose: a tooling limit, not a regression
-        from ledger.editing.repair import clear_journal, fault_point, write_journal
+        from ledger.editing.repair import clear_journal, write_journal
 
         flipping = options.flip and new_state is not None
         note = renderer.render("guidance_note.md.j2", **context).strip() if flipping else None
@@ -463,6 +484,7 @@ def _execute(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo, record
         )
         fault_point("after-attempt")
         clear_journal(ws.root)
+        run.finish()
         notices = []
         if attempt.requested is not None and attempt.number != attempt.requested:
             notices.append(

@@ -85,12 +85,15 @@ def plan_report_dir(report_root: Path, slug: str, now: datetime, at: str | None 
         moment += timedelta(seconds=1)
 
 
-def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: datetime, at: str | None = None) -> ReportDir:
+def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: datetime, at: str | None = None,
+                      run_id: str | None = None, claim=None) -> ReportDir:
     """Create a new report folder, refusing any path that leaves the workspace.
 
     The folder appears with a `"complete": false` manifest already inside: it is
     built under a hidden temporary name and renamed into place, so a process
     killed at any moment never leaves a report folder without a manifest.
+    `run_id` goes into that manifest; `claim(folder, staging)` is called before the rename
+    (a `ledger do` registers the folder as its own before it appears: ledger.editing.repair).
     """
     root = workspace_root.resolve()
     _refuse_escape(root, report_root)
@@ -102,9 +105,12 @@ def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: d
         staging = Path(tempfile.mkdtemp(prefix=f".{slug}.", suffix=".tmp", dir=planned.path.parent))
         try:
             os.chmod(staging, default_mode(directory=True))  # mkdtemp's 0700 ignores the umask
-            write_manifest(staging, {"version": MANIFEST_VERSION, "complete": False, "tool": "ledger do", "started_at": planned.timestamp})
+            write_manifest(staging, {"version": MANIFEST_VERSION, "complete": False, "tool": "ledger do", "started_at": planned.timestamp,
+                                     **({"run_id": run_id} if run_id else {})})
             if planned.path.exists() or planned.path.is_symlink():
                 raise FileExistsError(planned.path)
+            if claim is not None:
+                claim(planned.path, staging)
             # rename(2) refuses a non-empty target; every report folder holds a manifest.
             os.rename(staging, planned.path)
         except OSError as exc:
@@ -113,6 +119,17 @@ def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: d
                 continue  # another process took this second; take the next one
             raise
         return planned
+
+
+# The tests' `--basetemp` (tmp_path files) inside a report folder: ledger.running.selector_policy.
+BASETEMP_NAME = "basetemp"
+
+
+def remove_basetemp(report_dir: Path) -> None:
+    """Remove the run's `--basetemp` folder (a real folder inside `report_dir`, never a link)."""
+    basetemp = report_dir / BASETEMP_NAME
+    if basetemp.is_dir() and not basetemp.is_symlink():
+        shutil.rmtree(basetemp, ignore_errors=True)
 
 
 def _refuse_escape(root: Path, path: Path) -> None:

@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from ledger.errors import UnsafeSelector
+# remove_basetemp: where its callers import it; it lives beside the report folders it cleans.
+from ledger.running.evidence import BASETEMP_NAME, remove_basetemp  # noqa: F401
 from ledger.running.selector import Selector, parse_selector
 
 # Names a selector may set as `NAME=value`. Each only picks devices, thread counts, a hash
@@ -281,7 +283,6 @@ def check_recorded_env(policy: SelectorPolicy, recorded: dict, config_env: dict[
 
 # ---------------------------------------------------------------------- ledger's own options
 
-BASETEMP_NAME = "basetemp"
 CACHE_DIR_NAME = ".pytest_cache"
 
 
@@ -304,15 +305,6 @@ def ledger_run_options(root: Path, report_dir: Path, args: Iterable[str]) -> lis
         options += ["-o", f"cache_dir={cache}"]
     options.append(f"--basetemp={report_dir / BASETEMP_NAME}")
     return options
-
-
-def remove_basetemp(report_dir: Path) -> None:
-    """Remove the run's `--basetemp` folder (a real folder inside `report_dir`, never a link)."""
-    import shutil
-
-    basetemp = report_dir / BASETEMP_NAME
-    if basetemp.is_dir() and not basetemp.is_symlink():
-        shutil.rmtree(basetemp, ignore_errors=True)
 
 
 def collect_only_args(args: Iterable[str]) -> list[str]:

@@ -119,6 +119,7 @@ def orphans_and_damage(
 ) -> list[Issue]:
     """Report folders nothing cites, and manifests that are incomplete or no longer match."""
     issues: list[Issue] = []
+    live = None  # report folders a running `ledger do` is writing, read at the first incomplete one
     for leaf in evidence_leaves(context):
         rel = ws.relative(leaf) + "/"
         has_manifest = os.path.isfile(os.path.join(leaf, MANIFEST))
@@ -136,7 +137,12 @@ def orphans_and_damage(
                     initiative=context.initiative, failing=True,
                 ))
             if check.status == INCOMPLETE:
-                issues.append(Issue("incomplete_report", f"{rel} is a half-written run (manifest complete=false)", initiative=context.initiative))
+                if live is None:
+                    from ledger.editing.repair import live_run_folders
+
+                    live = live_run_folders(ws.root)
+                issues.append(Issue("incomplete_report", f"{rel} {incomplete_state(check.manifest or {}, rel.rstrip('/') in live)}",
+                                    initiative=context.initiative))
             elif check.status == TAMPERED:
                 issues.append(Issue(
                     "tampered_report", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
@@ -146,6 +152,19 @@ def orphans_and_damage(
                     "missing_evidence", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
                 ))
     return issues
+
+
+def incomplete_state(manifest: dict, running: bool) -> str:
+    """What a `"complete": false` folder is: being written, abandoned by `ledger repair`, or
+    left by a killed run that repair has yet to mark."""
+    abandoned = manifest.get("abandoned")
+    if isinstance(abandoned, dict):
+        return (f"is an abandoned run (manifest complete=false: {abandoned.get('why', 'never finished')}; "
+                f"marked {abandoned.get('at', '?')}); never counted as evidence")
+    if running:
+        return "is being written by a running ledger do (manifest complete=false until it records its run)"
+    return ("is a half-written run (manifest complete=false) that no running ledger do owns; "
+            "ledger repair marks it abandoned")
 
 
 def root_logs(ws: Workspace) -> list[Issue]:
