@@ -7,8 +7,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger.errors import BadInput
 from ledger.documents.states import StateVocabulary
+from ledger.errors import BadInput
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -64,7 +64,7 @@ class UnsafeSelector(BadInput):
         """The message with its rule, without the file:line."""
         return f"{self.message} [rule: {self.rule}]"
 
-    def at(self, path: Path | str | None, line: int | None) -> "UnsafeSelector":
+    def at(self, path: Path | str | None, line: int | None) -> UnsafeSelector:
         """The same refusal, placed at `path:line` (the plan row or directive line it came from)."""
         return UnsafeSelector(self.message, path if path is not None else self.path, line if path is not None else self.line, self.rule)
 

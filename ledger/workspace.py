@@ -10,9 +10,9 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 from ledger.config import Config, load_config
+from ledger.documents.plan import Plan, Row, assign_refs, parse_plan
 from ledger.errors import BadInput
 from ledger.markdown.text import SourceText, normalise_hyphens
-from ledger.documents.plan import Plan, Row, assign_refs, parse_plan
 
 INITIATIVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 PATH_RULE = "path-confinement"
@@ -85,7 +85,7 @@ class Workspace:
     _ledger: list = field(default_factory=list, repr=False)  # [LedgerDoc | None] once read
 
     @classmethod
-    def open(cls, root: Path | None = None, cwd: Path | None = None) -> "Workspace":
+    def open(cls, root: Path | None = None, cwd: Path | None = None) -> Workspace:
         if root is not None:
             root = root.resolve()
             if not root.is_dir():
@@ -218,9 +218,13 @@ class Workspace:
                 continue
             self.plan_root_dir(plan_root)
             for child in sorted(folder.iterdir()):
-                if child.is_dir() and INITIATIVE_ID.match(child.name) and child.name not in found:
-                    if any(child.glob("*.md")):
-                        found.append(child.name)
+                if (
+                    child.is_dir()
+                    and INITIATIVE_ID.match(child.name)
+                    and child.name not in found
+                    and any(child.glob("*.md"))
+                ):
+                    found.append(child.name)
         return found
 
     def known_initiatives(self) -> set[str]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -53,12 +54,12 @@ def brief(initiative, row, mode, output, at, as_json, root):
 
 
 def _parse_at(text: str):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from ledger.errors import BadInput
     from ledger.running.evidence import TIMESTAMP_FORMAT
 
     try:
-        return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
+        return datetime.strptime(text, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         raise BadInput(f"--at {text!r} is not YYYY-MM-DDTHHMMSSZ") from None

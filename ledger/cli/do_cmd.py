@@ -37,8 +37,8 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, attempt_numbe
     6 pytest usage error, 7 all skipped, 8 run error (no report, internal
     error), 9 passed under --expect fail, 124 timeout, 130 interrupted.
     """
-    from ledger.running.do import DoOptions, describe_plan, effective_timeout, prepare, run_do
     from ledger.errors import BadInput
+    from ledger.running.do import DoOptions, describe_plan, effective_timeout, prepare, run_do
 
     if (initiative is None or row is None) and not (from_input and row is None):
         raise BadInput("pass INITIATIVE and ROW (or --from-input, whose Focus names them)")

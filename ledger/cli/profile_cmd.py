@@ -22,8 +22,8 @@ def profile(initiative, row, no_write, as_json, root):
     report folder of the row, and its hash into that folder's manifest.
     Exit codes: 0 done, 2 bad input (unknown initiative or row).
     """
-    from ledger.running.evidence import utc_now
     from ledger.reading.profile import profile_row, write_runtime_profile
+    from ledger.running.evidence import utc_now
 
     ws = open_workspace(root)
     stats, manifests = profile_row(ws, initiative, row)

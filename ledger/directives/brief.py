@@ -19,11 +19,11 @@ def infer_mode(has_selector: bool) -> str:
 
 
 def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: datetime, attempts_shown: int = 3) -> dict:
+    from ledger.documents.findings import find_citations, load_findings
+    from ledger.documents.fix_plan import parse_ledger
     from ledger.errors import UnsafeSelector
     from ledger.running.evidence import phase_slug, plan_report_dir
     from ledger.running.row_selector import resolve_selector
-    from ledger.documents.findings import find_citations, load_findings
-    from ledger.documents.fix_plan import parse_ledger
 
     row = ws.find_row(initiative, row_ref)
     rows = ws.rows(initiative)

@@ -153,8 +153,8 @@ def _check_focus(ws, directive: Directive, report: CheckReport) -> str | None:
 
 def _check_selectors(ws, directive: Directive, report: CheckReport, collect_tests: bool, timeout_s: float) -> None:
     from ledger.errors import UnsafeSelector
-    from ledger.running.selectors import collect
     from ledger.running.selector_policy import SelectorPolicy
+    from ledger.running.selectors import collect
 
     mapped = directive.fields.get("mapped_tests")
     if mapped is None or not mapped.full_text:
@@ -187,7 +187,7 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
     python = workspace_interpreter(ws).path
     with ThreadPoolExecutor(max_workers=min(len(safe), 8)) as pool:
         results = list(pool.map(lambda pair: collect(pair[1], pair[0]["env"], ws.root, timeout_s, python), safe))
-    for (entry, selector), result in zip(safe, results):
+    for (entry, selector), result in zip(safe, results, strict=True):
         entry["collected"] = result.count
         missing = [path for path in _test_paths(selector) if not (ws.root / path).exists()]
         module = _MISSING_MODULE.search(result.error or "")

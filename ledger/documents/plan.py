@@ -13,18 +13,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ledger.documents.states import STATE_TOKEN, StateVocabulary
 from ledger.markdown.fences import FenceTracker
 from ledger.markdown.table import Cell, is_delimiter_row, split_cells
 from ledger.markdown.text import Line, SourceText, normalise_hyphens, parse_heading, strip_marks
-from ledger.documents.states import STATE_TOKEN, StateVocabulary
 
 ROW_ID = re.compile(r"^[A-Za-z0-9]+(?:[.\-][A-Za-z0-9]+)*$")
 _PHASE_KEY = re.compile(r"\bPhase\s+([A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)\b", re.IGNORECASE)
 # A phase key that is a word: "Phase Final: Deprecation…" (not "Phase Exit Reviews",
 # "Phase Status:").
 _ORDINAL_KEYS = frozenset(
-    "final last initial zero one two three four five six seven eight nine ten "
-    "first second third fourth fifth sixth seventh eighth ninth tenth".split()
+    ["final", "last", "initial", "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
 )
 _CHECKLIST = re.compile(r"^(\s*[-*+]\s+)(\[[^\[\]]{0,3}\])(\s+)(.*)$")
 _CHECKLIST_ID = re.compile(

@@ -8,13 +8,11 @@ Callers hold the workspace lock.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
-from ledger.editing.writes import Splice, apply_splices, write_atomic
-from ledger.errors import BadInput
 from ledger.documents.fix_plan import (
     GLOBAL,
     TODO_KIND,
@@ -24,9 +22,11 @@ from ledger.documents.fix_plan import (
     next_number_with_archives,
     parse_ledger,
 )
+from ledger.documents.plan import Row, parse_plan
+from ledger.editing.writes import Splice, apply_splices, write_atomic
+from ledger.errors import BadInput
 from ledger.markdown.table import escape_backticks, escape_cell_text
 from ledger.markdown.text import SourceText
-from ledger.documents.plan import Row, parse_plan
 from ledger.workspace import Workspace
 
 
@@ -249,7 +249,7 @@ def _plan_attempt(
     else:
         number = next_number_with_archives(doc, initiative, archives)
     layout = doc.layout if doc.layout == GLOBAL else "items"
-    style = doc.entry_style().context(datetime.now(timezone.utc))
+    style = doc.entry_style().context(datetime.now(UTC))
     splice = append_attempt(doc, initiative, render(number, layout, style), new_item_title=item_title)
     new_text = apply_splices(source.text, [splice])
     line = new_text[: splice.start].count("\n") + 1 + (1 if splice.text.startswith(("\n", "\r")) else 0)

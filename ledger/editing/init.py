@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.config import Config, load_config
-from ledger.editing.writes import write_bytes_atomic
-from ledger.errors import BadInput
 from ledger.editing.locking import LOCK_NAME
 from ledger.editing.tempfiles import GITIGNORE_PATTERN
+from ledger.editing.writes import write_bytes_atomic
+from ledger.errors import BadInput
 from ledger.render import PACKAGE_TEMPLATES, Renderer
 
 MERGE_DRIVER_NAME = "ledger plan/ledger merge driver (concurrent attempts and state flips)"

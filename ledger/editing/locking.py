@@ -9,9 +9,9 @@ keeps it at its root as `.ledger.lock`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from ledger.errors import WorkspaceLocked
 
@@ -78,8 +78,8 @@ def _repair_quietly(root: Path) -> None:
     (audit keeps reporting the run, and `ledger repair` says what stops it)."""
     import sys
 
-    from ledger.errors import LedgerError
     from ledger.editing.repair import repair_at
+    from ledger.errors import LedgerError
 
     try:
         for line in repair_at(root):

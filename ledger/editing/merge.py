@@ -36,9 +36,9 @@ import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from ledger.documents.states import STATE_TOKEN, StateVocabulary
 from ledger.markdown.table import split_cells
 from ledger.markdown.text import split_lines
-from ledger.documents.states import STATE_TOKEN, StateVocabulary
 
 BASE, OURS, THEIRS, BOTH = "base", "ours", "theirs", "both"
 
@@ -360,7 +360,7 @@ def _merge_table_row(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str
         return None
     base_cells, our_cells, their_cells = cells
     pieces: list[tuple[int, int, str]] = []
-    for bc, oc, tc in zip(base_cells, our_cells, their_cells):
+    for bc, oc, tc in zip(base_cells, our_cells, their_cells, strict=True):
         if tc.raw == bc.raw or oc.raw == tc.raw:
             continue
         if oc.raw == bc.raw:
@@ -448,7 +448,7 @@ def _renumber_incoming(out: list[tuple[str, str]], notes: list[str], renumbered:
                 f"{initiative}: attempt #{number} renumbered #{number + offset} "
                 f"(to follow the other side's attempts, up to #{max(kept)}); update text that cites #{number}"
             )
-    return list(zip(lines, origin))
+    return list(zip(lines, origin, strict=True))
 
 
 def _renumbered_line(line: str, pattern: re.Pattern, old: int, new: int, is_global: bool) -> str:

@@ -99,13 +99,13 @@ def complete_journal(ws) -> list[str]:
         if journal_path(ws.root).exists():
             clear_journal(ws.root)  # unreadable: written half-way, so nothing was touched yet
         return []
-    from ledger.editing.bookkeeping import add_attempt, change_row
-    from ledger.running.evidence import read_manifest, write_manifest
     from ledger.documents.fix_plan import parse_ledger
+    from ledger.documents.states import DONE, PARTIAL
+    from ledger.editing.bookkeeping import add_attempt, change_row
     from ledger.markdown.table import escape_cell_text
     from ledger.markdown.text import SourceText
     from ledger.render import Renderer
-    from ledger.documents.states import DONE, PARTIAL
+    from ledger.running.evidence import read_manifest, write_manifest
 
     done: list[str] = []
     folder = ws.root / entry["folder"]

@@ -6,9 +6,10 @@ import errno
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
-from typing import Callable
 
 from ledger.errors import ConcurrentEdit
 
@@ -22,7 +23,7 @@ class Splice:
 
 def apply_splices(text: str, splices: list[Splice]) -> str:
     ordered = sorted(splices, key=lambda s: (s.start, s.end))
-    for earlier, later in zip(ordered, ordered[1:]):
+    for earlier, later in pairwise(ordered):
         if later.start < earlier.end:
             raise ValueError(f"overlapping edits at {earlier.start}-{earlier.end} and {later.start}-{later.end}")
     pieces: list[str] = []

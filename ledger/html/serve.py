@@ -8,9 +8,9 @@ workspace root, so the site's relative links to evidence folders resolve too;
 from __future__ import annotations
 
 import http.server
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Callable
 from urllib.parse import quote, unquote, urlsplit
 
 HOST = "127.0.0.1"

@@ -13,23 +13,23 @@ import os
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
 from markupsafe import Markup, escape
 
 from ledger.documents.citations import is_inside, real_path
-from ledger.errors import BadInput
-from ledger.running.evidence import iter_manifests
-from ledger.reading.gcpause import cyclic_gc_paused
-from ledger.reading.audit.model import AuditClass
-from ledger.running.outcome import Outcome
 from ledger.documents.plan import Row
-from ledger.render import Renderer
-from ledger.running.selector import find_selectors
 from ledger.documents.states import DONE, OPEN, PARTIAL
+from ledger.errors import BadInput
+from ledger.reading.audit.model import AuditClass
+from ledger.reading.gcpause import cyclic_gc_paused
 from ledger.reading.show import mentions_row
+from ledger.render import Renderer
+from ledger.running.evidence import iter_manifests
+from ledger.running.outcome import Outcome
+from ledger.running.selector import find_selectors
 from ledger.workspace import Workspace
 
 STATES = (DONE, PARTIAL, OPEN, "unknown")
@@ -176,7 +176,7 @@ def runtime_svg(runs: list[dict], bands: dict | None, box: ChartBox = ChartBox()
     if len(points) > 1:
         path = " ".join(f"{x(i)},{y(d)}" for i, d in enumerate(durations))
         parts.append(f'<polyline class="trend" points="{path}"/>')
-    for index, (point, duration) in enumerate(zip(points, durations)):
+    for index, (point, duration) in enumerate(zip(points, durations, strict=True)):
         outcome = str(point.get("outcome") or "unknown")
         css = outcome if Outcome.known(outcome) else "unknown"
         tip = escape(f"run {index + 1}: {format_duration(duration)} {outcome} {point.get('when') or ''}".strip())
@@ -469,7 +469,7 @@ def build_site(ws: Workspace, out_dir: Path | None = None, now: datetime | None 
         initiatives = [builder.initiative(name) for name in ws.initiatives()]
     index = builder.index(initiatives)
     env = html_environment(ws)
-    generated = (now or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M UTC")
+    generated = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     common = {
         "workspace": ws.root.name,
         "generated": generated,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def split_cells(line: str) -> list[Cell] | None:
     if not boundaries:
         return None
     cells: list[Cell] = []
-    for left, right in zip(boundaries, boundaries[1:]):
+    for left, right in pairwise(boundaries):
         cells.append(Cell(left + 1, right, line[left + 1 : right]))
     tail_start = boundaries[-1] + 1
     tail = line[tail_start:]

@@ -78,7 +78,7 @@ class SourceText:
     sha256: str
 
     @classmethod
-    def read(cls, path: Path) -> "SourceText":
+    def read(cls, path: Path) -> SourceText:
         raw = read_regular(path)
         return cls(path, decode_markdown(raw, path), hashlib.sha256(raw).hexdigest())
 

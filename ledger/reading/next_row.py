@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ledger.errors import BadInput
 from ledger.documents.plan import Row
 from ledger.documents.states import DONE, OPEN, PARTIAL
+from ledger.errors import BadInput
 from ledger.workspace import Workspace
 
 _DEPENDS = re.compile(r"depends\s+on\s*:\s*(?P<list>[^.;|\n]*)", re.IGNORECASE)

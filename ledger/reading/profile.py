@@ -6,8 +6,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ledger.running.evidence import counts_for_baseline, row_manifests
-from ledger.workspace import Workspace
 from ledger.running.outcome import Outcome
+from ledger.workspace import Workspace
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 
@@ -157,13 +157,12 @@ def write_runtime_profile(
     """Render runtime_profile.md into the newest intact report folder and add it to that folder's manifest."""
     import json
 
-    from ledger.running.evidence import sha256_file, write_manifest
-    from ledger.editing.writes import write_bytes_atomic
     from ledger.editing.locking import workspace_lock
-    from ledger.render import Renderer
-    from ledger.reading.sparkline import sparkline_svg
-
+    from ledger.editing.writes import write_bytes_atomic
     from ledger.reading.audit.integrity import INTACT, check_folder
+    from ledger.reading.sparkline import sparkline_svg
+    from ledger.render import Renderer
+    from ledger.running.evidence import sha256_file, write_manifest
 
     # Never write into (and re-hash) a folder whose evidence no longer matches its manifest:
     # that would launder an edited log.

@@ -38,7 +38,7 @@ def sparkline_svg(durations: list[float], outcomes: list[str], bands: dict | Non
     if len(durations) > 1:
         points = " ".join(f"{x(i)},{y(d)}" for i, d in enumerate(durations))
         parts.append(f'<polyline points="{points}" fill="none" stroke="#57606a" stroke-width="1.5"/>')
-    for index, (duration, outcome) in enumerate(zip(durations, outcomes)):
+    for index, (duration, outcome) in enumerate(zip(durations, outcomes, strict=True)):
         colour = OUTCOME_COLOURS.get(outcome, "#8c959f")
         parts.append(
             f'<circle cx="{x(index)}" cy="{y(duration)}" r="2.5" fill="{colour}"><title>run {index + 1}: '

@@ -6,35 +6,40 @@ import json
 import os
 import signal
 import threading
-from contextlib import contextmanager, nullcontext
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING
 
-from ledger.editing.bookkeeping import add_attempt, change_row
 from ledger.documents.fix_plan import entry_token
+from ledger.documents.plan import Row
+from ledger.documents.states import DONE, PARTIAL
+from ledger.editing.bookkeeping import add_attempt, change_row
+from ledger.editing.locking import workspace_lock
+from ledger.render import Renderer
 from ledger.running.evidence import (
+    MANIFEST_VERSION,
     ReportDir,
     counts_for_baseline,
     create_report_dir,
     hash_files,
     phase_slug,
-    region_hashes,
     plan_report_dir,
+    region_hashes,
     row_manifests,
     utc_now,
     write_manifest,
-    MANIFEST_VERSION,
 )
 from ledger.running.interpreter import Interpreter, workspace_interpreter
-from ledger.editing.locking import workspace_lock
-from ledger.documents.plan import Row
-from ledger.render import Renderer
-from ledger.running.row_selector import ResolvedSelector, resolve_selector
-from ledger.documents.states import DONE, PARTIAL
-from ledger.workspace import Workspace
 from ledger.running.outcome import Outcome
+from ledger.running.row_selector import ResolvedSelector, resolve_selector
+from ledger.workspace import Workspace
+
+if TYPE_CHECKING:
+    # do_target is imported where it is used (only `do` with a target needs it).
+    from ledger.running.do_target import ChosenFolder
 
 Echo = Callable[[str], None]
 
@@ -86,8 +91,8 @@ class DoPlan:
     report_dir: ReportDir
     next_attempt: int | None
     state_after_pass: str
-    interpreter: "Interpreter | None" = None
-    chosen_folder: "ChosenFolder | None" = None  # the folder --report-dir / --at / input.md chose
+    interpreter: Interpreter | None = None
+    chosen_folder: ChosenFolder | None = None  # the folder --report-dir / --at / input.md chose
     directive_notes: list[str] = field(default_factory=list)
 
 
@@ -312,7 +317,11 @@ def _run_and_record(ws: Workspace, options: DoOptions, plan: DoPlan, echo: Echo,
     from ledger.editing.repair import fault_point
 
     with_lock = record_lock or nullcontext
-    from ledger.running.environment import capture_environment, project_packages, render_snapshot_text
+    from ledger.running.environment import (
+        capture_environment,
+        project_packages,
+        render_snapshot_text,
+    )
     from ledger.running.runner import RunRequest, pytest_argv, run_streaming
     from ledger.running.selector_policy import ledger_run_options, remove_basetemp
 
@@ -534,9 +543,9 @@ def _snapshot_result(future, terminated: bool) -> dict:
 
 
 def _prepare_record(renderer: Renderer) -> None:
+    import ledger.reading.profile  # noqa: F401
     import ledger.running.junit  # noqa: F401
     import ledger.running.outcome  # noqa: F401
-    import ledger.reading.profile  # noqa: F401
 
     renderer.load(RECORD_TEMPLATES)
 

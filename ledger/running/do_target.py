@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ledger.errors import BadInput
@@ -32,8 +32,8 @@ class ChosenFolder:
 def check_timestamp(value: str, by: str, now: datetime | None = None) -> str:
     if not TIMESTAMP.match(value):
         raise BadInput(f"{by}: {value!r} is not a report timestamp like 2026-01-23T020500Z")
-    moment = datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=timezone.utc)
-    now = now or datetime.now(timezone.utc)
+    moment = datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+    now = now or datetime.now(UTC)
     if moment > now + timedelta(seconds=FUTURE_SLACK_S):
         raise BadInput(f"{by}: {value} is in the future; a folder dated later than its run would stay the newest")
     return value

@@ -10,7 +10,7 @@ import re
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from ledger.editing.writes import default_mode, write_bytes_atomic
@@ -49,7 +49,7 @@ def check_slug(slug: str) -> str:
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def phase_slug(row, override: str | None) -> str:

@@ -15,10 +15,11 @@ Pure functions of (pytest exit code, JUnit counts, log text): the audit re-appli
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Iterable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from ledger.errors import ExitCode
 

@@ -13,11 +13,11 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Sequence
 
 Echo = Callable[[str], None]
 
@@ -80,7 +80,7 @@ def format_elapsed(elapsed_s: float, previous_s: float | None) -> str:
 
 
 def _iso(moment: float) -> str:
-    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(moment, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _PeakRss:
@@ -95,7 +95,7 @@ class _PeakRss:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="ledger-rss", daemon=True)
 
-    def __enter__(self) -> "_PeakRss":
+    def __enter__(self) -> _PeakRss:
         self._thread.start()
         return self
 
@@ -183,7 +183,7 @@ def _signal_group(pgid: int, signum: int) -> None:
         pass
 
 
-def _stop_group(process: subprocess.Popen, first_signal: int, log, lines: "_LineEcho", grace_s: float | None = None) -> None:
+def _stop_group(process: subprocess.Popen, first_signal: int, log, lines: _LineEcho, grace_s: float | None = None) -> None:
     """Ask the whole group to stop, keep what it prints meanwhile, SIGKILL what is left after
     the grace period (`grace_s`, default GRACE_S read at call time)."""
     _signal_group(process.pid, first_signal)
@@ -194,7 +194,7 @@ def _stop_group(process: subprocess.Popen, first_signal: int, log, lines: "_Line
     _reap(process)
 
 
-def _copy_until(process, log, lines: "_LineEcho", deadline: float) -> None:
+def _copy_until(process, log, lines: _LineEcho, deadline: float) -> None:
     """Copy output until the pipe closes and the process exits, or until `deadline`."""
     fd = process.stdout.fileno()
     with selectors.DefaultSelector() as selector:

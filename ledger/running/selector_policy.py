@@ -24,9 +24,10 @@ the workspace and a `--basetemp` inside the report folder.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
-from typing import Callable, Iterable
 
 from ledger.errors import UnsafeSelector
 # remove_basetemp: where its callers import it; it lives beside the report folders it cleans.
@@ -155,7 +156,7 @@ class SelectorPolicy:
     allowed_env: frozenset[str] = DEFAULT_ALLOWED_ENV
 
     @classmethod
-    def for_workspace(cls, ws) -> "SelectorPolicy":
+    def for_workspace(cls, ws) -> SelectorPolicy:
         return cls(ws.root.resolve(), DEFAULT_ALLOWED_ENV | frozenset(ws.config.allow_env))
 
     def parse(self, text: str, path: Path | str | None = None, line: int | None = None) -> Selector:
@@ -328,4 +329,4 @@ def collect_only_args(args: Iterable[str]) -> list[str]:
 
 def _disables(args: list[str], plugin: str) -> bool:
     target = f"no:{plugin}"
-    return any(a == f"-p{target}" for a in args) or any(a == "-p" and b == target for a, b in zip(args, args[1:]))
+    return any(a == f"-p{target}" for a in args) or any(a == "-p" and b == target for a, b in pairwise(args))

@@ -90,9 +90,8 @@ def collect(selector: Selector, env_overrides: dict[str, str], cwd, timeout_s: f
 
 def parse_collect_output(exit_code: int, output: str) -> Collection:
     lines = [line.rstrip() for line in output.splitlines()]
-    if exit_code == 5 or any("no tests collected" in line for line in lines):
-        if exit_code in (0, 5):
-            return Collection(0, exit_code)
+    if exit_code in (0, 5) and (exit_code == 5 or any("no tests collected" in line for line in lines)):
+        return Collection(0, exit_code)
     if exit_code == 4 and any(re.match(r"^ERROR: (?:file or directory )?not found:", line) for line in lines):
         # A node id or file that does not exist selects nothing: that is 0 tests.
         return Collection(0, exit_code, detail=_error_summary(exit_code, lines))

@@ -19,16 +19,24 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from ledger.errors import BadInput
-from ledger.running.evidence import MANIFEST, MANIFEST_VERSION, VERIFY_TOOL, create_report_dir, hash_files, read_manifest, utc_now, write_manifest
+from ledger.running.evidence import (
+    MANIFEST,
+    MANIFEST_VERSION,
+    VERIFY_TOOL,
+    create_report_dir,
+    hash_files,
+    read_manifest,
+    utc_now,
+    write_manifest,
+)
 from ledger.workspace import Workspace
 
 Echo = Callable[[str], None]
@@ -209,10 +217,15 @@ def run_verify(
 
 
 def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, head: str | None, timeout_s, echo: Echo) -> VerifyResult:
-    from ledger.running.do import _read_counts, _read_log, classify_outcome
     from ledger.errors import UnsafeSelector
+    from ledger.running.do import _read_counts, _read_log, classify_outcome
     from ledger.running.runner import RunRequest, pytest_argv, run_streaming
-    from ledger.running.selector_policy import SelectorPolicy, check_recorded_env, ledger_run_options, remove_basetemp
+    from ledger.running.selector_policy import (
+        SelectorPolicy,
+        check_recorded_env,
+        ledger_run_options,
+        remove_basetemp,
+    )
 
     recorded = target.manifest
     commit = recorded.get("git_commit") if place == RECORDED else head

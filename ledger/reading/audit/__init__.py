@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ledger.documents.fix_plan import LedgerDoc
+from ledger.documents.plan import Row
+from ledger.errors import BadInput
+from ledger.markdown.text import SourceText
 from ledger.reading.audit.agreement import plan_ledger_disagreements
 from ledger.reading.audit.context import InitiativeEvidence
 from ledger.reading.audit.hygiene import (
     attempt_citations,
     attempt_numbering,
     covered_folders,
+    half_recorded_runs,
     items_without_plans,
     orphans_and_damage,
     root_logs,
     temp_leftovers,
-    half_recorded_runs,
     unknown_findings,
 )
 from ledger.reading.audit.integrity import IntegrityChecker
 from ledger.reading.audit.model import AuditClass, AuditReport, Issue, RowAudit
 from ledger.reading.audit.rows import classify_row
-from ledger.errors import BadInput
-from ledger.documents.fix_plan import LedgerDoc
 from ledger.reading.gcpause import cyclic_gc_paused
-from ledger.markdown.text import SourceText
-from ledger.documents.plan import Row
 from ledger.workspace import Workspace
 
 __all__ = ["AuditClass", "AuditReport", "RowAudit", "Issue", "RowClassifier", "audit_workspace"]
@@ -74,7 +74,7 @@ def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
         # Every run's commit, looked up in one git call before any row asks for one.
         contexts[0].cross.want_commits(checker.checked())
     cited_paths: set[Path] = set()
-    for name, context in zip(names, contexts):
+    for name, context in zip(names, contexts, strict=True):
         for plan in ws.plans(name):
             for diagnostic in plan.diagnostics:
                 report.issues.append(Issue("uninterpreted", diagnostic.message, ws.relative(diagnostic.path), diagnostic.line, name))

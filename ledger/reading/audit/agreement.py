@@ -3,8 +3,8 @@ checklist (`## Completed Items`, `## TODOs`) ticks it `[x]`, or the reverse."""
 
 from __future__ import annotations
 
-from ledger.reading.audit.model import Issue
 from ledger.documents.fix_plan import LedgerDoc
+from ledger.reading.audit.model import Issue
 from ledger.workspace import Workspace
 
 

@@ -11,8 +11,8 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from ledger.reading.audit.model import AuditClass, AuditReport, Issue, Reason
 from ledger.errors import BadInput
+from ledger.reading.audit.model import AuditClass, AuditReport, Issue, Reason
 from ledger.workspace import Workspace
 
 _HUNK = re.compile(r"^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@")
@@ -125,7 +125,7 @@ class History:
     uncommitted: list[str]
 
     @classmethod
-    def read(cls, root: Path) -> "History | None":
+    def read(cls, root: Path) -> History | None:
         log = _git(root, "log", "--first-parent", "--no-renames", "--format=%x00%H %s", "--name-only", "--relative", "HEAD")
         if log.returncode != 0:
             return None

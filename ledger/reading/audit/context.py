@@ -6,13 +6,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ledger.reading.audit.integrity import INTACT, IntegrityChecker, manifest_folders_below
 from ledger.documents.citations import Resolution, citation_bases, find_citations, resolve
-from ledger.errors import BadInput
-from ledger.running.evidence import VERIFY_TOOL, run_folders, timestamp_folders
 from ledger.documents.fix_plan import Attempt, LedgerDoc
 from ledger.documents.plan import Row
+from ledger.errors import BadInput
+from ledger.reading.audit.integrity import INTACT, IntegrityChecker, manifest_folders_below
 from ledger.reading.show import mentions_row
+from ledger.running.evidence import VERIFY_TOOL, run_folders, timestamp_folders
 from ledger.workspace import Workspace
 
 _WORD = re.compile(r"[A-Za-z0-9]+")

@@ -13,11 +13,11 @@ import os
 import re
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from ledger.reading.audit.integrity import FolderCheck
 from ledger.errors import BadInput
+from ledger.reading.audit.integrity import FolderCheck
 from ledger.running.outcome import Outcome
 
 # How far the recorded start may lie after the folder's own timestamp (the folder is made
@@ -53,7 +53,7 @@ def parse_time(text) -> datetime | None:
     if text not in _TIMES:
         match = _TIME.match(text)
         try:
-            _TIMES[text] = datetime(*map(int, match.groups()), tzinfo=timezone.utc) if match else None
+            _TIMES[text] = datetime(*map(int, match.groups()), tzinfo=UTC) if match else None
         except ValueError:
             _TIMES[text] = None
         if match and ":" in text and text.count(":") != 2:
@@ -66,7 +66,7 @@ class CrossChecker:
 
     def __init__(self, root: Path, now: datetime | None = None):
         self.root = root
-        self.now = now or datetime.now(timezone.utc)
+        self.now = now or datetime.now(UTC)
         self._runs: dict[Path, list[CheckFailure]] = {}
         self._future: dict[Path, bool] = {}
         self._commits: dict[str, int | None] = {}  # sha -> committer time, None: not in the repository
@@ -146,7 +146,7 @@ class CrossChecker:
                     failures.append(CheckFailure("commit", f"recorded commit {sha[:12]} is not in this repository (forged, or a shallow clone)"))
                 started = parse_time(manifest.get("started_at"))
                 if when is not None and started is not None and when - started.timestamp() > COMMIT_AFTER_START_S:
-                    made = datetime.fromtimestamp(when, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                    made = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
                     failures.append(CheckFailure("times", f"the recorded commit {sha[:12]} was made at {made}, after the run started ({manifest.get('started_at')})"))
         return failures
 

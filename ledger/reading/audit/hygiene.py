@@ -5,11 +5,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ledger.documents.fix_plan import LedgerDoc
 from ledger.reading.audit.context import InitiativeEvidence
-from ledger.reading.audit.integrity import INCOMPLETE, INTACT, MISSING, TAMPERED, UNSEALED, IntegrityChecker
+from ledger.reading.audit.integrity import (
+    INCOMPLETE,
+    INTACT,
+    MISSING,
+    TAMPERED,
+    UNSEALED,
+    IntegrityChecker,
+)
 from ledger.reading.audit.model import Issue
 from ledger.running.evidence import MANIFEST, VERIFY_TOOL
-from ledger.documents.fix_plan import LedgerDoc
 from ledger.workspace import Workspace
 
 
@@ -178,8 +185,8 @@ def root_logs(ws: Workspace) -> list[Issue]:
 def temp_leftovers(ws: Workspace) -> list[Issue]:
     """Temp files and half-built report folders a killed ledger left (the next writing
     command removes those beside plans and the ledger)."""
-    from ledger.running.evidence import timestamp_folders
     from ledger.editing.tempfiles import find_leftovers
+    from ledger.running.evidence import timestamp_folders
 
     stamps = []
     for initiative in ws.initiatives():

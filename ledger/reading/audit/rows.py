@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ledger.documents.citations import Resolution
+from ledger.documents.plan import Row
+from ledger.documents.states import DONE
+from ledger.documents.states import OPEN as STATE_OPEN
+from ledger.documents.states import PARTIAL as STATE_PARTIAL
 from ledger.reading.audit.context import InitiativeEvidence
-from ledger.reading.audit.integrity import INCOMPLETE, INTACT, MISSING as FOLDER_MISSING, TAMPERED as FOLDER_TAMPERED, UNSEALED
+from ledger.reading.audit.integrity import INCOMPLETE, INTACT, UNSEALED
+from ledger.reading.audit.integrity import MISSING as FOLDER_MISSING
+from ledger.reading.audit.integrity import TAMPERED as FOLDER_TAMPERED
 from ledger.reading.audit.model import (
     AuditClass,
     Reason,
     RowAudit,
 )
-from ledger.documents.citations import Resolution
 from ledger.running.outcome import Outcome, red_green_pair, row_state_after
-from ledger.documents.plan import Row
-from ledger.documents.states import DONE, OPEN as STATE_OPEN, PARTIAL as STATE_PARTIAL
 
 
 def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
@@ -131,7 +135,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
         existing = [(r, f, ln) for r, f, ln in cited if r.exists]
         if existing:
             audit.audit = AuditClass.EVIDENCED
-            for resolution, file, line in existing:
+            for resolution, _file, _line in existing:
                 audit.evidence += [ws.relative(p) for p in resolution.existing]
             audit.reasons.insert(0, Reason(f"cites existing evidence without an intact manifest: {', '.join(audit.evidence[:3])}"))
             _add_unresolved(audit, cited)
