@@ -11,7 +11,10 @@ commands run:
   `guidance_note.md.j2` and put in place of the note of the row's previous run, through
   `change_row` (what `ledger do` calls);
 - `do_attempt`: the attempt `ledger do` appends (`attempt.md.j2`/`attempt_global.md.j2`)
-  through `add_attempt` with the arguments `ledger do` passes.
+  through `add_attempt` with the arguments `ledger do` passes;
+- `do`: the real `ledger do` command, pytest and all (the do_end_to_end case); only the
+  measured duration is fixed. An edit may then change several files (`[[edits.files]]`) and
+  create its evidence folders (`creates_under`).
 
 The clock and the random entry id are fixed (FIXED_NOW, FIXED_TOKEN, see frozen_clock) so the
 bytes are stable.
@@ -111,16 +114,18 @@ def _snapshot(root: Path) -> dict[str, bytes]:
     }
 
 
-def _cli(root: Path, *args: str) -> None:
+def _cli(root: Path, *args: str, exit_code: int = 0) -> None:
     from ledger.cli import main
 
     result = CliRunner().invoke(main, [*args, "--root", str(root)], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
 
 
 def _do_context(initiative: str, row, where: str, edit: dict) -> dict:
     """The template context `ledger do` builds for a run (running/do.py `_template_context`),
     with fixed values where a real run has measured ones."""
+    from ledger.running.outcome import Outcome
+
     outcome = edit.get("outcome", "passed")
     passed = outcome == "passed"
     return {
@@ -137,7 +142,7 @@ def _do_context(initiative: str, row, where: str, edit: dict) -> dict:
         "selector_overridden": False,
         "expect": "pass",
         "outcome": outcome,
-        "outcome_title": "passed" if passed else "tests failed",
+        "outcome_title": Outcome(outcome).heading,
         "reason": None if passed else "1 failed: tests/test_gold.py::test_bad",
         "counts": {"passed": 2} if passed else {"passed": 1, "failed": 1},
         "counts_text": "2 passed" if passed else "1 passed, 1 failed",
@@ -160,6 +165,9 @@ def _run_edit(root: Path, initiative: str, edit: dict) -> None:
             if option in edit:
                 args += [f"--{option}", edit[option]]
         _cli(root, *args)
+    elif kind == "do":
+        for _ in range(edit.get("runs", 1)):
+            _cli(root, "do", initiative, edit["row"], exit_code=edit.get("exit_code", 0))
     elif kind in ("do_note", "do_attempt"):
         from ledger.documents.states import DONE, PARTIAL
         from ledger.editing.bookkeeping import add_attempt, change_row
@@ -210,8 +218,28 @@ def _check_intended(before: bytes, after: bytes, edit: dict, path: str) -> None:
         assert new[number - 1].decode("utf-8") == line.replace(edit["token_before"], edit["token_after"], 1)
 
 
+def _targets(edit: dict) -> list[dict]:
+    """The files an edit changes, each with its declared lines: `[[edits.files]]` tables, or
+    the edit's own `file`/`changed_lines`/… keys when it changes one file."""
+    return edit.get("files") or [edit]
+
+
+@pytest.fixture
+def fixed_run_duration(monkeypatch):
+    """`ledger do` runs pytest for real; only the measured duration, which the note and the
+    attempt print, is fixed (0.42 s)."""
+    import dataclasses
+
+    import ledger.running.runner as runner
+
+    real = runner.run_streaming
+    monkeypatch.setattr(runner, "run_streaming", lambda request, echo: dataclasses.replace(real(request, echo), duration_s=0.42))
+
+
 @pytest.mark.parametrize("case,spec,edit", _edits())
-def test_edit_bytes_match_the_golden_file(tmp_path, frozen_clock, case, spec, edit):
+def test_edit_bytes_match_the_golden_file(tmp_path, monkeypatch, frozen_clock, fixed_run_duration, case, spec, edit):
+    # No git repository above the temp folder may lend the run a commit (the attempt prints it).
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     source = GOLDEN / case / "input"
     root = tmp_path / case
     shutil.copytree(source, root)
@@ -220,20 +248,26 @@ def test_edit_bytes_match_the_golden_file(tmp_path, frozen_clock, case, spec, ed
     _run_edit(root, spec["initiative"], edit)
 
     after = _snapshot(root)
-    assert set(after) == set(before), "no file is created or removed"
+    assert set(before) <= set(after), "no file is removed"
+    # Only `ledger do` creates files: its evidence folders (and pytest's cache of the run).
+    created = sorted(set(after) - set(before))
+    allowed = tuple(edit.get("creates_under", []))
+    assert all(path.startswith(allowed) for path in created) if allowed else not created, f"files created: {created}"
+    targets = {target["file"]: target for target in _targets(edit)}
     changed = {path for path in before if after[path] != before[path]}
-    assert changed == {edit["file"]}, f"only {edit['file']} changes (changed: {sorted(changed)})"
+    assert changed == set(targets), f"only {sorted(targets)} change (changed: {sorted(changed)})"
     expected_dir = GOLDEN / case / "expected" / edit["name"]
     if UPDATE:
         if expected_dir.exists():
             shutil.rmtree(expected_dir)
-        target = expected_dir / edit["file"]
-        target.parent.mkdir(parents=True)
-        target.write_bytes(after[edit["file"]])
+        for path in targets:
+            (expected_dir / path).parent.mkdir(parents=True, exist_ok=True)
+            (expected_dir / path).write_bytes(after[path])
     expected = {p.relative_to(expected_dir).as_posix(): p.read_bytes() for p in expected_dir.rglob("*") if p.is_file()}
-    assert set(expected) == {edit["file"]}, f"expected/{edit['name']} holds exactly the file the edit changes"
-    assert after[edit["file"]] == expected[edit["file"]], f"{edit['file']} differs from expected/{edit['name']}"
-    _check_intended(before[edit["file"]], expected[edit["file"]], edit, edit["file"])
+    assert set(expected) == set(targets), f"expected/{edit['name']} holds exactly the files the edit changes"
+    for path, target in targets.items():
+        assert after[path] == expected[path], f"{path} differs from expected/{edit['name']}"
+        _check_intended(before[path], expected[path], target, path)
 
 
 def _read_only_invocations(initiative: str, rows: list[str], site: Path) -> list[tuple[str, ...]]:
