@@ -6,6 +6,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ledger.documents.states import StateVocabulary
 from ledger.errors import BadInput
@@ -146,7 +147,7 @@ def parse_env_table(table: object, path: Path | None) -> dict[str, str]:
 def _states(table: object, path: Path) -> StateVocabulary:
     if not isinstance(table, dict):
         raise BadInput("states must be a table", path)
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for name in ("done", "partial", "open"):
         if name in table:
             tokens = table[name]

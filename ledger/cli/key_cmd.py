@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -45,7 +46,7 @@ def show(as_json):
     from ledger.running.attest import default_key_path, load_key, trusted_keys
 
     own = load_key()
-    data = {
+    data: dict[str, Any] = {
         "path": str(default_key_path()),
         "key_id": own.key_id if own else None,
         "trusted": sorted(k for k in trusted_keys() if not own or k != own.key_id),

@@ -25,7 +25,7 @@ from ledger.errors import BadInput
 from ledger.markdown.text import SourceText
 from ledger.running.evidence import TIMESTAMP
 from ledger.running.git_commit import current_branch
-from ledger.running.selector import mapped_selectors
+from ledger.running.selector import Selector, mapped_selectors
 
 # pytest could not import what a test file imports: the environment lacks it, the selector
 # may be right (`No module named 'tensorflow'` where the project's dependencies are missing).
@@ -165,7 +165,7 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
             report.problems.append(Problem(mapped.line, "Mapped tests names no pytest selector (write `none — reason` if none applies)"))
         return
     policy = SelectorPolicy.for_workspace(ws)
-    safe: list[tuple[dict, object]] = []
+    safe: list[tuple[dict, Selector]] = []
     for text in texts:
         entry: dict = {"selector": text, "safe": False, "collected": None, "error": None}
         report.selectors.append(entry)

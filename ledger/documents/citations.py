@@ -139,7 +139,7 @@ def resolve(citation: Citation, root: Path, bases: list[Path], cache: dict | Non
             if cache is not None:
                 cache[path_text] = found
         kind, hit = found
-        if kind == "existing":
+        if kind == "existing" and hit is not None:
             resolution.existing.append(hit)
         elif kind == "outside":
             resolution.outside.append(path_text)

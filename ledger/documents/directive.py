@@ -191,7 +191,10 @@ def parse_mapped_tests(value: str) -> MappedTests:
 
 def _split_list(text: str) -> list[str]:
     """`a; b`, `a, b` or one per line; a comma inside `[...]` (a parametrize id) or quotes stays."""
-    pieces, current, depth, quote = [], [], 0, None
+    pieces: list[str] = []
+    current: list[str] = []
+    depth = 0
+    quote: str | None = None
     for ch in text:
         if quote:
             quote = None if ch == quote else quote

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ledger.markdown.fences import FenceTracker
 from ledger.markdown.table import is_delimiter_row, split_cells
@@ -109,7 +110,7 @@ def parse_findings(source: SourceText) -> FindingsDoc:
         finding_id = texts[columns["id"]] if columns["id"] < len(texts) else ""
         if not FINDING_ID.match(finding_id):
             continue
-        values = {key: texts[index] if index < len(texts) else "" for key, index in columns.items() if key != "id"}
+        values: dict[str, Any] = {key: texts[index] if index < len(texts) else "" for key, index in columns.items() if key != "id"}
         _add(doc, Finding(finding_id, line.number, **values))
     return doc
 

@@ -445,6 +445,7 @@ def append_attempt(doc: LedgerDoc, initiative: str, entry_lines: list[str], new_
     lines = doc._lines
     eol = dominant_eol(lines) if lines else "\n"
     if doc.layout == GLOBAL:
+        assert doc.history is not None  # the GLOBAL layout is the one with a history
         # The entry's own heading is its first line; text below it (a summary, a selector
         # with a newline) must not open another heading or a code fence that would hide
         # every entry after it.

@@ -331,7 +331,7 @@ class _PlanParser:
         text = self.source.text
         phases = self.plan.phases
         for index, phase in enumerate(phases):
-            if not phase.is_phase:
+            if phase.key is None:  # not a phase (is_phase), a plain section
                 phase.slug = _slugify(phase.title) or "section"
                 continue
             start = self.lines[phase.line - 1].start

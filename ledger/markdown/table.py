@@ -78,8 +78,8 @@ def _scan(line: str) -> tuple[list[int], bool]:
     # A code span closes on the next run of exactly its length; backslashes do not escape
     # inside a span, so every maximal run is a candidate closer.
     runs: dict[int, list[int]] = {}
-    for match in _BACKTICKS.finditer(line):
-        runs.setdefault(match.end() - match.start(), []).append(match.start())
+    for found in _BACKTICKS.finditer(line):
+        runs.setdefault(found.end() - found.start(), []).append(found.start())
     next_candidate: dict[int, int] = {}
     length = len(line)
     i = 0
@@ -96,7 +96,9 @@ def _scan(line: str) -> tuple[list[int], bool]:
             positions.append(i)
             i += 1
             continue
-        end = _BACKTICKS.match(line, i).end()
+        backticks = _BACKTICKS.match(line, i)
+        assert backticks is not None  # _SPECIAL stopped on a backtick
+        end = backticks.end()
         run = end - i
         starts = runs.get(run, ())
         k = next_candidate.get(run, 0)

@@ -44,6 +44,7 @@ def split_lines(text: str) -> list[Line]:
     length = len(text)
     while pos < length:
         match = _LINE.match(text, pos)
+        assert match is not None  # _LINE matches anywhere (an empty body and eol at the end)
         body, eol = match.group(1), match.group(2)
         lines.append(Line(number, pos, body, eol))
         pos = match.end()
