@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger.editing.writes import Splice
 from ledger.markdown.fences import FENCE, FenceTracker, closes
+from ledger.markdown.splice import Splice
 from ledger.markdown.text import Line, SourceText, dominant_eol, normalise_hyphens, parse_heading
 
 ITEMS, GLOBAL, EMPTY = "items", "global", "empty"

@@ -23,8 +23,9 @@ from ledger.documents.fix_plan import (
     parse_ledger,
 )
 from ledger.documents.plan import Row, parse_plan
-from ledger.editing.writes import Splice, apply_splices, write_atomic
+from ledger.editing.writes import write_atomic
 from ledger.errors import BadInput
+from ledger.markdown.splice import Splice, apply_splices
 from ledger.markdown.table import escape_backticks, escape_cell_text
 from ledger.markdown.text import SourceText
 from ledger.workspace import Workspace

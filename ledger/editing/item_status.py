@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from ledger.documents.fix_plan import parse_ledger
 from ledger.editing.locking import workspace_lock
-from ledger.editing.writes import Splice, apply_splices, write_atomic
+from ledger.editing.writes import write_atomic
 from ledger.errors import BadInput
+from ledger.markdown.splice import Splice, apply_splices
 from ledger.markdown.text import SourceText, dominant_eol
 from ledger.workspace import Workspace
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from ledger.editing.init import ScaffoldResult, confined_plan_root
 from ledger.editing.locking import workspace_lock
-from ledger.editing.writes import Splice, apply_splices, write_atomic, write_bytes_atomic
+from ledger.editing.writes import write_atomic, write_bytes_atomic
 from ledger.errors import BadInput
+from ledger.markdown.splice import Splice, apply_splices
 from ledger.render import Renderer, render_reported
 from ledger.running.evidence import utc_now
 

@@ -1,4 +1,4 @@
-"""Minimal splices and atomic, change-checked writes."""
+"""Atomic, change-checked writes (the splices they write are `ledger.markdown.splice`)."""
 
 from __future__ import annotations
 
@@ -7,33 +7,9 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
-from itertools import pairwise
 from pathlib import Path
 
 from ledger.errors import ConcurrentEdit
-
-
-@dataclass(frozen=True)
-class Splice:
-    start: int
-    end: int
-    text: str
-
-
-def apply_splices(text: str, splices: list[Splice]) -> str:
-    ordered = sorted(splices, key=lambda s: (s.start, s.end))
-    for earlier, later in pairwise(ordered):
-        if later.start < earlier.end:
-            raise ValueError(f"overlapping edits at {earlier.start}-{earlier.end} and {later.start}-{later.end}")
-    pieces: list[str] = []
-    cursor = 0
-    for splice in ordered:
-        pieces.append(text[cursor:splice.start])
-        pieces.append(splice.text)
-        cursor = splice.end
-    pieces.append(text[cursor:])
-    return "".join(pieces)
 
 
 def file_sha256(path: Path) -> str | None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.editing.writes import Splice, apply_splices
+from ledger.markdown.splice import Splice, apply_splices
 from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
 from ledger.documents.plan import parse_plan

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from ledger.editing.writes import apply_splices
+from ledger.markdown.splice import apply_splices
 from ledger.documents.fix_plan import EMPTY, GLOBAL, ITEMS, append_attempt, parse_ledger, split_subject
 from ledger.markdown.text import SourceText
 

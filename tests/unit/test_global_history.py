@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ledger.config import load_config
-from ledger.editing.writes import apply_splices
+from ledger.markdown.splice import apply_splices
 from ledger.errors import BadInput
 from ledger.documents.fix_plan import GLOBAL, append_attempt, next_number_with_archives, parse_ledger, time_key
 from ledger.markdown.text import SourceText

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from hypothesis import given, settings, strategies as st
 
-from ledger.editing.writes import Splice, apply_splices
+from ledger.markdown.splice import Splice, apply_splices
 from ledger.markdown.table import escape_cell_text
 from ledger.markdown.text import SourceText, split_lines
 from ledger.documents.plan import parse_plan
