@@ -1,4 +1,4 @@
-"""The static dashboard site that `ledger html` writes, and its loopback server.
+"""The static dashboard site that `ledger html` writes (`site`), and its loopback server (`serve`).
 
-May import everything in `ledger` except `ledger.cli`: it is a view over all the rooms.
+May import: everything in `ledger`, as it is a view over all the rooms. Never `ledger.cli`.
 """

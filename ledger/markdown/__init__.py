@@ -1,1 +1,4 @@
-"""Span-preserving readers for the Markdown the plan/ledger process writes."""
+"""Span-preserving readers for the Markdown the plan/ledger process writes, and the splice.
+
+May import: `ledger.errors`. Nothing else in `ledger`.
+"""
