@@ -36,7 +36,7 @@ import pkgutil
 import shutil
 import sys
 import tomllib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -46,7 +46,7 @@ GOLDEN = Path(__file__).resolve().parent.parent / "data" / "golden"
 CASES = sorted(p.parent.name for p in GOLDEN.glob("*/case.toml"))
 UPDATE = os.environ.get("LEDGER_GOLDEN_UPDATE") == "1"
 
-FIXED_NOW = datetime(2026, 11, 24, 10, 7, 30, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 11, 24, 10, 7, 30, tzinfo=UTC)
 FIXED_TOKEN = "0a1b2c"
 # Files a command may leave in a workspace that are not part of it (no git directory here,
 # so the workspace lock lives at the root).
@@ -78,7 +78,11 @@ def _ledger_modules() -> list:
     for info in pkgutil.walk_packages(ledger.__path__, "ledger."):
         if not info.name.endswith("__main__"):
             importlib.import_module(info.name)
-    return [module for name, module in sys.modules.items() if name == "ledger" or name.startswith("ledger.")]
+    return [
+        module
+        for name, module in sys.modules.items()
+        if name == "ledger" or name.startswith("ledger.")
+    ]
 
 
 @pytest.fixture
@@ -158,7 +162,14 @@ def _do_context(initiative: str, row, where: str, edit: dict) -> dict:
 def _run_edit(root: Path, initiative: str, edit: dict) -> None:
     kind = edit["kind"]
     if kind == "mark":
-        _cli(root, "mark", initiative, edit["row"], edit["state"], *(["--note", edit["note"]] if "note" in edit else []))
+        _cli(
+            root,
+            "mark",
+            initiative,
+            edit["row"],
+            edit["state"],
+            *(["--note", edit["note"]] if "note" in edit else []),
+        )
     elif kind == "attempt_add":
         args = ["attempt", "add", initiative, "--summary", edit["summary"]]
         for option in ("row", "artifacts"):
@@ -182,13 +193,18 @@ def _run_edit(root: Path, initiative: str, edit: dict) -> None:
             note = renderer.render("guidance_note.md.j2", **context).strip()
             state = {"done": DONE, "partial": PARTIAL}[edit.get("state", "done")]
             change = change_row(ws, row, state, note, replacing=edit.get("replacing"))
-            assert change.note == note, "the note is written as rendered (nothing in it needs escaping)"
+            assert change.note == note, (
+                "the note is written as rendered (nothing in it needs escaping)"
+            )
         else:
             add_attempt(
                 ws,
                 initiative,
                 lambda number, layout, style: renderer.render_lines(
-                    "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, **style, number=number
+                    "attempt_global.md.j2" if layout == "global" else "attempt.md.j2",
+                    **context,
+                    **style,
+                    number=number,
                 ),
                 item_title=edit.get("item_title"),
                 fall_back=True,
@@ -208,14 +224,16 @@ def _check_intended(before: bytes, after: bytes, edit: dict, path: str) -> None:
     count = edit.get("inserted_count", 0)
     if count:
         at = edit["inserted_after"]
-        new = new[:at] + new[at + count:]
+        new = new[:at] + new[at + count :]
     assert len(new) == len(old), f"{path}: line count differs beyond the declared insertion"
-    changed = [number for number, (a, b) in enumerate(zip(old, new), 1) if a != b]
+    changed = [number for number, (a, b) in enumerate(zip(old, new, strict=True), 1) if a != b]
     assert changed == edit.get("changed_lines", []), f"{path}: changed lines {changed}"
     if "token_before" in edit:
         (number,) = edit["changed_lines"]
         line = old[number - 1].decode("utf-8")
-        assert new[number - 1].decode("utf-8") == line.replace(edit["token_before"], edit["token_after"], 1)
+        assert new[number - 1].decode("utf-8") == line.replace(
+            edit["token_before"], edit["token_after"], 1
+        )
 
 
 def _targets(edit: dict) -> list[dict]:
@@ -233,11 +251,17 @@ def fixed_run_duration(monkeypatch):
     import ledger.running.runner as runner
 
     real = runner.run_streaming
-    monkeypatch.setattr(runner, "run_streaming", lambda request, echo: dataclasses.replace(real(request, echo), duration_s=0.42))
+    monkeypatch.setattr(
+        runner,
+        "run_streaming",
+        lambda request, echo: dataclasses.replace(real(request, echo), duration_s=0.42),
+    )
 
 
 @pytest.mark.parametrize("case,spec,edit", _edits())
-def test_edit_bytes_match_the_golden_file(tmp_path, monkeypatch, frozen_clock, fixed_run_duration, case, spec, edit):
+def test_edit_bytes_match_the_golden_file(
+    tmp_path, monkeypatch, frozen_clock, fixed_run_duration, case, spec, edit
+):
     # No git repository above the temp folder may lend the run a commit (the attempt prints it).
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path))
     source = GOLDEN / case / "input"
@@ -252,7 +276,9 @@ def test_edit_bytes_match_the_golden_file(tmp_path, monkeypatch, frozen_clock, f
     # Only `ledger do` creates files: its evidence folders (and pytest's cache of the run).
     created = sorted(set(after) - set(before))
     allowed = tuple(edit.get("creates_under", []))
-    assert all(path.startswith(allowed) for path in created) if allowed else not created, f"files created: {created}"
+    assert all(path.startswith(allowed) for path in created) if allowed else not created, (
+        f"files created: {created}"
+    )
     targets = {target["file"]: target for target in _targets(edit)}
     changed = {path for path in before if after[path] != before[path]}
     assert changed == set(targets), f"only {sorted(targets)} change (changed: {sorted(changed)})"
@@ -263,18 +289,35 @@ def test_edit_bytes_match_the_golden_file(tmp_path, monkeypatch, frozen_clock, f
         for path in targets:
             (expected_dir / path).parent.mkdir(parents=True, exist_ok=True)
             (expected_dir / path).write_bytes(after[path])
-    expected = {p.relative_to(expected_dir).as_posix(): p.read_bytes() for p in expected_dir.rglob("*") if p.is_file()}
-    assert set(expected) == set(targets), f"expected/{edit['name']} holds exactly the files the edit changes"
+    expected = {
+        p.relative_to(expected_dir).as_posix(): p.read_bytes()
+        for p in expected_dir.rglob("*")
+        if p.is_file()
+    }
+    assert set(expected) == set(targets), (
+        f"expected/{edit['name']} holds exactly the files the edit changes"
+    )
     for path, target in targets.items():
         assert after[path] == expected[path], f"{path} differs from expected/{edit['name']}"
         _check_intended(before[path], expected[path], target, path)
 
 
 def _read_only_invocations(initiative: str, rows: list[str], site: Path) -> list[tuple[str, ...]]:
-    calls: list[tuple[str, ...]] = [("status",), ("status", initiative), ("selectors",), ("findings",), ("audit",),
-                                    ("next", initiative), ("html", "-o", str(site))]
+    calls: list[tuple[str, ...]] = [
+        ("status",),
+        ("status", initiative),
+        ("selectors",),
+        ("findings",),
+        ("audit",),
+        ("next", initiative),
+        ("html", "-o", str(site)),
+    ]
     for row in rows:
-        calls += [("show", initiative, row), ("brief", initiative, row), ("profile", initiative, row, "--no-write")]
+        calls += [
+            ("show", initiative, row),
+            ("brief", initiative, row),
+            ("profile", initiative, row, "--no-write"),
+        ]
     return calls + [(*args, "--json") for args in calls if args[0] != "html"]
 
 
