@@ -147,7 +147,7 @@ def _do_context(initiative: str, row, where: str, edit: dict) -> dict:
         "expect": "pass",
         "outcome": outcome,
         "outcome_title": Outcome(outcome).heading,
-        "reason": None if passed else "1 failed: tests/test_gold.py::test_bad",
+        "reason": None if passed else edit.get("reason", "1 failed: tests/test_gold.py::test_bad"),
         "counts": {"passed": 2} if passed else {"passed": 1, "failed": 1},
         "counts_text": "2 passed" if passed else "1 passed, 1 failed",
         "duration_s": 0.42,
@@ -182,6 +182,7 @@ def _run_edit(root: Path, initiative: str, edit: dict) -> None:
     elif kind in ("do_note", "do_attempt"):
         from ledger.documents.states import DONE, PARTIAL
         from ledger.editing.bookkeeping import add_attempt, change_row
+        from ledger.markdown.table import escape_cell_text
         from ledger.render import Renderer
         from ledger.workspace import Workspace
 
@@ -193,9 +194,8 @@ def _run_edit(root: Path, initiative: str, edit: dict) -> None:
             note = renderer.render("guidance_note.md.j2", **context).strip()
             state = {"done": DONE, "partial": PARTIAL}[edit.get("state", "done")]
             change = change_row(ws, row, state, note, replacing=edit.get("replacing"))
-            assert change.note == note, (
-                "the note is written as rendered (nothing in it needs escaping)"
-            )
+            # As written: escaped for a table cell (`|`, unpaired backticks), else as rendered.
+            assert change.note == (escape_cell_text(note) if row.kind == "table" else note)
         else:
             add_attempt(
                 ws,
