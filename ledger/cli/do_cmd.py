@@ -38,7 +38,7 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, attempt_numbe
     error), 9 passed under --expect fail, 124 timeout, 130 interrupted.
     """
     from ledger.errors import BadInput
-    from ledger.running.do import DoOptions, describe_plan, effective_timeout, prepare, run_do
+    from ledger.running.do import DoOptions, describe_run, effective_timeout, prepare, run_do
 
     if (initiative is None or row is None) and not (from_input and row is None):
         raise BadInput("pass INITIATIVE and ROW (or --from-input, whose Focus names them)")
@@ -48,8 +48,8 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, attempt_numbe
                         report_dir=report_dir, at=at, from_input=from_input,
                         timeout_is_default=timeout_s is None and ws.config.timeout is None)
     if dry_run:
-        plan = prepare(ws, options)
-        lines = describe_plan(ws, plan, options)
+        prepared = prepare(ws, options)
+        lines = describe_run(ws, prepared, options)
         if as_json:
             print_json({"dry_run": True, "plan": lines})
         else:

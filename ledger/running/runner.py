@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -442,10 +442,8 @@ def _death_signal_setter():
     ledger_pid, kill = os.getpid(), int(signal.SIGKILL)
 
     def die_with_ledger() -> None:
-        try:
+        with suppress(Exception):  # a child that cannot set it still runs, as before
             prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
-        except Exception:  # noqa: BLE001 - a child that cannot set it still runs, as before
-            pass
         # Ledger died between fork and prctl: the signal will never come, so stop now.
         if os.getppid() != ledger_pid:
             os._exit(137)

@@ -218,7 +218,7 @@ def run_verify(
 
 def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, head: str | None, timeout_s, echo: Echo) -> VerifyResult:
     from ledger.errors import UnsafeSelector
-    from ledger.running.do import _read_counts, _read_log, classify_outcome
+    from ledger.running.record import classify_outcome, read_counts, read_log
     from ledger.running.runner import RunRequest, pytest_argv, run_streaming
     from ledger.running.selector_policy import (
         SelectorPolicy,
@@ -294,8 +294,8 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
     finally:
         trees.remove(tree)
         remove_basetemp(folder)  # tests' tmp_path files are not evidence
-    counts = _read_counts(folder / "junit.xml")
-    verdict = classify_outcome(run, counts, timeout_s, _read_log(folder / "pytest.log"), args=selector.args, roots=[tree, ws.root])
+    counts = read_counts(folder / "junit.xml")
+    verdict = classify_outcome(run, counts, timeout_s, read_log(folder / "pytest.log"), args=selector.args, roots=[tree, ws.root])
     outcome, reason = verdict.outcome, verdict.reason
     got = {k: (counts or {}).get(k) for k in COUNT_KEYS}
     if outcome != expected["outcome"]:
