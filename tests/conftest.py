@@ -27,6 +27,37 @@ def corpus_target_path(name: str) -> str:
     return name.split("__", 1)[1].replace("__", "/")
 
 
+# The developer's environment must reach neither the tests nor the pytest runs `ledger do`
+# starts from them (they inherit it): PYTEST_ADDOPTS=-p no:cacheprovider in the outer run
+# turned the inner runs' cache off and failed a test; PY_COLORS/COLUMNS change the inner logs
+# tests read; VIRTUAL_ENV picks the inner runs' Python; GIT_DIR & co. (tests run from a git
+# hook) point every git command at the developer's repository; LEDGER_FAULT_AT kills `do`.
+DROPPED_ENV = frozenset({
+    "PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_DEBUG", "PYTEST_THEME",
+    "PYTEST_THEME_MODE", "PY_COLORS", "FORCE_COLOR", "NO_COLOR", "COLUMNS", "LINES",
+    "PYTHONSTARTUP", "PYTHONWARNINGS", "PYTHONBREAKPOINT", "PYTHONINSPECT", "VIRTUAL_ENV",
+    "LEDGER_FAULT_AT", "LEDGER_RUN_ID", "LEDGER_TRUSTED_KEYS", "XDG_CONFIG_HOME",
+})
+DROPPED_ENV_PREFIXES = ("GIT_",)  # GIT_DIR, GIT_INDEX_FILE, GIT_CONFIG_PARAMETERS, GIT_CONFIG_COUNT...
+
+
+@pytest.fixture(autouse=True, scope="session")
+def controlled_environment(tmp_path_factory):
+    """A known environment for the whole session: no developer settings above, and a HOME of
+    its own with an empty git configuration (a global gitignore, core.autocrlf, commit.gpgsign
+    or init.defaultBranch would otherwise change what git does in the tests' repositories)."""
+    home = tmp_path_factory.mktemp("home")
+    (home / ".gitconfig").write_text("")
+    with pytest.MonkeyPatch.context() as patch:
+        for name in list(os.environ):
+            if name in DROPPED_ENV or name.startswith(DROPPED_ENV_PREFIXES):
+                patch.delenv(name)
+        patch.setenv("HOME", str(home))
+        patch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+        patch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        yield
+
+
 @pytest.fixture(autouse=True)
 def git_identity(monkeypatch):
     """Commits made by ledger (do --commit) and by git in tests need an identity; a fresh CI
