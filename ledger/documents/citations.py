@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 # One path segment: plain characters, a `{a,b}` list (spaces allowed after commas)
-# or a `<placeholder>`.
-_SEGMENT = r"(?:\{[^{}\n]*\}|<[^<>\n]*>|[\w.\-*…])+"
+# or a `<placeholder>`. Possessive (`++`): a segment is never followed by `/` by giving back
+# part of itself (no piece of one starts with `/`), so backtracking into it only cost time.
+_SEGMENT = r"(?:\{[^{}\n]*\}|<[^<>\n]*>|[\w.\-*…]+)++"
 _CITATION = re.compile(
     rf"(?<![\w/.\-<>{{}}*])((?:{_SEGMENT}/)*reports/(?:{_SEGMENT}(?:/{_SEGMENT})*/?)?)"
 )
@@ -80,13 +81,23 @@ def find_citations(text: str, first_line: int = 1) -> list[Citation]:
     line, counted_to = first_line, 0
     for match in _citation_matches(text):
         raw = match.group(1).rstrip(".:")
-        if _REPORT_ROOT_ONLY.search(raw):
+        parsed = _parse_citation(raw)
+        if parsed is None:
             continue  # "reports/" or "reports/*" names the folder, not a piece of evidence
         line += text.count("\n", counted_to, match.start())
         counted_to = match.start()
-        paths = tuple(p.rstrip(".:") for p in expand_braces(raw))
-        found.append(Citation(raw, line, paths, any(is_placeholder(p) for p in paths)))
+        found.append(Citation(raw, line, *parsed))
     return found
+
+
+@functools.lru_cache(maxsize=16384)
+def _parse_citation(raw: str) -> tuple[tuple[str, ...], bool] | None:
+    """(expanded paths, placeholder) of a citation as written; None for the report root alone.
+    Remembered: a ledger cites the same few folders in thousands of attempts."""
+    if _REPORT_ROOT_ONLY.search(raw):
+        return None
+    paths = tuple(p.rstrip(".:") for p in expand_braces(raw))
+    return paths, any(is_placeholder(p) for p in paths)
 
 
 def _citation_matches(text: str):
