@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from ledger.documents.fix_plan import parse_ledger
 from ledger.documents.plan import Row
@@ -12,15 +13,26 @@ from ledger.reading.status import row_data
 from ledger.workspace import Workspace
 
 
+@lru_cache(maxsize=4096)
+def _id_patterns(row_id: str) -> tuple[re.Pattern, re.Pattern]:
+    """(the id as a word, the id with an optional `<file>.md:` before it), compiled once per id."""
+    bare = r"(?<![A-Za-z0-9])" + re.escape(row_id) + r"(?![A-Za-z0-9])"
+    return re.compile(bare), re.compile(r"(?:([\w.-]+\.md):)?" + bare)
+
+
 def mentions_row(text: str, row: Row) -> bool:
     """Does attempt text name this row (`D1`, `Phase D.D1`, `D.D1`, `TEST-X.D1`)?"""
     if not row.has_id:
         return row.ref in text  # an item with no id is named only by its reference
     if row.id not in text:
         return False  # the audit asks this of every attempt for every row: skip the regex
+    bare, qualified = _id_patterns(row.id)
+    if ".md:" not in text:
+        # No `<file>.md:` anywhere, so the prefix group never matches and every match is a
+        # bare one: the same answer without trying that group at every position of the text.
+        return bare.search(text) is not None
     # `phase_2_checklist.md:0.A` names the 0.A of that file, not this file's 0.A.
-    pattern = r"(?:([\w.-]+\.md):)?(?<![A-Za-z0-9])" + re.escape(row.id) + r"(?![A-Za-z0-9])"
-    return any(m.group(1) in (None, row.path.name) for m in re.finditer(pattern, text))
+    return any(m.group(1) in (None, row.path.name) for m in qualified.finditer(text))
 
 
 def red_green_pair(ws: Workspace, manifests: list) -> dict | None:

@@ -51,7 +51,10 @@ class InitiativeEvidence:
         # `ledger verify` records, by the run folder (workspace-relative, with a trailing /) they re-ran.
         self.verifications: dict[str, list[Path]] = {}
         # Through the checker, so each manifest is read once for both this map and the integrity check.
-        self.timestamp_folders = timestamp_folders(self.report_root)
+        # The temp files a killed ledger left in the `<TS>/` folders come from the same listing
+        # (temp_leftovers reports them; a second listing of thousands of folders cost a tenth of the audit).
+        self.stamp_leftovers: list[Path] = []
+        self.timestamp_folders = timestamp_folders(self.report_root, self.stamp_leftovers)
         for folder in run_folders(self.timestamp_folders):
             manifest = checker.check(folder).manifest or {}
             if manifest.get("tool") == VERIFY_TOOL:
@@ -100,7 +103,9 @@ class InitiativeEvidence:
     def attempts_naming(self, row: Row) -> list[AttemptEvidence]:
         parts = _WORD.findall(row.id)
         candidates = self._attempts_with_word(parts[-1]) if parts else []
-        return [a for a in candidates if a.names(row)] + [a for a in self._with_rows if row.id in a.attempt.rows and a not in candidates]
+        # Identity, not ==: a dataclass == compares every field of two attempts.
+        seen = {id(a) for a in candidates}
+        return [a for a in candidates if a.names(row)] + [a for a in self._with_rows if row.id in a.attempt.rows and id(a) not in seen]
 
     def _attempts_with_word(self, word: str) -> list[AttemptEvidence]:
         if word not in self._by_word:
