@@ -138,12 +138,9 @@ def _refuse_escape(root: Path, path: Path) -> None:
         raise BadInput(f"report folder {path} resolves outside the workspace ({resolved})")
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+def sha256_file(path: Path | str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()  # chunked, one buffer
 
 
 def hash_files(folder: Path) -> dict[str, str]:
@@ -229,21 +226,28 @@ def read_manifest(folder: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def timestamp_folders(report_root: Path) -> list[tuple[Path, list[Path]]]:
+def timestamp_folders(report_root: Path, leftovers: list[Path] | None = None) -> list[tuple[Path, list[Path]]]:
     """Each `<TS>/` folder under the report root with its sub-folders, both sorted by name.
 
     One listing per folder (scandir, no stat per entry): audits walk thousands of them.
+    `leftovers`, when given, receives from the same listing the temp files and staging
+    folders a killed ledger left in the `<TS>/` folders (ledger.editing.tempfiles.leftovers_in).
     """
     try:
         with os.scandir(report_root) as entries:
             stamps = sorted(e.path for e in entries if TIMESTAMP.match(e.name) and e.is_dir())
     except (FileNotFoundError, NotADirectoryError):
         return []
+    if leftovers is not None:
+        from ledger.editing.tempfiles import TEMP_NAME
     tree = []
     for stamp in stamps:
         with os.scandir(stamp) as entries:
-            children = sorted(e.path for e in entries if e.is_dir())
+            listed = list(entries)
+        children = sorted(e.path for e in listed if e.is_dir())
         tree.append((Path(stamp), [Path(c) for c in children]))
+        if leftovers is not None:
+            leftovers += sorted(Path(e.path) for e in listed if TEMP_NAME.match(e.name) and not e.is_symlink())
     return tree
 
 
