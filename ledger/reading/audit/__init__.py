@@ -46,16 +46,17 @@ def audit_workspace(ws: Workspace, initiative: str | None = None, since: str | N
     from ledger.reading.audit.changes import change_scope, mark_stale, restrict_to_changes
 
     scope = change_scope(ws, since) if since else None  # a bad REV fails before any work
+    checker = IntegrityChecker()
     with cyclic_gc_paused():
-        report = _audit_workspace(ws, initiative)
-    mark_stale(ws, report)
+        report = _audit_workspace(ws, initiative, checker)
+    mark_stale(ws, report, checker)
     if scope is not None:
         restrict_to_changes(ws, report, scope)
         report.since = since
     return report
 
 
-def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
+def _audit_workspace(ws: Workspace, initiative: str | None, checker: IntegrityChecker) -> AuditReport:
     if initiative is not None:
         ws.initiative_dir(initiative)  # unknown initiative: a clear error, exit 2
     names = [initiative] if initiative else ws.initiatives()
@@ -68,7 +69,6 @@ def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
         if initiative is None:
             report.issues += items_without_plans(ws, ledger, names)
         report.issues += plan_ledger_disagreements(ws, ledger, names)
-    checker = IntegrityChecker()
     contexts = [InitiativeEvidence(ws, name, ledger, checker) for name in names]
     if contexts:
         # Every run's commit, looked up in one git call before any row asks for one.
@@ -103,7 +103,7 @@ def _audit_workspace(ws: Workspace, initiative: str | None) -> AuditReport:
         report.issues += orphans_and_damage(ws, context, cited_paths, covered, checker)
     report.issues += unknown_findings(ws, names)
     report.issues += root_logs(ws)
-    report.issues += temp_leftovers(ws)
+    report.issues += temp_leftovers(ws, contexts)
     report.issues += half_recorded_runs(ws)
     return report
 

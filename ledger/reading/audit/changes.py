@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import subprocess
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from ledger.errors import BadInput
@@ -155,6 +156,17 @@ class History:
 
 
 def _selector_files(selector: str) -> set[str]:
+    if isinstance(selector, str):
+        return _selector_files_of(selector)  # an audit has few selector texts and many rows
+    return _split_selector_files(selector)
+
+
+@lru_cache(maxsize=4096)
+def _selector_files_of(selector: str) -> frozenset[str]:
+    return frozenset(_split_selector_files(selector))
+
+
+def _split_selector_files(selector) -> set[str]:
     import shlex
 
     try:
@@ -172,10 +184,15 @@ def _code_under_test(name: str, ws: Workspace) -> bool:
     return not any(name.startswith(root.rstrip("/") + "/") for root in ws.config.plan_roots)
 
 
-def mark_stale(ws: Workspace, report: AuditReport) -> None:
+def mark_stale(ws: Workspace, report: AuditReport, checker=None) -> None:
     """Every verified row whose proving run's commit is older than a change to the run's test
-    files or to library code is 'verified, stale', with the files and commits that did it."""
+    files or to library code is 'verified, stale', with the files and commits that did it.
+    `checker`: the audit's IntegrityChecker, whose manifests are already read."""
     from ledger.running.evidence import read_manifest
+
+    def manifest_of(folder: Path) -> dict | None:
+        known = checker.checked_manifest(folder) if checker is not None else None
+        return known if known is not None else read_manifest(folder)
 
     verified = [row for row in report.rows if row.audit is AuditClass.VERIFIED and row.proof]
     if not verified:
@@ -184,7 +201,7 @@ def mark_stale(ws: Workspace, report: AuditReport) -> None:
     if history is None:
         return
     for row in verified:
-        manifest = read_manifest(ws.root / row.proof) or {}
+        manifest = manifest_of(ws.root / row.proof) or {}
         commit = manifest.get("git_commit")
         if not isinstance(commit, str) or not commit:
             continue

@@ -182,21 +182,27 @@ def root_logs(ws: Workspace) -> list[Issue]:
     ]
 
 
-def temp_leftovers(ws: Workspace) -> list[Issue]:
+def temp_leftovers(ws: Workspace, contexts: list[InitiativeEvidence] = ()) -> list[Issue]:
     """Temp files and half-built report folders a killed ledger left (the next writing
-    command removes those beside plans and the ledger)."""
+    command removes those beside plans and the ledger). `contexts`: the audit's, when they
+    are every initiative's; their report folders were listed once already."""
     from ledger.editing.tempfiles import find_leftovers
     from ledger.running.evidence import timestamp_folders
 
-    stamps = []
-    for initiative in ws.initiatives():
-        try:
-            stamps += [stamp for stamp, _ in timestamp_folders(ws.report_root(initiative))]
-        except Exception:
-            continue
+    initiatives = ws.initiatives()
+    if contexts and [c.initiative for c in contexts] == initiatives:
+        found = find_leftovers(ws.root) + [path for context in contexts for path in context.stamp_leftovers]
+    else:
+        stamps = []
+        for initiative in initiatives:
+            try:
+                stamps += [stamp for stamp, _ in timestamp_folders(ws.report_root(initiative))]
+            except Exception:
+                continue
+        found = find_leftovers(ws.root, stamps)
     return [
         Issue("temp_leftover", f"{ws.relative(path)}{'/' if path.is_dir() else ''} is a temp file a killed ledger left; the next writing command removes it", ws.relative(path))
-        for path in find_leftovers(ws.root, stamps)
+        for path in found
     ]
 
 
