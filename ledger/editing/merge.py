@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from pathlib import Path
 
 from ledger.documents.states import STATE_TOKEN, StateVocabulary
 from ledger.markdown.table import split_cells
@@ -338,27 +339,28 @@ def _merge_run_notes(b: str, o: str, t: str) -> str | None:
             return None
         return text[: starts[-1]], text[starts[-1]:]
 
-    parts = [split(x) for x in (b, o, t)]
-    if any(p is None for p in parts) or len({p[0] for p in parts}) != 1:
+    base, ours, theirs = (split(x) for x in (b, o, t))
+    if base is None or ours is None or theirs is None or not base[0] == ours[0] == theirs[0]:
         return None
-    their_note = parts[2][1].strip()
+    their_note = theirs[1].strip()
     return o.rstrip() + " " + their_note + o[len(o.rstrip()):]
 
 
 def _merge_state(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str | None:
     """Cell or token text whose only content is a state token."""
-    tokens = [STATE_TOKEN.search(x) for x in (b, o, t)]
-    if not all(tokens) or any(STATE_TOKEN.sub("", x).strip(" `*_") for x in (b, o, t)):
+    base, ours, theirs = (STATE_TOKEN.search(x) for x in (b, o, t))
+    if base is None or ours is None or theirs is None or any(STATE_TOKEN.sub("", x).strip(" `*_") for x in (b, o, t)):
         return None
-    states = [vocabulary.classify(token.group()) for token in tokens[1:]]
+    states = [vocabulary.classify(token.group()) for token in (ours, theirs)]
     return o if _ATTENTION[states[0]] >= _ATTENTION[states[1]] else t
 
 
 def _merge_table_row(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str | None:
-    cells = [split_cells(x) for x in (b, o, t)]
-    if any(c is None for c in cells) or len({len(c) for c in cells}) != 1:
+    base_cells, our_cells, their_cells = (split_cells(x) for x in (b, o, t))
+    if base_cells is None or our_cells is None or their_cells is None:
         return None
-    base_cells, our_cells, their_cells = cells
+    if not len(base_cells) == len(our_cells) == len(their_cells):
+        return None
     pieces: list[tuple[int, int, str]] = []
     for bc, oc, tc in zip(base_cells, our_cells, their_cells, strict=True):
         if tc.raw == bc.raw or oc.raw == tc.raw:
@@ -383,10 +385,9 @@ def _merge_table_row(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str
 
 
 def _merge_checklist(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str | None:
-    matches = [_CHECKLIST.match(x) for x in (b, o, t)]
-    if not all(matches):
+    mb, mo, mt = (_CHECKLIST.match(x) for x in (b, o, t))
+    if mb is None or mo is None or mt is None:
         return None
-    mb, mo, mt = matches
     if mo.group("lead") != mb.group("lead") or mt.group("lead") != mb.group("lead"):
         return None
     token = _pick(mb.group("token"), mo.group("token"), mt.group("token"))
@@ -420,7 +421,8 @@ def _renumber_incoming(out: list[tuple[str, str]], notes: list[str], renumbered:
     from ledger.markdown.text import SourceText
 
     text = "".join(line for line, _ in out)
-    doc = parse_ledger(SourceText(None, text, ""))
+    # The merged text is not a file: the path is only a label (nothing here reads it).
+    doc = parse_ledger(SourceText(Path("<merged ledger>"), text, ""))
     origin = [o for _, o in out]
     lines = [line for line, _ in out]
     groups: dict[str, list] = {}
@@ -456,6 +458,7 @@ def _renumbered_line(line: str, pattern: re.Pattern, old: int, new: int, is_glob
     elsewhere that cites the old number can be traced."""
     note = f"renumbered from #{old} at merge"
     match = pattern.search(line)
+    assert match is not None  # the caller found the number with this pattern
     if is_global:
         body, eol = _split_eol(line)
         label_end = body.rstrip().rfind(")")

@@ -40,7 +40,7 @@ from pathlib import Path
 try:
     import fcntl
 except ImportError:  # no flock(2): runs are not registered; `ledger repair` sweeps their folders
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 JOURNAL_NAME = "ledger.pending.json"
 RUNS_NAME = "ledger.runs"

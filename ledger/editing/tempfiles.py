@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 TEMP_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
@@ -48,7 +49,7 @@ def leftovers_in(folder: Path) -> list[Path]:
         return []
 
 
-def find_leftovers(root: Path, report_stamp_folders: list[Path] = ()) -> list[Path]:
+def find_leftovers(root: Path, report_stamp_folders: Iterable[Path] = ()) -> list[Path]:
     found = [path for folder in _folders_written(root) for path in leftovers_in(folder)]
     for stamp in report_stamp_folders:
         found += leftovers_in(stamp)

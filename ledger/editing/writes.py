@@ -8,6 +8,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ledger.errors import ConcurrentEdit
 
@@ -67,7 +68,7 @@ def write_atomic(path: Path, text: str, expected_sha256: str | None, replan: Rep
                 os.unlink(tmp_name)
                 if replan is None or current is None:
                     raise ConcurrentEdit("file changed on disk since it was read; nothing written, run the command again", path)
-                expected_sha256, planned_on = _sha(current), current
+                expected_sha256, planned_on = hashlib.sha256(current).hexdigest(), current
                 new_text = replan(decode_markdown(current, path), expected_sha256)
                 if new_text is None:
                     return
@@ -191,7 +192,7 @@ def _swap_in(path: Path, data: bytes) -> bytes | None:
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-_renameat2 = None
+_renameat2: Any = None  # None: not looked up yet; False: this libc has no renameat2
 
 
 def _exchange(source: str, target: Path) -> bool:

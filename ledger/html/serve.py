@@ -58,6 +58,7 @@ def make_server(workspace_root: Path, site_dir: Path, port: int = 0) -> tuple[ht
     server = http.server.ThreadingHTTPServer((HOST, port), partial(handler, directory=str(document_root)))
     server.daemon_threads = True
     host, bound_port = server.server_address[:2]
+    assert isinstance(host, str)  # an AF_INET server's address (bytes only for AF_UNIX)
     return server, f"http://{host}:{bound_port}{prefix}index.html"
 
 

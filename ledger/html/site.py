@@ -95,7 +95,7 @@ def _counts(values: list[str | None], keys: tuple[str, ...]) -> dict[str, int]:
 
 def _audit_counts(values: list[str | None]) -> dict[str, int]:
     counter = Counter(v for v in values if v)
-    ordered = {key: counter[key] for key in AUDIT_CLASSES if counter.get(key)}
+    ordered: dict[str, int] = {key: counter[key] for key in AUDIT_CLASSES if counter.get(key)}
     ordered.update({key: n for key, n in sorted(counter.items()) if key not in ordered})
     return ordered
 
@@ -388,8 +388,8 @@ class SiteBuilder:
         return found
 
     def index(self, initiatives: list[dict]) -> dict:
-        totals = Counter()
-        audit = Counter()
+        totals: Counter[str] = Counter()
+        audit: Counter[str] = Counter()
         for item in initiatives:
             totals.update(item["counts"])
             audit.update(item["audit_counts"])

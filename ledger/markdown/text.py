@@ -76,7 +76,7 @@ class SourceText:
 
     path: Path
     text: str
-    sha256: str
+    sha256: str | None  # None: the file did not exist when read
 
     @classmethod
     def read(cls, path: Path) -> SourceText:
