@@ -22,38 +22,20 @@ def next_(initiative, as_json, root):
     \b
     Exit codes: 0 a row to work, 1 nothing left (a loop can stop), 2 bad input.
     """
-    from ledger.reading.next_row import next_row
-    from ledger.running.selector import find_selectors
+    from ledger.reading.next_row import next_row, next_row_data
 
     ws = open_workspace(root)
-    answer = next_row(ws, initiative)
-    waiting = [{"initiative": i, "row": r, "waiting_for": unmet} for i, r, unmet in answer.waiting]
-    if answer.found is None:
+    data = next_row_data(ws, next_row(ws, initiative))
+    if data["next"] is None:
         if as_json:
-            print_json({"next": None, "waiting": waiting, "skipped_items": [{"initiative": i, "status": s} for i, s in answer.skipped_items]})
+            print_json(data)
         else:
             click.echo("nothing left to work" + (f" in {initiative}" if initiative else ""))
-            for entry in waiting:
+            for entry in data["waiting"]:
                 click.echo(f"  waiting: {entry['initiative']} {entry['row']} on {', '.join(entry['waiting_for'])}")
         sys.exit(1)
-    found = answer.found
-    row = found.row
-    selectors = find_selectors(row.guidance) or find_selectors(row.description)
-    data = {
-        "initiative": found.initiative,
-        "row": row.ref,
-        "id": row.id,
-        "state": row.state,
-        "state_token": row.state_token,
-        "description": row.description,
-        "file": ws.relative(row.path),
-        "line": row.line,
-        "phase": row.phase.title if row.phase else None,
-        "selector": selectors[0] if selectors else None,
-        "depends_on": found.depends_on,
-        "waiting": waiting,
-    }
     if as_json:
-        print_json({"next": data, **data})
+        print_json(data)
     else:
-        click.echo(f"{found.initiative} {row.ref} {row.state_token} — {row.description} ({data['file']}:{row.line})")
+        row = data["next"]
+        click.echo(f"{row['initiative']} {row['row']} {row['state_token']} — {row['description']} ({row['file']}:{row['line']})")

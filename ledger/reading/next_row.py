@@ -98,3 +98,32 @@ def next_row(ws: Workspace, initiative: str | None = None) -> NextAnswer:
             answer.found = NextRow(name, row, needed)
             return answer
     return answer
+
+
+def next_row_data(ws: Workspace, answer: NextAnswer) -> dict:
+    """What `ledger next` prints or dumps as JSON: the row (None when nothing is left), the
+    rows waiting on others and the items skipped for their status."""
+    from ledger.running.selector import find_selectors
+
+    waiting = [{"initiative": i, "row": r, "waiting_for": unmet} for i, r, unmet in answer.waiting]
+    if answer.found is None:
+        skipped = [{"initiative": i, "status": s} for i, s in answer.skipped_items]
+        return {"next": None, "waiting": waiting, "skipped_items": skipped}
+    found = answer.found
+    row = found.row
+    selectors = find_selectors(row.guidance) or find_selectors(row.description)
+    data = {
+        "initiative": found.initiative,
+        "row": row.ref,
+        "id": row.id,
+        "state": row.state,
+        "state_token": row.state_token,
+        "description": row.description,
+        "file": ws.relative(row.path),
+        "line": row.line,
+        "phase": row.phase.title if row.phase else None,
+        "selector": selectors[0] if selectors else None,
+        "depends_on": found.depends_on,
+        "waiting": waiting,
+    }
+    return {"next": data, **data}

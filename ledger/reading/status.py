@@ -12,8 +12,6 @@ from ledger.documents.plan import Row
 from ledger.documents.states import DONE, OPEN, PARTIAL
 from ledger.workspace import Workspace
 
-STATE_ORDER = (DONE, PARTIAL, OPEN, None)
-
 
 def _counts(rows: list[Row]) -> dict[str, int]:
     counter = Counter(row.state or "unknown" for row in rows)
