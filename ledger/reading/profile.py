@@ -130,7 +130,8 @@ def profile_row(ws: Workspace, initiative: str, reference: str) -> tuple[Profile
                 counted=counts_for_baseline(manifest, current),
             )
         )
-    timed = [r.duration_s for r in profile.runs if r.counted]
+    # A counted run always has a duration (counts_for_baseline): the filter only tells mypy.
+    timed = [r.duration_s for r in profile.runs if r.counted and r.duration_s is not None]
     profile.count = len(timed)
     profile.excluded = sum(1 for r in profile.runs if r.complete and r.duration_s is not None and not r.counted)
     if timed:
@@ -139,14 +140,14 @@ def profile_row(ws: Workspace, initiative: str, reference: str) -> tuple[Profile
         profile.stdev_s = float(values.std(ddof=1)) if len(values) > 1 else 0.0
         profile.cv = profile.stdev_s / profile.mean_s if profile.mean_s > 0 else None
         profile.min_s, profile.max_s = float(values.min()), float(values.max())
-    passing = [r for r in profile.runs if r.counted]
+    passing = timed  # the counted runs' durations, oldest first
     # The newest passing run is judged against the ones before it, as `ledger do` judged it.
     if passing:
-        before = [r.duration_s for r in passing[:-1]]
+        before = passing[:-1]
         prior = baseline_bands(before, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs)
-        profile.latest_verdict = prior.describe(passing[-1].duration_s) if prior else "no baseline yet (first passing run)"
+        profile.latest_verdict = prior.describe(passing[-1]) if prior else "no baseline yet (first passing run)"
     profile.bands = baseline_bands(
-        [r.duration_s for r in passing], ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs
+        passing, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs
     )
     return profile, manifests
 
@@ -189,7 +190,7 @@ def write_runtime_profile(
         manifest=manifest,
         env=env,
         generated_at=now,
-        sparkline=sparkline_svg([r.duration_s for r in timed], [r.outcome or "" for r in timed], bands),
+        sparkline=sparkline_svg([r.duration_s for r in timed if r.duration_s is not None], [r.outcome or "" for r in timed], bands),
     )
     target = folder / "runtime_profile.md"
     with workspace_lock(ws.root, lock_timeout_s):

@@ -67,8 +67,9 @@ def row_details(ws: Workspace, initiative: str, reference: str) -> dict:
         }
     from ledger.running.interpreter import workspace_interpreter
 
+    python: dict[str, str | None]
     try:
-        python = workspace_interpreter(ws).to_json()
+        python = dict(workspace_interpreter(ws).to_json())
     except BadInput as exc:
         python = {"path": None, "source": "config", "why": exc.message}
     attempts = []

@@ -6,7 +6,7 @@ from html import escape
 
 from ledger.running.outcome import Outcome
 
-OUTCOME_COLOURS = {
+OUTCOME_COLOURS: dict[str, str] = {
     Outcome.PASSED: "#2da44e", Outcome.FAILED: "#cf222e", Outcome.ERROR: "#cf222e", Outcome.TIMEOUT: "#bf8700",
     Outcome.INTERRUPTED: "#8c959f",
 }

@@ -96,7 +96,7 @@ SETUP_ONLY_ARGS = frozenset({"--setup-plan", "--setup-only"})
 Run = TypeVar("Run")
 
 
-def red_green_pair(runs: Sequence[tuple[Run, str]]) -> tuple[Run, Run | None] | None:
+def red_green_pair(runs: Sequence[tuple[Run, str | None]]) -> tuple[Run, Run | None] | None:
     """TDD: the newest confirmed red run (`do --expect fail`) and the first pass after it.
 
     `runs` are (run, outcome) pairs in the order the runs started."""

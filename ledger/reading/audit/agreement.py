@@ -24,7 +24,7 @@ def plan_ledger_disagreements(ws: Workspace, ledger: LedgerDoc, initiatives: lis
     ledger_file = ws.relative(ws.ledger_path)
     issues: list[Issue] = []
     for item in ledger.checklist:
-        named = [(name, item.row_of(name)) for name in initiatives if item.row_of(name) in plan_rows[name]]
+        named = [(name, cited) for name in initiatives if (cited := item.row_of(name)) is not None and cited in plan_rows[name]]
         if not named:
             named = [(name, item.subject) for name in initiatives if item.subject in plan_rows[name]]
             if len(named) != 1:

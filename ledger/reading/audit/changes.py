@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -155,7 +156,7 @@ class History:
         return list(files), [f"{sha[:12]} {subject}" for sha, subject, _ in commits] + (["(uncommitted changes)"] if self.uncommitted else [])
 
 
-def _selector_files(selector: str) -> set[str]:
+def _selector_files(selector: str) -> AbstractSet[str]:
     if isinstance(selector, str):
         return _selector_files_of(selector)  # an audit has few selector texts and many rows
     return _split_selector_files(selector)
@@ -201,6 +202,7 @@ def mark_stale(ws: Workspace, report: AuditReport, checker=None) -> None:
     if history is None:
         return
     for row in verified:
+        assert row.proof  # verified rows were chosen with a proof
         manifest = manifest_of(ws.root / row.proof) or {}
         commit = manifest.get("git_commit")
         if not isinstance(commit, str) or not commit:

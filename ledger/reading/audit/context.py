@@ -79,7 +79,7 @@ class InitiativeEvidence:
         newest: dict[str, dict] = {}
         for folder in self.verifications.get(self.ws.relative(run_folder) + "/", []):
             check = self.checker.check(folder)
-            if check.status != INTACT or not isinstance(check.manifest.get("reproduced"), bool):
+            if check.status != INTACT or check.manifest is None or not isinstance(check.manifest.get("reproduced"), bool):
                 continue
             at = "head" if check.manifest.get("at") == "head" else "recorded"
             key = (check.sort_key, str(folder))

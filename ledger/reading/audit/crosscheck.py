@@ -53,7 +53,11 @@ def parse_time(text) -> datetime | None:
     if text not in _TIMES:
         match = _TIME.match(text)
         try:
-            _TIMES[text] = datetime(*map(int, match.groups()), tzinfo=UTC) if match else None
+            if match:
+                year, month, day, hour, minute, second = map(int, match.groups())
+                _TIMES[text] = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+            else:
+                _TIMES[text] = None
         except ValueError:
             _TIMES[text] = None
         if match and ":" in text and text.count(":") != 2:
@@ -205,7 +209,7 @@ class CrossChecker:
         log_text = _tail(check.folder / "pytest.log")
         summary = parse_summary_line(log_text)
         disagreement = summary is not None and _log_disagrees(summary, junit)
-        if disagreement:
+        if summary is not None and disagreement:
             shown = ", ".join(f"{v} {k}" for k, v in summary.items() if v) or "no tests ran"
             failures.append(CheckFailure("log_summary", f"pytest.log says {shown}; junit.xml holds {junit['passed']} passed, {junit['failed']} failed, {junit['errors']} errors"))
         args = _selector_args(manifest.get("selector"))

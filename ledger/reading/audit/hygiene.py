@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from ledger.documents.fix_plan import LedgerDoc
@@ -140,7 +141,7 @@ def orphans_and_damage(
                 issues.append(Issue("unsealed_report", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative))
             elif check.status == INTACT and check.outcome and context.cross.is_future(check):
                 issues.append(Issue(
-                    "future_report", f"{rel}: recorded in the future (started_at {check.manifest.get('started_at')}); never counted as the newest run",
+                    "future_report", f"{rel}: recorded in the future (started_at {(check.manifest or {}).get('started_at')}); never counted as the newest run",
                     initiative=context.initiative, failing=True,
                 ))
             if check.status == INCOMPLETE:
@@ -182,7 +183,7 @@ def root_logs(ws: Workspace) -> list[Issue]:
     ]
 
 
-def temp_leftovers(ws: Workspace, contexts: list[InitiativeEvidence] = ()) -> list[Issue]:
+def temp_leftovers(ws: Workspace, contexts: Sequence[InitiativeEvidence] = ()) -> list[Issue]:
     """Temp files and half-built report folders a killed ledger left (the next writing
     command removes those beside plans and the ledger). `contexts`: the audit's, when they
     are every initiative's; their report folders were listed once already."""

@@ -7,6 +7,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ledger.running.evidence import (
     ATTESTATION,
@@ -18,6 +19,9 @@ from ledger.running.evidence import (
     record_region,
     sha256_file,
 )
+
+if TYPE_CHECKING:
+    from ledger.reading.audit.crosscheck import CrossChecker  # it imports this module
 
 # UNSEALED: a manifest without its own content hash — hand-written, or from a ledger older
 # than manifest version 2. Its files may match it, but nothing says ledger wrote it.
@@ -60,7 +64,7 @@ class IntegrityChecker:
         self._folders: dict[tuple[str, str], Path | None] = {}
         self._has_manifest: dict[str, bool] = {}
         self._keys = keys
-        self.cross = None  # a CrossChecker, made on first use (it runs git)
+        self.cross: CrossChecker | None = None  # made on first use (it runs git)
 
     @property
     def keys(self) -> dict:

@@ -95,7 +95,7 @@ class RowAudit:
     @property
     def label(self) -> str:
         """`verified, attested by <key> · reproduced`: the class with what backs it further."""
-        text = self.audit
+        text: str = self.audit
         if self.stale:
             text += ", stale"
         if self.attested_by:
@@ -140,7 +140,7 @@ class AuditReport:
     since: str | None = None  # `audit --since REV`: only what changed since REV
 
     def counts(self, initiative: str | None = None) -> dict[str, int]:
-        counts = {name: 0 for name in AuditClass}
+        counts: dict[str, int] = {name: 0 for name in AuditClass}
         for row in self.rows:
             if initiative is None or row.initiative == initiative:
                 counts[row.audit] += 1

@@ -94,7 +94,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
         if newest is not None and newest.outcome != Outcome.PASSED:
             audit.audit = AuditClass.CONTRADICTED
             audit.evidence.append(rel(newest.folder))
-            why = newest.manifest.get("reason") or newest.outcome
+            why = (newest.manifest or {}).get("reason") or newest.outcome
             audit.reasons.insert(0, Reason(f"marked {row.state_token} but the newest run {rel(newest.folder)} {newest.outcome}: {why}"))
             return audit
         cited_passing = [c for c in runs if c.outcome == Outcome.PASSED and c.folder in cited_folders]
