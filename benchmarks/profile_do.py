@@ -22,6 +22,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -50,8 +51,13 @@ def child() -> None:
     launched = float(os.environ[LAUNCHED_AT])
     events: list[tuple[float, float, str]] = []
 
+    main_thread = threading.get_ident()
+
     def note(start: float, took: float, name: str) -> None:
-        events.append((start - launched, took, name))
+        # The main thread's CPU time so far: on a quiet machine, its growth before the Popen and
+        # after pytest's exit is the fixed cost; under load it is the part that load does not inflate.
+        cpu = time.thread_time() if threading.get_ident() == main_thread else None
+        events.append((start - launched, took, name, cpu))
 
     def timed(name, function):
         @functools.wraps(function)
@@ -160,9 +166,9 @@ def main(runs: int) -> None:
     load = os.getloadavg()[0]
     print(f"ledger do median {wall * 1000:.0f} ms, bare pytest median {statistics.median(bare) * 1000:.0f} ms "
           f"(load average {load:.2f} on {os.cpu_count()} CPUs{', UNDER LOAD' if load > (os.cpu_count() or 1) / 2 else ''})")
-    print("   start(ms)  took(ms)  step")
-    for at, took, name in sorted(events):
-        print(f"  {1000 * at:9.1f} {1000 * took:9.1f}  {name}")
+    print("   start(ms)  took(ms)  main-thread CPU so far(ms)  step")
+    for at, took, name, cpu in sorted(events):
+        print(f"  {1000 * at:9.1f} {1000 * took:9.1f}  {'' if cpu is None else f'{1000 * cpu:9.1f}':>9}  {name}")
     print(f"  {1000 * wall:9.1f}            process reaped by the harness")
 
 
