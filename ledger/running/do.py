@@ -111,10 +111,10 @@ class DoResult:
 def apply_directive(ws: Workspace, options: DoOptions) -> list[str]:
     """Fill `options` from `options.from_input` (arguments given on the command line win);
     returns how each field was decided."""
-    from ledger.running.do_target import read_target
-
     if not options.from_input:
         return []
+    from ledger.running.do_target import read_target
+
     target = read_target(ws, options.from_input, options.initiative or None, options.row or None, options.selector)
     options.initiative, options.row = target.initiative, target.row
     if options.selector is None and target.selector is not None:
@@ -296,7 +296,7 @@ def _run_tests(ws: Workspace, options: DoOptions, prepared: PreparedRun, staged:
             cwd=ws.root,
             log_path=staged.folder / "pytest.log",
             timeout_s=options.timeout_s,
-            previous_duration_s=staged.previous_duration_s,
+            previous_duration_s=staged.previous_for_echo,
         ),
         echo,
     )

@@ -57,12 +57,29 @@ class StagedRun:
     renderer: Renderer
     snapshot_pool: ThreadPoolExecutor
     environment: Future  # the snapshot, taken while the tests run
-    history: list  # the row's earlier runs (folder, manifest), oldest first
-    previous_duration_s: float | None
+    # (the row's earlier runs (folder, manifest) oldest first, the previous passing duration):
+    # read while the tests start, as a long loop's report root holds hundreds of manifests.
+    earlier: Future
 
     @property
     def folder(self) -> Path:
         return self.report.path
+
+    @property
+    def history(self) -> list:
+        return self.earlier.result()[0]
+
+    @property
+    def previous_duration_s(self) -> float | None:
+        return self.earlier.result()[1]
+
+    def previous_for_echo(self) -> float | None:
+        """The previous duration for the runner's progress lines, which must never fail the run
+        (a failed read is raised where the record needs the history)."""
+        try:
+            return self.previous_duration_s
+        except Exception:
+            return None
 
 
 @dataclass
@@ -90,7 +107,7 @@ class Recorded:
 
 def stage_run(ws: Workspace, options: DoOptions, prepared: PreparedRun, claim: RunClaim) -> StagedRun:
     """Create the evidence folder (claimed by this run's registration, `claim`), write its
-    staged manifest, start the environment snapshot."""
+    staged manifest, start what can be done while the tests run (`_start_background`)."""
     from ledger.editing.repair import fault_point
     from ledger.running.runner import pytest_argv
     from ledger.running.selector_policy import ledger_run_options
@@ -136,30 +153,34 @@ def stage_run(ws: Workspace, options: DoOptions, prepared: PreparedRun, claim: R
     }
     # Written first so a run killed half-way leaves a folder that says so.
     write_manifest(folder, manifest)
-    pool, environment = _start_snapshot(ws, prepared, renderer)
-    history = row_history(ws, options.initiative, row)
-    previous = previous_duration(ws, options.initiative, row, history, prepared.selector.selector.text)
-    return StagedRun(report, argv, manifest, renderer, pool, environment, history, previous)
+    return StagedRun(report, argv, manifest, renderer, *_start_background(ws, options, prepared, renderer))
 
 
-def _start_snapshot(ws: Workspace, prepared: PreparedRun, renderer: Renderer):
-    """The snapshot (package metadata, git, nvidia-smi) is taken while the tests run, not
-    before: it would otherwise add its whole cost to every `ledger do`."""
+def _start_background(ws: Workspace, options: DoOptions, prepared: PreparedRun, renderer: Renderer):
+    """What the record needs but the tests do not wait for, done while they run: the row's
+    history, the environment snapshot (package metadata, git, nvidia-smi), and loading Jinja2,
+    the templates and the JUnit reader. Before the run they would add their whole cost to
+    every `ledger do`. One worker, in that order: the history is asked for first."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from ledger.running.environment import capture_environment, project_packages
-
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledger-env")
-    environment = pool.submit(
+    row, selector = prepared.row, prepared.selector.selector.text
+
+    def earlier() -> tuple[list, float | None]:
+        history = row_history(ws, options.initiative, row)
+        return history, previous_duration(ws, options.initiative, row, history, selector)
+
+    def snapshot() -> dict:
+        from ledger.running.environment import capture_environment, project_packages
+
         # The package list (a scan of the workspace when no settings name it) is made here too.
-        lambda: capture_environment(
-            ws.root, project_packages(ws.root, ws.config.packages),
-            environ={**os.environ, **prepared.selector.env}, python=prepared.interpreter.path,
-        )
-    )
-    # Likewise what the record needs afterwards (Jinja2, the templates, the JUnit reader).
+        return capture_environment(ws.root, project_packages(ws.root, ws.config.packages),
+                                   environ={**os.environ, **prepared.selector.env}, python=prepared.interpreter.path)
+
+    history = pool.submit(earlier)
+    environment = pool.submit(snapshot)
     pool.submit(_prepare_record, renderer)
-    return pool, environment
+    return pool, environment, history
 
 
 def write_evidence(ws: Workspace, options: DoOptions, prepared: PreparedRun, staged: StagedRun,

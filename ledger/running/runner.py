@@ -42,7 +42,13 @@ class RunRequest:
     cwd: Path
     log_path: Path
     timeout_s: float | None = None
-    previous_duration_s: float | None = None
+    # The previous passing run's duration, for the progress lines; or a function giving it,
+    # asked only when a line is printed (ledger do reads the row's history while the tests run).
+    previous_duration_s: float | Callable[[], float | None] | None = None
+
+    def previous(self) -> float | None:
+        value = self.previous_duration_s
+        return value() if callable(value) else value
 
 
 @dataclass(frozen=True)
@@ -243,7 +249,7 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
         process.ledger_run_id = run_id
         with _PeakRss(process.pid) as rss:
             try:
-                timed_out = _pump(process, log, lines, deadline, clock, request.previous_duration_s, echo)
+                timed_out = _pump(process, log, lines, deadline, clock, request.previous, echo)
             except KeyboardInterrupt as exc:
                 from ledger.errors import Terminated
 
@@ -265,7 +271,7 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
         os.fsync(log.fileno())
     # pytest's own time: until it exited, not until the processes it leaked let go of the pipe.
     duration = (getattr(process, "ledger_ended", None) or time.monotonic()) - clock
-    echo(f"[ledger] {format_elapsed(duration, request.previous_duration_s)}")
+    echo(f"[ledger] {format_elapsed(duration, request.previous())}")
     return RunResult(
         exit_code=exit_code,
         duration_s=duration,
@@ -278,7 +284,7 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
     )
 
 
-def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s, echo) -> bool:
+def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s: Callable[[], float | None], echo) -> bool:
     """Copy output until pytest exits (then drain briefly) or the pipe closes and it exits.
     Returns True when the deadline passed first."""
     fd = process.stdout.fileno()
@@ -316,7 +322,7 @@ def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s, echo) -> 
                     lines.feed(chunk)
                     last_output = time.monotonic()
                 if not events and time.monotonic() - last_output >= HEARTBEAT_S:
-                    echo(f"[ledger] still running, {format_elapsed(time.monotonic() - clock, previous_s)}")
+                    echo(f"[ledger] still running, {format_elapsed(time.monotonic() - clock, previous_s())}")
                     last_output = time.monotonic()
     finally:
         if pidfd is not None:

@@ -194,3 +194,16 @@ def test_the_run_itself_carries_the_parent_death_signal(tmp_path):
     assert int(signal_number) == signal.SIGKILL
     assert int(parent) == os.getpid()
     assert first_option == "-c"
+
+
+def test_a_previous_duration_given_as_a_function_is_asked_when_the_line_is_printed(tmp_path):
+    # ledger do reads the row's history while the tests run: the runner asks for it only at the end.
+    asked: list[bool] = []
+
+    def previous() -> float:
+        asked.append(True)
+        return 4.0
+
+    _, lines = run(tmp_path, python("print('ran')"), previous_duration_s=previous)
+    assert lines[0] == "ran"
+    assert asked and "(previous passing run 4.0s, " in lines[-1]
