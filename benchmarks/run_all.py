@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-BENCHMARKS = ["bench_startup", "bench_do_overhead", "bench_audit", "bench_padded_cells", "bench_table"]
+BENCHMARKS = ["bench_startup", "bench_do_overhead", "bench_audit", "bench_html", "bench_padded_cells", "bench_table"]
 
 for name in BENCHMARKS:
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,9 +26,7 @@ from ledger.documents.states import DONE, OPEN, PARTIAL
 from ledger.errors import BadInput
 from ledger.reading.audit.model import AuditClass
 from ledger.reading.gcpause import cyclic_gc_paused
-from ledger.reading.show import mentions_row
 from ledger.render import Renderer
-from ledger.running.evidence import iter_manifests
 from ledger.running.outcome import Outcome
 from ledger.running.selector import find_selectors
 from ledger.workspace import Workspace
@@ -66,6 +65,25 @@ def relative_link(target: Path, page_dir: Path) -> str:
     if os.path.isdir(target) and not rel.endswith("/"):
         rel += "/"
     return _quote_path(rel)
+
+
+def file_links(folder: Path, folder_href: str, names: list[str], page_dir: Path) -> list[dict]:
+    """{name, href} for files of `folder` (whose own link is `folder_href`), those whose real
+    path leaves it left out. A plain name that is no symlink links as the folder's link plus
+    the name: one lstat, where relative_link resolves the file's whole real path."""
+    links = []
+    for name in names:
+        if folder_href != "./" and name not in ("", ".", "..") and "/" not in name and os.sep not in name:
+            try:
+                mode = os.lstat(os.path.join(folder, name)).st_mode
+            except (OSError, ValueError):
+                mode = 0  # absent (evidence never committed): a link to where it belongs, as relative_link gives
+            if not stat.S_ISLNK(mode):
+                links.append({"name": name, "href": folder_href + _quote_path(name) + ("/" if stat.S_ISDIR(mode) else "")})
+                continue
+        if is_inside(folder, folder / name):
+            links.append({"name": name, "href": relative_link(folder / name, page_dir)})
+    return links
 
 
 def _quote_path(path: str) -> str:
@@ -211,11 +229,22 @@ class SiteBuilder:
     def classifier(self):
         from ledger.reading.audit import RowClassifier
 
-        return RowClassifier(self.ws, self.ledger_doc)
+        # Every initiative's runs read up front, so their commits are asked of git in one call.
+        return RowClassifier(self.ws, self.ledger_doc, self.ws.initiatives())
 
     def audit_classes(self, initiative: str, rows: list[Row]) -> dict[int, str | None]:
         """Audit class per row (keyed by id(row)); the ledger is parsed once for the whole site."""
-        return self.classifier.classify(initiative, rows)
+        return {key: audit.audit for key, audit in self.classifier.classify(initiative, rows).items()}
+
+    def runs_of(self, initiative: str, row: Row) -> list[tuple[Path, dict]]:
+        """The row's recorded runs, oldest first: the audit's own list and its already-read
+        manifests (a `ledger verify` re-run checks a run; it is not one of the row's runs)."""
+        evidence = self.classifier.evidence(initiative)
+        return [(folder, evidence.checker.check(folder).manifest) for folder in evidence.recorded_folders(row)]
+
+    def attempts_naming(self, initiative: str, row: Row) -> set[int]:
+        """id() of each ledger attempt that names the row: the audit's own answer (it asked first)."""
+        return {id(found.attempt) for found in self.classifier.evidence(initiative).attempts_naming(row)}
 
     @cached_property
     def ledger_doc(self):
@@ -224,17 +253,14 @@ class SiteBuilder:
     def initiative_page_dir(self) -> Path:
         return self.out_dir / INITIATIVE_DIR
 
-    def manifests(self, initiative: str) -> list[tuple[Path, dict]]:
-        return list(iter_manifests(self.ws.report_root(initiative)))
-
     def initiative(self, initiative: str) -> dict:
         ws = self.ws
         page_dir = self.initiative_page_dir()
         plans = ws.plans(initiative)
         rows = [row for plan in plans for row in plan.rows]
         audit = self.audit_classes(initiative, rows)
-        manifests = self.manifests(initiative)
-        attempts = self.attempts(initiative)
+        timeline = self.timeline(initiative)
+        attempts = [data for _, data in timeline]
         phases: list[dict] = []
         for plan in plans:
             by_phase: dict[int, list[Row]] = {}
@@ -242,7 +268,10 @@ class SiteBuilder:
                 by_phase.setdefault(row.phase.line if row.phase else 0, []).append(row)
             for line, phase_rows in by_phase.items():
                 phase = phase_rows[0].phase
-                row_data = [self.row(initiative, row, audit.get(id(row)), manifests, attempts, page_dir) for row in phase_rows]
+                row_data = [
+                    self.row(initiative, row, audit.get(id(row)), self.runs_of(initiative, row), _naming(timeline, self.attempts_naming(initiative, row)), page_dir)
+                    for row in phase_rows
+                ]
                 counts = _counts([r["state"] for r in row_data], STATES)
                 phases.append(
                     {
@@ -282,10 +311,11 @@ class SiteBuilder:
             "diagnostics": [str(d) for plan in plans for d in plan.diagnostics],
         }
 
-    def row(self, initiative: str, row: Row, audit: str | None, manifests, attempts: list[dict], page_dir: Path) -> dict:
+    def row(self, initiative: str, row: Row, audit: str | None, mine: list[tuple[Path, dict]], mentions: list[dict], page_dir: Path) -> dict:
+        """One row's data; `mine`: its recorded runs (folder, manifest), oldest first; `mentions`:
+        the attempts naming it, in timeline order."""
         ws = self.ws
         plan_rel = ws.relative(row.path)
-        mine = [(folder, m) for folder, m in manifests if m.get("row") == row.id and m.get("plan") in (None, plan_rel)]
         runs = [
             {
                 "duration_s": m.get("duration_s"),
@@ -305,21 +335,11 @@ class SiteBuilder:
             latest = {
                 **runs[-1],
                 "counts": manifest.get("counts") if isinstance(manifest.get("counts"), dict) else None,
-                "files": [
-                    {"name": name, "href": relative_link(folder / name, page_dir)}
-                    for name in [*sorted(files), "manifest.json"]
-                    if is_inside(folder, folder / name)
-                ],
+                "files": file_links(folder, runs[-1]["href"], [*sorted(files), "manifest.json"], page_dir),
             }
         selectors = find_selectors(row.guidance) or find_selectors(row.description)
         cited = None if latest else self.cited_evidence(initiative, row, page_dir)
         bands = guardrail_bands(ws, [r for r in runs if r["complete"]]) if runs else None
-        mentions = [
-            {"label": a["number_label"], "anchor": a["anchor"]}
-            for a in attempts
-            # The substring test first: it rules out most attempts without a regex.
-            if row.id in a["rows"] or (row.id in a["text"] and mentions_row(a["text"], row))
-        ]
         return {
             "id": row.id,
             "qualified_id": row.display_id,
@@ -339,18 +359,24 @@ class SiteBuilder:
             "runs": runs,
             "bands": _usable_bands(bands),
             "chart": runtime_svg(runs, bands, label=f"{row.id} runtime over {len(runs)} runs") if runs else None,
-            "attempts": mentions,
+            "attempts": [{"label": a["number_label"], "anchor": a["anchor"]} for a in mentions],
         }
 
     def cited_evidence(self, initiative: str, row: Row, page_dir: Path) -> dict | None:
         """The newest existing `reports/<TS>/<slug>/` folder the row's own text cites (no manifest needed)."""
-        report_root = self.ws.report_root(initiative)
+        report_root = self.classifier.evidence(initiative).report_root  # resolved and confined once
         found: list[tuple[str, Path]] = []
         for match in _CITED_REPORT.finditer(row.own_text):
             timestamp, slug = match.group(1), match.group(2)
-            folder = report_root / timestamp / slug if slug and (report_root / timestamp / slug).is_dir() else report_root / timestamp
-            if folder.is_dir() and is_inside(self.ws.root, folder):
-                found.append((timestamp, folder))
+            stamp = os.path.join(report_root, timestamp)
+            if slug and os.path.isdir(os.path.join(stamp, slug)):
+                folder = os.path.join(stamp, slug)
+            elif os.path.isdir(stamp):
+                folder = stamp
+            else:
+                continue
+            if is_inside(self.ws.root, folder):
+                found.append((timestamp, Path(folder)))
         if not found:
             return None
         _, folder = max(found, key=lambda item: item[0])
@@ -361,18 +387,21 @@ class SiteBuilder:
         }
 
     def attempts(self, initiative: str) -> list[dict]:
+        return [data for _, data in self.timeline(initiative)]
+
+    def timeline(self, initiative: str) -> list[tuple[int, dict]]:
+        """The initiative's attempts in time order, as (id() of the ledger's Attempt, page data)."""
         doc = self.ledger_doc
         if doc is None:
             return []
         found = []
         for attempt in doc.timeline_for(initiative):
             first, _, rest = attempt.text.partition("\n")
-            first = re.sub(r"^[*+-]\s+", "", first.strip())
-            first = re.sub(r"^#+\s+", "", first)
+            first = _LIST_MARK.sub("", first.strip())
+            first = _HEADING_MARK.sub("", first)
             if attempt.label:
                 first = first.removesuffix(f"({attempt.label})").rstrip()
-            found.append(
-                {
+            found.append((id(attempt), {
                     "number": attempt.number,
                     "number_label": f"#{attempt.number}" if attempt.number is not None else attempt.date,
                     "date": attempt.date,
@@ -383,8 +412,7 @@ class SiteBuilder:
                     "text": attempt.text,
                     "headline_html": inline_code(_strip_attempt_prefix(first)),
                     "more": rest.strip(),
-                }
-            )
+                }))
         return found
 
     def index(self, initiatives: list[dict]) -> dict:
@@ -404,11 +432,23 @@ class SiteBuilder:
         }
 
 
+def _naming(timeline: list[tuple[int, dict]], naming: set[int]) -> list[dict]:
+    """The attempts of `timeline` whose id() is in `naming`, in timeline order."""
+    return [data for key, data in timeline if key in naming] if naming else []
+
+
+_LIST_MARK = re.compile(r"^[*+-]\s+")
+_HEADING_MARK = re.compile(r"^#+\s+")
+_BRACKETED_DATE = re.compile(r"^(?:\*\*)?\[[^\]]*\](?:\*\*)?\s*")
+_LEADING_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}\S*\s+[—–-]+\s+")
+_ATTEMPT_NUMBER = re.compile(r"^(?:\*\*)?Attempt\s+#\d+(?:\*\*)?\s*[—–:-]*\s*")
+
+
 def _strip_attempt_prefix(text: str) -> str:
     """Drop what the timeline shows elsewhere: the date and `Attempt #N —`."""
-    text = re.sub(r"^(?:\*\*)?\[[^\]]*\](?:\*\*)?\s*", "", text)
-    text = re.sub(r"^\d{4}-\d{2}-\d{2}\S*\s+[—–-]+\s+", "", text)
-    return re.sub(r"^(?:\*\*)?Attempt\s+#\d+(?:\*\*)?\s*[—–:-]*\s*", "", text)
+    text = _BRACKETED_DATE.sub("", text)
+    text = _LEADING_DATE.sub("", text)
+    return _ATTEMPT_NUMBER.sub("", text)
 
 
 def _anchor(file: str, line: int) -> str:
@@ -423,8 +463,11 @@ def html_environment(ws: Workspace):
     import jinja2
     from jinja2.sandbox import SandboxedEnvironment
 
-    # Sandboxed like every workspace template (ledger.render).
-    env = SandboxedEnvironment(
+    # A workspace's page templates are sandboxed like every workspace template (ledger.render).
+    # Without any, every page template is ledger's own code: the sandbox's check of each
+    # attribute and call, a third of the rendering time, would guard nothing.
+    overridden = os.path.lexists(ws.templates_dir / "html")
+    env = (SandboxedEnvironment if overridden else jinja2.Environment)(
         loader=jinja2.FileSystemLoader(Renderer(ws.templates_dir).search_path),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
@@ -465,9 +508,22 @@ def build_site(ws: Workspace, out_dir: Path | None = None, now: datetime | None 
     """Write index.html and one page per initiative under `out_dir`; return what was written."""
     out_dir = _check_out_dir(ws, out_dir or default_out_dir(ws))
     builder = SiteBuilder(ws, out_dir)
+    # Paused while rendering too: the pages' data stays alive to the end, and the collector
+    # re-scanned all of it for the short-lived strings of each page (a quarter of the rendering).
     with cyclic_gc_paused():
         initiatives = [builder.initiative(name) for name in ws.initiatives()]
-    index = builder.index(initiatives)
+        index = builder.index(initiatives)
+        written = _write_pages(ws, out_dir, initiatives, index, now)
+    return {
+        "out_dir": str(out_dir),
+        "pages": [ws.relative(p) if is_inside(ws.root, p) else str(p) for p in written],
+        "initiatives": len(initiatives),
+        "rows": index["total"],
+        "runs": index["runs"],
+    }
+
+
+def _write_pages(ws: Workspace, out_dir: Path, initiatives: list[dict], index: dict, now: datetime | None) -> list[Path]:
     env = html_environment(ws)
     generated = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     common = {
@@ -488,13 +544,7 @@ def build_site(ws: Workspace, out_dir: Path | None = None, now: datetime | None 
         page = out_dir / item["page"]
         _write(page, _render_page(env, "html/initiative.html.j2", **common, item=item, index=index, base="../"))
         written.append(page)
-    return {
-        "out_dir": str(out_dir),
-        "pages": [ws.relative(p) if is_inside(ws.root, p) else str(p) for p in written],
-        "initiatives": len(initiatives),
-        "rows": index["total"],
-        "runs": index["runs"],
-    }
+    return written
 
 
 def _write(path: Path, text: str) -> None:

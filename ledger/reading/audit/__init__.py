@@ -109,17 +109,32 @@ def _audit_workspace(ws: Workspace, initiative: str | None, checker: IntegrityCh
 
 
 class RowClassifier:
-    """Audit classes of rows (what the html dashboard shows), initiative after initiative,
-    with one parsed ledger and one integrity checker for them all."""
+    """The audit of rows (what the html dashboard shows), initiative after initiative, with
+    one parsed ledger and one integrity checker for them all, and each initiative's evidence
+    (runs, attempts naming a row) for the pages to show beside the class."""
 
-    def __init__(self, ws: Workspace, ledger: LedgerDoc | None):
+    def __init__(self, ws: Workspace, ledger: LedgerDoc | None, initiatives: list[str] | None = None):
         self.ws = ws
         self.ledger = ledger
         self.checker = IntegrityChecker()
+        self._evidence: dict[str, InitiativeEvidence] = {}
+        self._noted = 0  # how many of the checker's folders had their commit noted
+        for name in initiatives or []:
+            self.evidence(name)
 
-    def classify(self, initiative: str, rows: list[Row]) -> dict[int, str]:
-        """Audit class per row, keyed by id(row)."""
-        context = InitiativeEvidence(self.ws, initiative, self.ledger, self.checker)
-        # This initiative's commits in one git call, not one per commit.
-        context.cross.want_commits(self.checker.checked())
-        return {id(row): classify_row(context, row).audit for row in rows}
+    def evidence(self, initiative: str) -> InitiativeEvidence:
+        """The initiative's evidence, read once (every run's manifest, through the checker)."""
+        if initiative not in self._evidence:
+            self._evidence[initiative] = InitiativeEvidence(self.ws, initiative, self.ledger, self.checker)
+        return self._evidence[initiative]
+
+    def classify(self, initiative: str, rows: list[Row]) -> dict[int, RowAudit]:
+        """The audit of each row, keyed by id(row)."""
+        context = self.evidence(initiative)
+        checked = self.checker.checked()
+        if len(checked) > self._noted:
+            # Every commit not yet noted (all initiatives' when they were read up front), so
+            # the first lookup asks git about them in one call, not one per initiative.
+            context.cross.want_commits(checked[self._noted:])
+            self._noted = len(checked)
+        return {id(row): classify_row(context, row) for row in rows}

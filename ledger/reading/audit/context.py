@@ -47,6 +47,7 @@ class InitiativeEvidence:
         # substring test spares the exact (regex) test for the attempts that cannot name the row.
         self._by_word: dict[str, list[AttemptEvidence]] = {}
         self._with_rows = [a for a in self.attempts if a.attempt.rows]
+        self._naming: dict[tuple, list[AttemptEvidence]] = {}
         self.recorded: dict[str, list[Path]] = {}
         # `ledger verify` records, by the run folder (workspace-relative, with a trailing /) they re-ran.
         self.verifications: dict[str, list[Path]] = {}
@@ -101,6 +102,13 @@ class InitiativeEvidence:
         return self.resolve_text(row.own_text, row.line)
 
     def attempts_naming(self, row: Row) -> list[AttemptEvidence]:
+        """Remembered by what the answer depends on: the audit and the html dashboard both ask."""
+        key = (row.id, row.has_id, row.ref, row.path.name)
+        if key not in self._naming:
+            self._naming[key] = self._find_attempts_naming(row)
+        return self._naming[key]
+
+    def _find_attempts_naming(self, row: Row) -> list[AttemptEvidence]:
         parts = _WORD.findall(row.id)
         candidates = self._attempts_with_word(parts[-1]) if parts else []
         # Identity, not ==: a dataclass == compares every field of two attempts.
