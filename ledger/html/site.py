@@ -331,11 +331,11 @@ class SiteBuilder:
         latest = None
         if mine:
             folder, manifest = mine[-1]
-            files = manifest.get("files") if isinstance(manifest.get("files"), dict) else {}
+            files: dict = manifest["files"] if isinstance(manifest.get("files"), dict) else {}
             latest = {
                 **runs[-1],
                 "counts": manifest.get("counts") if isinstance(manifest.get("counts"), dict) else None,
-                "files": file_links(folder, runs[-1]["href"], [*sorted(files), "manifest.json"], page_dir),
+                "files": file_links(folder, str(runs[-1]["href"]), [*sorted(files), "manifest.json"], page_dir),
             }
         selectors = find_selectors(row.guidance) or find_selectors(row.description)
         cited = None if latest else self.cited_evidence(initiative, row, page_dir)
@@ -370,13 +370,13 @@ class SiteBuilder:
             timestamp, slug = match.group(1), match.group(2)
             stamp = os.path.join(report_root, timestamp)
             if slug and os.path.isdir(os.path.join(stamp, slug)):
-                folder = os.path.join(stamp, slug)
+                cited = os.path.join(stamp, slug)
             elif os.path.isdir(stamp):
-                folder = stamp
+                cited = stamp
             else:
                 continue
-            if is_inside(self.ws.root, folder):
-                found.append((timestamp, Path(folder)))
+            if is_inside(self.ws.root, cited):
+                found.append((timestamp, Path(cited)))
         if not found:
             return None
         _, folder = max(found, key=lambda item: item[0])
