@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ledger.documents.states import StateVocabulary
+from ledger.documents.states import RowState, StateVocabulary
 from ledger.errors import BadInput
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -148,7 +148,8 @@ def _states(table: object, path: Path) -> StateVocabulary:
     if not isinstance(table, dict):
         raise BadInput("states must be a table", path)
     kwargs: dict[str, Any] = {}
-    for name in ("done", "partial", "open"):
+    for state in (RowState.DONE, RowState.PARTIAL, RowState.OPEN):
+        name = state.value
         if name in table:
             tokens = table[name]
             if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) for t in tokens):

@@ -7,6 +7,7 @@ import click
 
 from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
 from ledger.cli.completion import complete_initiative, complete_row
+from ledger.documents.states import RowState
 
 
 @click.command("brief")
@@ -49,7 +50,7 @@ def brief(initiative, row, mode, output, at, as_json, root):
     if not as_json:
         if context["selector_problem"]:
             click.echo(f"ledger: note: {context['selector_problem']}", err=True)
-        if context["state"] == "done":
+        if context["state"] == RowState.DONE:
             click.echo(f"ledger: note: row {context['row']} is already {context['state_token']}", err=True)
 
 

@@ -7,6 +7,7 @@ import shlex
 from datetime import datetime
 
 from ledger.documents.directive import MODES, mode_name
+from ledger.documents.states import RowState
 from ledger.errors import BadInput
 from ledger.markdown.text import SourceText
 from ledger.running.git_commit import current_branch
@@ -68,7 +69,7 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
             attempts.append({"number": attempt.number, "date": attempt.date, "line": attempt.line, "text": first})
 
     position = rows.index(row)
-    next_rows = [r for r in rows[position + 1:] if r.state != "done"][:2]
+    next_rows = [r for r in rows[position + 1:] if r.state is not RowState.DONE][:2]
     phase = row.phase
     chosen_mode = mode_name(mode) if mode else infer_mode(selector is not None)
     if mode and chosen_mode is None:

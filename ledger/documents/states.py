@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-OPEN, PARTIAL, DONE = "open", "partial", "done"
+
+class RowState(StrEnum):
+    """What a row's state token means. The tokens themselves are configurable (`[states]` in
+    `.ledger.toml`, see StateVocabulary); these three meanings are not."""
+
+    OPEN = "open"
+    PARTIAL = "partial"
+    DONE = "done"
+
 
 # A state token is a bracketed marker, optionally wrapped in backticks or bold.
 STATE_TOKEN = re.compile(r"\[[^\[\]\n]{0,3}\]")
@@ -21,25 +30,25 @@ class StateVocabulary:
     write_open: str = "[ ]"
     aliases: dict[str, str] = field(default_factory=dict)
 
-    def classify(self, token: str) -> str | None:
+    def classify(self, token: str) -> RowState | None:
         if token in self.done:
-            return DONE
+            return RowState.DONE
         if token in self.partial:
-            return PARTIAL
+            return RowState.PARTIAL
         if token in self.open:
-            return OPEN
+            return RowState.OPEN
         return None
 
-    def token_for(self, state: str) -> str:
-        return {DONE: self.write_done, PARTIAL: self.write_partial, OPEN: self.write_open}[state]
+    def token_for(self, state: RowState) -> str:
+        return {RowState.DONE: self.write_done, RowState.PARTIAL: self.write_partial, RowState.OPEN: self.write_open}[state]
 
-    def parse_user_state(self, value: str) -> str:
+    def parse_user_state(self, value: str) -> RowState:
         """Accept `done`, `x`, `[x]`, `P`, `partial`, `open`, `[ ]` ... from a command line."""
         key = value.strip().lower()
         names = {
-            "done": DONE, "x": DONE, "d": DONE, "complete": DONE,
-            "partial": PARTIAL, "p": PARTIAL, "blocked": PARTIAL, "in_progress": PARTIAL,
-            "open": OPEN, "todo": OPEN, "": OPEN,
+            "done": RowState.DONE, "x": RowState.DONE, "d": RowState.DONE, "complete": RowState.DONE,
+            "partial": RowState.PARTIAL, "p": RowState.PARTIAL, "blocked": RowState.PARTIAL, "in_progress": RowState.PARTIAL,
+            "open": RowState.OPEN, "todo": RowState.OPEN, "": RowState.OPEN,
         }
         if key in names:
             return names[key]

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from ledger.documents.states import STATE_TOKEN, StateVocabulary
+from ledger.documents.states import STATE_TOKEN, RowState, StateVocabulary
 from ledger.markdown.table import split_cells
 from ledger.markdown.text import split_lines
 
@@ -50,7 +50,7 @@ _RUN_NOTE_END = re.compile(r"Artifacts: \S*reports/\d{4}-\d{2}-\d{2}T\d{6}Z/\S*\
 _ITEM_ATTEMPT_NUMBER = re.compile(r"(Attempt\s+#)(\d+)")
 _GLOBAL_ATTEMPT_NUMBER = re.compile(r"(attempt\s+#)(\d+)", re.IGNORECASE)
 # Which state wins when both sides set a row differently: the one needing attention.
-_ATTENTION = {"partial": 3, "open": 2, "done": 1, None: 0}
+_ATTENTION = {RowState.PARTIAL: 3, RowState.OPEN: 2, RowState.DONE: 1, None: 0}
 
 
 @dataclass(frozen=True)

@@ -100,7 +100,7 @@ def complete_journal(ws) -> list[str]:
             clear_journal(ws.root)  # unreadable: written half-way, so nothing was touched yet
         return []
     from ledger.documents.fix_plan import parse_ledger
-    from ledger.documents.states import DONE, PARTIAL
+    from ledger.documents.states import RowState
     from ledger.editing.bookkeeping import add_attempt, change_row
     from ledger.markdown.table import escape_cell_text
     from ledger.markdown.text import SourceText
@@ -116,7 +116,7 @@ def complete_journal(ws) -> list[str]:
         write_manifest(folder, entry["manifest"])
         done.append("manifest completed")
     if entry.get("new_state"):
-        state = {"done": DONE, "partial": PARTIAL}[entry["new_state"]]
+        state = RowState(entry["new_state"])
         ws.reload_path(ws.root / entry["plan"])
         row = next(r for r in ws.rows(initiative) if r.id == entry["row"] and ws.relative(r.path) == entry["plan"]
                    and (r.phase.key if r.phase else None) == entry.get("phase"))

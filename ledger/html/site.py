@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 
 from ledger.documents.citations import is_inside, real_path
 from ledger.documents.plan import Row
-from ledger.documents.states import DONE, OPEN, PARTIAL
+from ledger.documents.states import RowState
 from ledger.errors import BadInput
 from ledger.reading.audit.model import AuditClass
 from ledger.reading.gcpause import cyclic_gc_paused
@@ -31,7 +31,8 @@ from ledger.running.outcome import Outcome
 from ledger.running.selector import find_selectors
 from ledger.workspace import Workspace
 
-STATES = (DONE, PARTIAL, OPEN, "unknown")
+# Row states as the dashboard orders them; "unknown": a token the state vocabulary does not know.
+STATES = (RowState.DONE, RowState.PARTIAL, RowState.OPEN, "unknown")
 # Audit classes, best first; a row of an unknown state is counted after them.
 AUDIT_CLASSES = tuple(c for c in AuditClass if c is not AuditClass.UNKNOWN)
 INITIATIVE_DIR = "initiative"
@@ -108,7 +109,7 @@ def format_duration(seconds: float | None) -> str:
 
 def _counts(values: list[str | None], keys: tuple[str, ...]) -> dict[str, int]:
     counter = Counter(v or "unknown" for v in values)
-    return {key: counter.get(key, 0) for key in keys if counter.get(key, 0) or key in (DONE, PARTIAL, OPEN)}
+    return {key: counter.get(key, 0) for key in keys if counter.get(key, 0) or key in (RowState.DONE, RowState.PARTIAL, RowState.OPEN)}
 
 
 def _audit_counts(values: list[str | None]) -> dict[str, int]:
@@ -299,7 +300,7 @@ class SiteBuilder:
             "page": f"{INITIATIVE_DIR}/{initiative}.html",
             "plans": [{"path": ws.relative(plan.path), "href": relative_link(plan.path, page_dir)} for plan in plans],
             "total": len(all_rows),
-            "done": counts.get(DONE, 0),
+            "done": counts.get(RowState.DONE, 0),
             "counts": counts,
             "segments": _percentages(counts, len(all_rows)),
             "audit_counts": _audit_counts([r["audit"] for r in all_rows]),

@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from ledger.documents.plan import Row
-from ledger.documents.states import DONE, OPEN, PARTIAL
+from ledger.documents.states import RowState
 from ledger.errors import BadInput
 from ledger.workspace import Workspace
 
@@ -56,7 +56,7 @@ def _row_done(ws: Workspace, initiative: str, reference: str) -> bool | None:
     if dot and head in ws.initiatives():
         target_initiative, ref = head, tail
     try:
-        return ws.find_row(target_initiative, ref).state == DONE
+        return ws.find_row(target_initiative, ref).state == RowState.DONE
     except BadInput:
         return None
 
@@ -65,7 +65,7 @@ def _initiative_done(ws: Workspace, initiative: str) -> bool | None:
     if initiative not in ws.initiatives():
         return None
     rows = ws.rows(initiative)
-    return bool(rows) and all(row.state == DONE for row in rows)
+    return bool(rows) and all(row.state == RowState.DONE for row in rows)
 
 
 def next_row(ws: Workspace, initiative: str | None = None) -> NextAnswer:
@@ -88,7 +88,7 @@ def next_row(ws: Workspace, initiative: str | None = None) -> NextAnswer:
                 answer.waiting.append((name, "*", unmet))
                 continue
         for row in ws.rows(name):
-            if row.state not in (OPEN, PARTIAL):
+            if row.state not in (RowState.OPEN, RowState.PARTIAL):
                 continue
             needed = depends_on(row.guidance) + depends_on(row.description)
             unmet = [ref for ref in needed if not _row_done(ws, name, ref)]

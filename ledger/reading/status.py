@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections import Counter
 
 from ledger.documents.plan import Row
-from ledger.documents.states import DONE, OPEN, PARTIAL
+from ledger.documents.states import RowState
 from ledger.workspace import Workspace
 
 
 def _counts(rows: list[Row]) -> dict[str, int]:
     counter = Counter(row.state or "unknown" for row in rows)
-    return {"rows": len(rows), "done": counter[DONE], "partial": counter[PARTIAL], "open": counter[OPEN], "unknown": counter["unknown"]}
+    return {"rows": len(rows), **{state: counter[state] for state in (RowState.DONE, RowState.PARTIAL, RowState.OPEN)},
+            "unknown": counter["unknown"]}
 
 
 def row_data(ws: Workspace, row: Row) -> dict:

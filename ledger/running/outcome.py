@@ -21,6 +21,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ledger.documents.states import RowState
 from ledger.errors import ExitCode
 
 
@@ -108,13 +109,13 @@ def red_green_pair(runs: Sequence[tuple[Run, str | None]]) -> tuple[Run, Run | N
     return runs[red][0], green
 
 
-def row_state_after(outcome: str, flip_on_error: bool = False) -> str | None:
-    """"done", "partial", or None when the row keeps its state."""
+def row_state_after(outcome: str, flip_on_error: bool = False) -> RowState | None:
+    """The state a run with this outcome gives its row; None when the row keeps its state."""
     effect = Outcome(outcome).row
     if effect is RowEffect.DONE:
-        return "done"
+        return RowState.DONE
     if effect is RowEffect.PARTIAL or (effect is RowEffect.KEEP_UNLESS_FLIP_ON_ERROR and flip_on_error):
-        return "partial"
+        return RowState.PARTIAL
     return None
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ledger.documents.fix_plan import entry_token
 from ledger.documents.plan import Row
-from ledger.documents.states import DONE, PARTIAL
+from ledger.documents.states import RowState
 from ledger.render import Renderer
 from ledger.running.evidence import (
     MANIFEST_VERSION,
@@ -274,7 +274,7 @@ def record_in_plan(ws: Workspace, options: DoOptions, prepared: PreparedRun, sta
     write_journal(ws.root, {
         "folder": ws.relative(folder) + "/", "initiative": options.initiative, "row": row.id,
         "phase": row.phase.key if row.phase else None, "plan": ws.relative(row.path),
-        "new_state": {DONE: "done", PARTIAL: "partial"}.get(new_state) if flipping else None,
+        "new_state": new_state if flipping else None,
         "note": note, "replacing": replacing, "context": json.loads(json.dumps(context, default=str)),
         "item_title": item_title, "attempt_number": options.attempt_number,
         # The complete manifest too: a run killed before it is written still gets it.
@@ -314,12 +314,12 @@ def record_in_plan(ws: Workspace, options: DoOptions, prepared: PreparedRun, sta
     return Recorded(state_before, state_after, state_changed, attempt.number, notices)
 
 
-def _new_state(options: DoOptions, row: Row, outcome: Outcome) -> str | None:
-    """The row's state after this outcome (DONE, PARTIAL), or None to leave it."""
+def _new_state(options: DoOptions, row: Row, outcome: Outcome) -> RowState | None:
+    """The row's state after this outcome, or None to leave it."""
     from ledger.running.outcome import Outcome, row_state_after
 
-    new_state = {"done": DONE, "partial": PARTIAL, None: None}[row_state_after(outcome, options.flip_on_error)]
-    if options.flip and new_state == PARTIAL and row.state == DONE and outcome is Outcome.NO_TESTS:
+    new_state = row_state_after(outcome, options.flip_on_error)
+    if options.flip and new_state is RowState.PARTIAL and row.state == RowState.DONE and outcome is Outcome.NO_TESTS:
         new_state = None  # 0 collected says nothing about the work: never a demotion
     if outcome is Outcome.TIMEOUT and options.timeout_is_default and not options.flip_on_error:
         new_state = None  # ledger's own default limit, not one the user chose: a tooling limit, not a regression

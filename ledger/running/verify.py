@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ledger.documents.states import RowState
 from ledger.errors import BadInput
 from ledger.running.evidence import (
     MANIFEST,
@@ -123,7 +124,7 @@ def find_targets(ws: Workspace, initiative: str | None, row: str | None) -> tupl
     for audit in report.rows:
         if row is not None and row not in (audit.row, audit.qualified_id):
             continue
-        if audit.state != "done":
+        if audit.state != RowState.DONE:
             continue
         if audit.audit is not AuditClass.VERIFIED or audit.proof is None:
             skipped.append({"initiative": audit.initiative, "row": audit.qualified_id, "why": f"{audit.audit}: no verified run to re-run"})

@@ -20,7 +20,7 @@ from ledger.editing.mark import mark_row
 from ledger.markdown.table import escape_cell_text
 from ledger.markdown.text import SourceText
 from ledger.documents.plan import parse_plan
-from ledger.documents.states import DONE, OPEN, PARTIAL
+from ledger.documents.states import RowState
 from ledger.workspace import Workspace
 
 PLAN = "plans/active/PROP-001/implementation.md"
@@ -99,7 +99,7 @@ def test_change_row_changes_exactly_the_target_state_and_note(plan_text, data):
         assert not before.diagnostics, before.diagnostics
         index = data.draw(st.integers(0, len(before.rows) - 1))
         target = before.rows[index]
-        new_state = data.draw(st.sampled_from([DONE, PARTIAL, OPEN]))
+        new_state = data.draw(st.sampled_from([RowState.DONE, RowState.PARTIAL, RowState.OPEN]))
         note = data.draw(st.one_of(st.none(), raw_text))
         change_row(ws, target, new_state, note)
 
@@ -250,15 +250,15 @@ def test_a_second_note_replacing_the_first_leaves_the_guidance_as_if_only_it_was
         target = before.rows[index]
         first_note, second_note = data.draw(raw_text), data.draw(raw_text)
         assume(first_note.strip() and second_note.strip())
-        first = change_row(ws, target, DONE, first_note)
-        second = change_row(ws, target, PARTIAL, second_note, replacing=first.note)
+        first = change_row(ws, target, RowState.DONE, first_note)
+        second = change_row(ws, target, RowState.PARTIAL, second_note, replacing=first.note)
 
         after, new_rows = snapshot_rows(ws)
         assert [r for i, r in enumerate(new_rows) if i != index] == [r for i, r in enumerate(rows) if i != index]
-        assert after.rows[index].state == PARTIAL
+        assert after.rows[index].state == RowState.PARTIAL
         # The guidance holds the original text and the second note only, as a single change_row would leave it.
         with TempRoot() as other_root:
             other = make_ws(other_root, plan_text)
-            once = change_row(other, parse_plan(SourceText.read(other_root / PLAN), other.config.states).rows[index], PARTIAL, second_note)
+            once = change_row(other, parse_plan(SourceText.read(other_root / PLAN), other.config.states).rows[index], RowState.PARTIAL, second_note)
             _, once_rows = snapshot_rows(other)
             assert new_rows[index][4] == once_rows[index][4] and once.note == second.note

@@ -12,7 +12,7 @@ from ledger.markdown.splice import Splice, apply_splices
 from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
 from ledger.documents.plan import parse_plan
-from ledger.documents.states import DONE, OPEN, PARTIAL, StateVocabulary
+from ledger.documents.states import RowState, StateVocabulary
 from tests.conftest import corpus_files
 
 MARKDOWN = corpus_files(".md")
@@ -34,7 +34,7 @@ def test_corpus_plans_have_the_expected_rows():
     plan = parse_plan(SourceText.read(by_name["plans__active__TEST-PYTORCH-001__implementation.md"]))
     assert [r.id for r in plan.rows] == ["A1", "A2", "A3", "B1", "B2", "B3", "C1", "C2", "C3", "D1", "D2", "D3"]
     old = parse_plan(SourceText.read(by_name["plans__examples__2025-07-registration-refactor__phase_1_checklist.md"]))
-    assert len(old.rows) == 18 and all(r.state == DONE for r in old.rows)
+    assert len(old.rows) == 18 and all(r.state == RowState.DONE for r in old.rows)
     checklist = parse_plan(SourceText.read(by_name["plans__active__DEBUG-SIM-LINES-DOSE-001__implementation.md"]))
     assert [r.id for r in checklist.rows] == ["A1", "A2", "B1", "B2", "C1", "C2"]
 
@@ -61,7 +61,7 @@ def test_flipping_any_corpus_row_changes_exactly_that_cell(path: Path, line: int
     source = SourceText.read(path)
     vocabulary = StateVocabulary()
     row = next(r for r in parse_plan(source, vocabulary).rows if r.line == line)
-    target = PARTIAL if row.state != PARTIAL else DONE
+    target = RowState.PARTIAL if row.state != RowState.PARTIAL else RowState.DONE
     token = vocabulary.token_for(target)
     new_text = apply_splices(source.text, [Splice(*row.state_span, token)])
     old_lines = source.text.split("\n")

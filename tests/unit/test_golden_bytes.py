@@ -180,7 +180,7 @@ def _run_edit(root: Path, initiative: str, edit: dict) -> None:
         for _ in range(edit.get("runs", 1)):
             _cli(root, "do", initiative, edit["row"], exit_code=edit.get("exit_code", 0))
     elif kind in ("do_note", "do_attempt"):
-        from ledger.documents.states import DONE, PARTIAL
+        from ledger.documents.states import RowState
         from ledger.editing.bookkeeping import add_attempt, change_row
         from ledger.markdown.table import escape_cell_text
         from ledger.render import Renderer
@@ -192,7 +192,7 @@ def _run_edit(root: Path, initiative: str, edit: dict) -> None:
         renderer = Renderer(ws.templates_dir)
         if kind == "do_note":
             note = renderer.render("guidance_note.md.j2", **context).strip()
-            state = {"done": DONE, "partial": PARTIAL}[edit.get("state", "done")]
+            state = RowState(edit.get("state", "done"))
             change = change_row(ws, row, state, note, replacing=edit.get("replacing"))
             # As written: escaped for a table cell (`|`, unpaired backticks), else as rendered.
             assert change.note == (escape_cell_text(note) if row.kind == "table" else note)

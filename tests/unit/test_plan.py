@@ -4,7 +4,7 @@ import pytest
 
 from ledger.markdown.text import SourceText
 from ledger.documents.plan import derive_phase_slug, parse_plan
-from ledger.documents.states import DONE, OPEN, PARTIAL
+from ledger.documents.states import RowState
 
 
 def plan_of(text: str):
@@ -33,8 +33,8 @@ def test_table_rows_located_by_header_not_position():
     plan = plan_of(TABLE_PLAN)
     rows = {r.id: r for r in plan.rows}
     assert [r.id for r in plan.rows] == ["D1", "D2", "D3", "E2.A1"]
-    assert rows["D1"].state == OPEN and rows["D2"].state == DONE and rows["D3"].state == PARTIAL
-    assert rows["E2.A1"].state == DONE and rows["E2.A1"].description == "Task"
+    assert rows["D1"].state == RowState.OPEN and rows["D2"].state == RowState.DONE and rows["D3"].state == RowState.PARTIAL
+    assert rows["E2.A1"].state == RowState.DONE and rows["E2.A1"].description == "Task"
     assert rows["E2.A1"].guidance == "reordered columns"
 
 
@@ -66,8 +66,8 @@ def test_checklist_rows():
         "- [see below] a link, not a task\n"
     )
     assert [(r.id, r.has_id, r.state, r.kind) for r in plan.rows] == [
-        ("A1", True, DONE, "checklist"), ("A2", True, OPEN, "checklist"),
-        ("L4", False, OPEN, "checklist"), ("S4", True, PARTIAL, "checklist"),
+        ("A1", True, RowState.DONE, "checklist"), ("A2", True, RowState.OPEN, "checklist"),
+        ("L4", False, RowState.OPEN, "checklist"), ("S4", True, RowState.PARTIAL, "checklist"),
     ]
     assert plan.rows[2].description == "Phase E1 artifacts stored (no id: a row all the same, named by its line)"
     a2 = plan.rows[1]
@@ -83,7 +83,7 @@ def test_section_divider_rows_and_padded_header():
         "| 0.A | **Review docs**        | `[D]` | **Why:** context <br> **How:** read |\n"
     )
     (row,) = plan.rows
-    assert row.id == "0.A" and row.state == DONE and row.section == "Section 0: Preparation"
+    assert row.id == "0.A" and row.state == RowState.DONE and row.section == "Section 0: Preparation"
     assert row.description == "Review docs"
 
 
@@ -137,7 +137,7 @@ def test_bold_section_heading_is_titled_without_its_emphasis():
     # The shape of the real registration-refactor checklist in the corpus.
     plan = plan_of("### **Agent Checklist: Core Module**\n\n| ID | Task Description | State | How/Why & API Guidance |\n| :-- | :-- | :-- | :-- |\n| 0.A | **Review** | `[D]` | Why.\n")
     assert [p.title for p in plan.phases] == ["Agent Checklist: Core Module"]
-    assert plan.rows[0].phase.title == "Agent Checklist: Core Module" and plan.rows[0].state == DONE
+    assert plan.rows[0].phase.title == "Agent Checklist: Core Module" and plan.rows[0].state == RowState.DONE
 
 
 def test_description_keeps_a_code_span_at_its_end_and_loses_wrapping_bold():

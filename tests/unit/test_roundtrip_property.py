@@ -9,7 +9,7 @@ from ledger.markdown.splice import Splice, apply_splices
 from ledger.markdown.table import escape_cell_text
 from ledger.markdown.text import SourceText, split_lines
 from ledger.documents.plan import parse_plan
-from ledger.documents.states import DONE, OPEN, PARTIAL, StateVocabulary
+from ledger.documents.states import RowState, StateVocabulary
 
 cell_text = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r\n\x00"),
@@ -49,7 +49,7 @@ def test_flip_and_note_change_only_the_target_row(document, data):
     plan = parse_plan(SourceText(Path("p.md"), document, "0"), vocabulary)
     assert len(plan.rows) >= 1
     row = data.draw(st.sampled_from(plan.rows))
-    target = data.draw(st.sampled_from([DONE, PARTIAL, OPEN]))
+    target = data.draw(st.sampled_from([RowState.DONE, RowState.PARTIAL, RowState.OPEN]))
     note = escape_cell_text(data.draw(st.text(max_size=30)))
     end = row.guidance_span[1]
     new = apply_splices(document, [Splice(*row.state_span, vocabulary.token_for(target)), Splice(end, end, " " + note)])

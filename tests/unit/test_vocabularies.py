@@ -93,3 +93,24 @@ def test_audit_counts_in_json_keep_the_class_names_in_table_order():
         "unknown",
     ]
     assert [AuditClass(name) for name in counts] == list(AuditClass)
+
+
+def test_row_states_are_open_partial_done_and_every_configured_token_means_one():
+    from ledger.documents.states import RowState, StateVocabulary
+
+    assert [s.value for s in RowState] == ["open", "partial", "done"]
+    vocabulary = StateVocabulary()
+    for state in RowState:
+        assert vocabulary.classify(vocabulary.token_for(state)) is state
+        assert vocabulary.parse_user_state(state.value) is state
+    for token in vocabulary.done + vocabulary.partial + vocabulary.open:
+        assert isinstance(vocabulary.classify(token), RowState)
+    _round_trips(RowState)
+
+
+def test_a_run_changes_a_row_only_to_a_row_state():
+    from ledger.documents.states import RowState
+    from ledger.running.outcome import row_state_after
+
+    assert row_state_after(Outcome.PASSED) is RowState.DONE and row_state_after(Outcome.FAILED) is RowState.PARTIAL
+    assert {row_state_after(o, flip_on_error=True) for o in Outcome} == {RowState.DONE, RowState.PARTIAL, None}

@@ -4,6 +4,7 @@ checklist (`## Completed Items`, `## TODOs`) ticks it `[x]`, or the reverse."""
 from __future__ import annotations
 
 from ledger.documents.fix_plan import LedgerDoc
+from ledger.documents.states import RowState
 from ledger.reading.audit.model import Issue
 from ledger.workspace import Workspace
 
@@ -35,7 +36,7 @@ def plan_ledger_disagreements(ws: Workspace, ledger: LedgerDoc, initiatives: lis
             if ledger_state is None:
                 continue
             for row in rows:
-                if row.state is None or (row.state == "done") == (ledger_state == "done"):
+                if row.state is None or (row.state is RowState.DONE) == (ledger_state is RowState.DONE):
                     continue
                 section = f"## {item.section}" if item.section else "checklist"
                 issues.append(

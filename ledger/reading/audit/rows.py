@@ -6,9 +6,7 @@ from pathlib import Path
 
 from ledger.documents.citations import Resolution
 from ledger.documents.plan import Row
-from ledger.documents.states import DONE
-from ledger.documents.states import OPEN as STATE_OPEN
-from ledger.documents.states import PARTIAL as STATE_PARTIAL
+from ledger.documents.states import RowState
 from ledger.reading.audit.context import InitiativeEvidence
 from ledger.reading.audit.integrity import INCOMPLETE, INTACT, UNSEALED
 from ledger.reading.audit.integrity import MISSING as FOLDER_MISSING
@@ -86,11 +84,11 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
     for check in missing:
         audit.evidence.append(rel(check.folder))
         audit.reasons += [Reason(f"{rel(check.folder)}: {p}") for p in check.problems]
-    if missing and row.state == DONE and not any(c.outcome == Outcome.PASSED and c.folder in cited_folders for c in runs):
+    if missing and row.state == RowState.DONE and not any(c.outcome == Outcome.PASSED and c.folder in cited_folders for c in runs):
         audit.audit = AuditClass.MISSING
         return audit
 
-    if row.state == DONE:
+    if row.state == RowState.DONE:
         if newest is not None and newest.outcome != Outcome.PASSED:
             audit.audit = AuditClass.CONTRADICTED
             audit.evidence.append(rel(newest.folder))
@@ -148,7 +146,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
         _add_unresolved(audit, cited)
         return audit
 
-    if row.state == STATE_OPEN:
+    if row.state is RowState.OPEN:
         if newest is not None and newest.outcome == Outcome.PASSED:
             audit.audit = AuditClass.CONTRADICTED
             audit.evidence.append(rel(newest.folder))
@@ -156,7 +154,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
             return audit
         audit.audit = AuditClass.OPEN
         return audit
-    if row.state == STATE_PARTIAL:
+    if row.state is RowState.PARTIAL:
         audit.audit = AuditClass.PARTIAL
         if newest is not None:
             audit.evidence.append(rel(newest.folder))
