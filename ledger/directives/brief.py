@@ -69,7 +69,7 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
             attempts.append({"number": attempt.number, "date": attempt.date, "line": attempt.line, "text": first})
 
     position = rows.index(row)
-    next_rows = [r for r in rows[position + 1:] if r.state is not RowState.DONE][:2]
+    next_rows = [r for r in rows[position + 1:] if r.state != RowState.DONE][:2]
     phase = row.phase
     chosen_mode = mode_name(mode) if mode else infer_mode(selector is not None)
     if mode and chosen_mode is None:

@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ledger.documents.states import STATE_TOKEN, StateVocabulary
+from ledger.documents.states import STATE_TOKEN, RowState, StateVocabulary
 from ledger.markdown.fences import FenceTracker
 from ledger.markdown.table import Cell, is_delimiter_row, split_cells
 from ledger.markdown.text import Line, SourceText, normalise_hyphens, parse_heading, strip_marks
@@ -49,7 +49,7 @@ class Phase:
 class Row:
     id: str
     description: str
-    state: str | None  # open / partial / done, None when the cell is not a known state
+    state: RowState | None  # None when the cell is not a known state
     state_token: str
     state_span: tuple[int, int]  # offsets in the file text
     guidance: str

@@ -23,6 +23,7 @@ from ledger.documents.fix_plan import (
     parse_ledger,
 )
 from ledger.documents.plan import Row, parse_plan
+from ledger.documents.states import RowState
 from ledger.editing.writes import write_atomic
 from ledger.errors import BadInput
 from ledger.markdown.splice import Splice, apply_splices
@@ -35,9 +36,9 @@ from ledger.workspace import Workspace
 class RowChange:
     path: Path
     line: int
-    state_before: str | None
+    state_before: RowState | None
     token_before: str
-    state_after: str | None
+    state_after: RowState | None
     token_after: str
     note: str | None = None  # the note exactly as written into the row, if one was
 
@@ -58,7 +59,7 @@ def _locate(rows: list[Row], row: Row) -> Row:
     return min(same, key=lambda r: abs(r.line - row.line))
 
 
-def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None, replacing: str | None = None) -> RowChange:
+def change_row(ws: Workspace, row: Row, new_state: RowState | None, note: str | None, replacing: str | None = None) -> RowChange:
     """Set `row`'s state token and/or append `note` to its guidance.
 
     `replacing`: a note ledger wrote earlier; when the guidance still ends with it, `note`
@@ -81,7 +82,7 @@ def change_row(ws: Workspace, row: Row, new_state: str | None, note: str | None,
 
 
 def _plan_row_change(
-    ws: Workspace, row: Row, source: SourceText, new_state: str | None, note: str | None, replacing: str | None
+    ws: Workspace, row: Row, source: SourceText, new_state: RowState | None, note: str | None, replacing: str | None
 ) -> tuple[str | None, RowChange]:
     """The new text of `row`'s file with the change made (None: nothing to change), and the change."""
     rows = _rows_in(ws, source, row)
@@ -135,7 +136,7 @@ def _note_splice(guidance: str, start: int, end: int, note: str, replacing: str 
     return Splice(end, end, (" " if end > start else "") + note)
 
 
-def _token_in_use(rows: list[Row], target: Row, state: str) -> str | None:
+def _token_in_use(rows: list[Row], target: Row, state: RowState) -> str | None:
     """The token this file already writes for `state` in other rows like `target` (a table
     that marks done rows `[D]` keeps getting `[D]`), the most common one; None when none does."""
     tokens = Counter(r.state_token for r in rows if r is not target and r.kind == target.kind and r.state == state)

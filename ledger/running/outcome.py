@@ -41,10 +41,12 @@ class Outcome(StrEnum):
     row: RowEffect
     meaning: str
 
-    def __new__(cls, value: str, exit_code: int, heading: str, row: RowEffect, meaning: str) -> Outcome:
+    def __new__(cls, value: str, *info: Any) -> Outcome:
+        # *info: (exit code, heading, row effect, meaning) when the table defines a member;
+        # nothing when `Outcome("passed")` looks one up by its stored name.
         member = str.__new__(cls, value)
         member._value_ = value
-        member.exit_code, member.heading, member.row, member.meaning = exit_code, heading, row, meaning
+        member.exit_code, member.heading, member.row, member.meaning = info
         return member
 
     PASSED = ("passed", ExitCode.PASSED, "PASSED", RowEffect.DONE,
@@ -83,6 +85,8 @@ class Outcome(StrEnum):
     def known(cls, value: object) -> Outcome | None:
         """The member a stored name stands for; None for an outcome this ledger does not know
         (a manifest from an older or newer ledger, a hand-written one)."""
+        if not isinstance(value, str):
+            return None
         try:
             return cls(value)
         except ValueError:

@@ -319,7 +319,7 @@ def _new_state(options: DoOptions, row: Row, outcome: Outcome) -> RowState | Non
     from ledger.running.outcome import Outcome, row_state_after
 
     new_state = row_state_after(outcome, options.flip_on_error)
-    if options.flip and new_state is RowState.PARTIAL and row.state == RowState.DONE and outcome is Outcome.NO_TESTS:
+    if options.flip and new_state == RowState.PARTIAL and row.state == RowState.DONE and outcome is Outcome.NO_TESTS:
         new_state = None  # 0 collected says nothing about the work: never a demotion
     if outcome is Outcome.TIMEOUT and options.timeout_is_default and not options.flip_on_error:
         new_state = None  # ledger's own default limit, not one the user chose: a tooling limit, not a regression

@@ -36,7 +36,7 @@ def plan_ledger_disagreements(ws: Workspace, ledger: LedgerDoc, initiatives: lis
             if ledger_state is None:
                 continue
             for row in rows:
-                if row.state is None or (row.state is RowState.DONE) == (ledger_state is RowState.DONE):
+                if row.state is None or (row.state == RowState.DONE) == (ledger_state == RowState.DONE):
                     continue
                 section = f"## {item.section}" if item.section else "checklist"
                 issues.append(

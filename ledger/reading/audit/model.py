@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 
+from ledger.documents.states import RowState
+
 
 class AuditClass(StrEnum):
     """A row's audit class, best first: the order tables and JSON counts use."""
@@ -76,7 +78,7 @@ class RowAudit:
     row: str
     qualified_id: str
     description: str
-    state: str | None
+    state: RowState | None
     token: str
     file: str
     line: int
@@ -151,7 +153,7 @@ class AuditReport:
         return [
             row for row in self.rows
             if row.audit in failing or row.not_reproduced or (strict and row.stale)
-            or (require_attested and row.state == "done" and not (row.audit is AuditClass.VERIFIED and row.attested_by))
+            or (require_attested and row.state == RowState.DONE and not (row.audit is AuditClass.VERIFIED and row.attested_by))
         ]
 
     def exit_code(self, strict: bool = False, require_attested: bool = False) -> int:

@@ -146,7 +146,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
         _add_unresolved(audit, cited)
         return audit
 
-    if row.state is RowState.OPEN:
+    if row.state == RowState.OPEN:
         if newest is not None and newest.outcome == Outcome.PASSED:
             audit.audit = AuditClass.CONTRADICTED
             audit.evidence.append(rel(newest.folder))
@@ -154,7 +154,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
             return audit
         audit.audit = AuditClass.OPEN
         return audit
-    if row.state is RowState.PARTIAL:
+    if row.state == RowState.PARTIAL:
         audit.audit = AuditClass.PARTIAL
         if newest is not None:
             audit.evidence.append(rel(newest.folder))
