@@ -2,16 +2,19 @@
 
 import re
 import xml.etree.ElementTree as ET
-from pathlib import Path
+from datetime import UTC
 from urllib.parse import unquote
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.html import site
 from ledger.errors import BadInput
-from ledger.html.site import ChartBox, build_site, format_duration, inline_code, relative_link, runtime_svg
+from ledger.html import pages
+from ledger.html.charts import ChartBox, format_duration, runtime_svg
+from ledger.html.pages import relative_link
+from ledger.html.site import build_site
+from ledger.html.text import inline_code
 from ledger.workspace import Workspace
 from tests.integration.site_factory import HOSTILE, RUNS, make_site_workspace
 
@@ -170,7 +173,7 @@ def test_every_relative_link_resolves_to_a_real_file_or_folder(ws):
 
 
 def test_row_data_points_at_the_newest_run(ws):
-    builder = site.SiteBuilder(ws, ws.root / "site")
+    builder = pages.PageData(ws, ws.root / "site")
     data = builder.initiative("DEMO-001")
     rows = {r["id"]: r for phase in data["phases"] for r in phase["rows"]}
     a1 = rows["A1"]
@@ -187,12 +190,13 @@ def test_row_data_points_at_the_newest_run(ws):
 
 
 def test_manifests_of_a_same_named_row_in_another_plan_are_not_mixed_in(ws):
+    from datetime import datetime
+
     from tests.integration.site_factory import record_run
-    from datetime import datetime, timezone
 
     record_run(ws.root, "DEMO-001", "A1", "phase_a_assessment", "failed", 99.0,
-               datetime(2027, 1, 1, tzinfo=timezone.utc), plan="plans/active/DEMO-001/other.md")
-    data = site.SiteBuilder(ws, ws.root / "site").initiative("DEMO-001")
+               datetime(2027, 1, 1, tzinfo=UTC), plan="plans/active/DEMO-001/other.md")
+    data = pages.PageData(ws, ws.root / "site").initiative("DEMO-001")
     a1 = next(r for p in data["phases"] for r in p["rows"] if r["id"] == "A1")
     assert a1["latest"]["duration_s"] == 27.5
 
@@ -204,7 +208,7 @@ def test_rows_without_runs_link_the_newest_existing_folder_their_text_cites(ws):
     for name in ("2026-10-01T000000Z/phase_a_x", "2026-10-02T000000Z/phase_a_y"):
         (ws.root / "plans/active/DEMO-001/reports" / name).mkdir(parents=True)
     ws = Workspace.open(ws.root)
-    data = site.SiteBuilder(ws, ws.root / "site").initiative("DEMO-001")
+    data = pages.PageData(ws, ws.root / "site").initiative("DEMO-001")
     rows = {r["id"]: r for phase in data["phases"] for r in phase["rows"]}
     assert rows["A4"]["cited"]["short"] == "2026-10-02T000000Z/phase_a_y/"
     assert rows["A4"]["cited"]["href"] == "../../plans/active/DEMO-001/reports/2026-10-02T000000Z/phase_a_y/"
@@ -224,8 +228,8 @@ def test_audit_classes_and_guardrails_come_from_their_switch_points(ws, monkeypa
         seen.setdefault("bands", []).append(len(runs_))
         return BANDS
 
-    monkeypatch.setattr(site.SiteBuilder, "audit_classes", lambda self, i, rows: fake_audit(self.ws, i, rows))
-    monkeypatch.setattr(site, "guardrail_bands", fake_bands)
+    monkeypatch.setattr(pages.PageData, "audit_classes", lambda self, i, rows: fake_audit(self.ws, i, rows))
+    monkeypatch.setattr(pages, "guardrail_bands", fake_bands)
     build_site(ws)
     page = (ws.root / "site/initiative/DEMO-001.html").read_text()
     index = (ws.root / "site/index.html").read_text()
@@ -236,7 +240,7 @@ def test_audit_classes_and_guardrails_come_from_their_switch_points(ws, monkeypa
 
 
 def test_without_audit_module_rows_show_no_class(ws, monkeypatch):
-    monkeypatch.setattr(site.SiteBuilder, "audit_classes", lambda self, i, rows: {id(r): None for r in rows})
+    monkeypatch.setattr(pages.PageData, "audit_classes", lambda self, i, rows: {id(r): None for r in rows})
     build_site(ws)
     index = (ws.root / "site/index.html").read_text()
     assert "audit: not available" in index
