@@ -115,7 +115,7 @@ def read_target(ws, path_text: str, initiative: str | None, row: str | None, sel
             row = found_row or _row_in_prose(ws, initiative, focus_text)
             if row is None:
                 raise BadInput(f"Focus names {initiative} but no row of it ({focus_text.strip()[:80]!r}); "
-                               f"pass the row: ledger do --from-input {path_text} {initiative} ROW", where, focus.line)
+                               f"pass the row: ledger do --from-input {path_text} {initiative} ROW", where, focus.line if focus else None)
             notes.append(f"row {row} from Focus")
     elif row is None:
         raise BadInput("pass both INITIATIVE and ROW, or neither (then Focus decides)")

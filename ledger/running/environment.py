@@ -193,7 +193,7 @@ def imported_packages(root: Path) -> list[str]:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        modules = set()
+        modules: set[str] = set()
         modules.update(m.group(1).split(".")[0] for m in _IMPORT_CALL.finditer(text))
         for match in _IMPORT.finditer(text):
             if match.group(1):

@@ -95,11 +95,13 @@ def evidence_files(folder: Path) -> list[Path]:
     someone dropped in the folder is not evidence); every file when no manifest reads."""
     from ledger.running.evidence import MANIFEST, read_manifest
 
-    manifest = read_manifest(folder)
-    listed = manifest.get("files") if manifest else None
+    manifest = read_manifest(folder) or {}
+    listed = manifest.get("files")
     if not isinstance(listed, dict):
         return sorted(p for p in folder.rglob("*") if p.is_file())
-    regions = manifest.get("regions") if isinstance(manifest.get("regions"), dict) else {}
+    regions = manifest.get("regions")
+    if not isinstance(regions, dict):
+        regions = {}
     names = sorted({*listed, *regions})
     return [folder / MANIFEST, *(folder / name for name in names if isinstance(name, str))]
 
@@ -134,7 +136,7 @@ def commit_paths(guard: CommitGuard, paths: list[Path], message: str) -> dict:
         error = GitBusy if "index.lock" in detail else GitRefused
         raise error(f"--commit: git failed: {detail}") from None
     commit = repo.head.commit
-    files = sorted(commit.stats.files) if commit.parents else sorted(relative)
+    files = sorted(str(name) for name in commit.stats.files) if commit.parents else sorted(relative)
     return {
         "sha": commit.hexsha,
         "branch": guard.branch,

@@ -153,7 +153,15 @@ class _LineEcho:
             self._pending = b""
 
 
-def _reap(process: subprocess.Popen, timeout: float | None = None) -> bool:
+class _TestProcess(subprocess.Popen):
+    """The pytest process, with what ledger notes about it while it runs."""
+
+    ledger_run_id: str | None = None
+    ledger_max_rss: int | None = None  # bytes, from wait4 once reaped
+    ledger_ended: float | None = None  # monotonic time its exit was seen
+
+
+def _reap(process: _TestProcess, timeout: float | None = None) -> bool:
     """Wait for the child with wait4, keeping its peak RSS; False when `timeout` passed first."""
     deadline = None if timeout is None else time.monotonic() + timeout
     while process.returncode is None:
@@ -163,7 +171,7 @@ def _reap(process: subprocess.Popen, timeout: float | None = None) -> bool:
             process.returncode = os.waitstatus_to_exitcode(status)
             process.ledger_max_rss = usage.ru_maxrss * 1024  # Linux reports KiB
             break
-        if time.monotonic() >= deadline:
+        if deadline is None or time.monotonic() >= deadline:  # None: wait4 blocked until it exited
             return False
         time.sleep(0.02)
     return True
@@ -189,7 +197,7 @@ def _signal_group(pgid: int, signum: int) -> None:
         pass
 
 
-def _stop_group(process: subprocess.Popen, first_signal: int, log, lines: _LineEcho, grace_s: float | None = None) -> None:
+def _stop_group(process: _TestProcess, first_signal: int, log, lines: _LineEcho, grace_s: float | None = None) -> None:
     """Ask the whole group to stop, keep what it prints meanwhile, SIGKILL what is left after
     the grace period (`grace_s`, default GRACE_S read at call time)."""
     _signal_group(process.pid, first_signal)
@@ -235,7 +243,7 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
     lines = _LineEcho(echo)
     _become_subreaper()
     with request.log_path.open("wb") as log:
-        process = subprocess.Popen(
+        process = _TestProcess(
             list(request.argv),
             cwd=request.cwd,
             env=env,

@@ -253,7 +253,7 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
     slug = "verify_" + _SLUG_CHARS.sub("_", target.row.lower()).strip("_.-")[:60]
     report = create_report_dir(ws.root, ws.report_root(target.initiative), slug, utc_now())
     folder = report.path
-    overrides = recorded.get("env_overrides") if isinstance(recorded.get("env_overrides"), dict) else selector.env
+    overrides = recorded_env if isinstance(recorded_env, dict) else selector.env
     base = {
         "version": MANIFEST_VERSION,
         "complete": False,
