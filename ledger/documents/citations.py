@@ -15,6 +15,7 @@ import functools
 import glob
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -173,24 +174,45 @@ def _locate(path_text: str, root: Path, bases: list[Path]) -> tuple[str, Path | 
         candidates = [os.path.join(root, relative), *(os.path.join(b, relative) for b in bases)]
     escaped = False
     for candidate in candidates:
-        for concrete in _glob(candidate):
+        if not any(ch in candidate for ch in "*?["):
+            inside = _plain_inside(root, candidate)
+            if inside is None:
+                continue  # no such path
+            if inside:
+                return "existing", Path(candidate)
+            escaped = True
+            continue
+        for concrete in sorted(glob.glob(candidate)):
             if is_inside(root, concrete):
                 return "existing", Path(concrete)
             escaped = True
     return ("outside", None) if escaped else ("missing", None)
 
 
-def _glob(candidate: str) -> list[str]:
-    if any(ch in candidate for ch in "*?["):
-        return sorted(glob.glob(candidate))
-    return [candidate] if os.path.exists(candidate) else []
+def _plain_inside(root: Path, candidate: str) -> bool | None:
+    """None when `candidate` does not exist (os.path.exists), else `is_inside(root, candidate)`.
+
+    One lstat answers both for a path that is not a link (nearly every cited file): it
+    exists, and its real path is its real parent folder's (cached) plus its name.
+    """
+    try:
+        mode = os.lstat(candidate).st_mode
+    except OSError:
+        return None  # as os.path.exists: any error reads as absent
+    name = os.path.basename(candidate)
+    if stat.S_ISLNK(mode) or name in ("", ".", "..") or "/../" in candidate:
+        return is_inside(root, candidate) if os.path.exists(candidate) else None
+    return _under(os.path.join(real_path(os.path.dirname(candidate)), name), real_path(str(root)))
 
 
 def is_inside(root: Path, path: str | Path) -> bool:
     """Is `path`, symlinks followed, inside `root`? Folder resolutions are cached: audits ask thousands of times."""
-    resolved = real_path(str(path))
-    root_text = real_path(str(root))
+    return _under(real_path(str(path)), real_path(str(root)))
+
+
+def _under(resolved: str, root_text: str) -> bool:
     return resolved == root_text or resolved.startswith(root_text.rstrip(os.sep) + os.sep)
+
 
 
 @functools.lru_cache(maxsize=65536)
