@@ -259,12 +259,15 @@ def timestamp_folders(report_root: Path, leftovers: list[Path] | None = None) ->
     return tree
 
 
-def run_folders(tree: list[tuple[Path, list[Path]]]):
-    """Every `<TS>/<slug>/` folder of a `timestamp_folders` tree that holds a manifest.json, oldest first."""
+def run_folders(tree: list[tuple[Path, list[Path]]], has_manifest=None):
+    """Every `<TS>/<slug>/` folder of a `timestamp_folders` tree that holds a manifest.json, oldest first.
+    `has_manifest(folder text)`: a caller's remembered answer (the audit asks it again later)."""
     for _, children in tree:
         for slug_dir in children:
             # `.slug.*.tmp`: a folder still being created (or abandoned by a killed process).
-            if not slug_dir.name.startswith(".") and os.path.isfile(os.path.join(slug_dir, MANIFEST)):
+            if slug_dir.name.startswith("."):
+                continue
+            if has_manifest(str(slug_dir)) if has_manifest is not None else os.path.isfile(os.path.join(slug_dir, MANIFEST)):
                 yield slug_dir
 
 

@@ -56,7 +56,7 @@ class InitiativeEvidence:
         # (temp_leftovers reports them; a second listing of thousands of folders cost a tenth of the audit).
         self.stamp_leftovers: list[Path] = []
         self.timestamp_folders = timestamp_folders(self.report_root, self.stamp_leftovers)
-        for folder in run_folders(self.timestamp_folders):
+        for folder in run_folders(self.timestamp_folders, checker.has_manifest):
             manifest = checker.check(folder).manifest or {}
             if manifest.get("tool") == VERIFY_TOOL:
                 target = manifest.get("verifies")

@@ -17,7 +17,7 @@ from ledger.reading.audit.integrity import (
     IntegrityChecker,
 )
 from ledger.reading.audit.model import Issue
-from ledger.running.evidence import MANIFEST, VERIFY_TOOL
+from ledger.running.evidence import VERIFY_TOOL
 from ledger.workspace import Workspace
 
 
@@ -130,7 +130,7 @@ def orphans_and_damage(
     live = None  # report folders a running `ledger do` is writing, read at the first incomplete one
     for leaf in evidence_leaves(context):
         rel = ws.relative(leaf) + "/"
-        has_manifest = os.path.isfile(os.path.join(leaf, MANIFEST))
+        has_manifest = checker.has_manifest(str(leaf))
         # A `ledger verify` record cites the run it re-ran; nothing needs to cite it.
         verification = has_manifest and (checker.check(leaf).manifest or {}).get("tool") == VERIFY_TOOL
         if str(leaf) not in covered and leaf.parent not in cited_paths and not verification:

@@ -63,6 +63,7 @@ class IntegrityChecker:
         self._cache: dict[Path, FolderCheck] = {}
         self._folders: dict[tuple[str, str], Path | None] = {}
         self._has_manifest: dict[str, bool] = {}
+        self._paths: dict[str, Path] = {}  # one Path per folder checked or found (hashed once, not rebuilt)
         self._keys = keys
         self.cross: CrossChecker | None = None  # made on first use (it runs git)
 
@@ -75,9 +76,18 @@ class IntegrityChecker:
         return self._keys
 
     def check(self, folder: Path) -> FolderCheck:
-        if folder not in self._cache:
-            self._cache[folder] = check_folder(folder, self.keys)
-        return self._cache[folder]
+        found = self._cache.get(folder)
+        if found is None:
+            found = self._cache[folder] = check_folder(folder, self.keys)
+            self._paths.setdefault(str(folder), folder)
+        return found
+
+    def has_manifest(self, folder: str) -> bool:
+        """Does `folder` hold a manifest.json (as os.path.isfile), asked once per folder per audit."""
+        found = self._has_manifest.get(folder)
+        if found is None:
+            found = self._has_manifest[folder] = os.path.isfile(os.path.join(folder, MANIFEST))
+        return found
 
     def checked(self) -> list[FolderCheck]:
         return list(self._cache.values())
@@ -91,7 +101,14 @@ class IntegrityChecker:
         """`evidence_folder`, remembered per folder: many citations point into the same run."""
         key = (str(path), str(stop))
         if key not in self._folders:
-            self._folders[key] = evidence_folder(path, stop, self._has_manifest)
+            text = _evidence_folder_text(path, stop, self._has_manifest)
+            if text is None:
+                self._folders[key] = None
+            else:
+                folder = self._paths.get(text)
+                if folder is None:
+                    folder = self._paths[text] = Path(text)
+                self._folders[key] = folder
         return self._folders[key]
 
 
@@ -237,7 +254,11 @@ def evidence_folder(path: Path, stop: Path, has_manifest: dict[str, bool] | None
 
     `has_manifest` remembers each folder's answer: citations of sibling files walk the same parents.
     """
-    known = has_manifest if has_manifest is not None else {}
+    found = _evidence_folder_text(path, stop, has_manifest if has_manifest is not None else {})
+    return Path(found) if found is not None else None
+
+
+def _evidence_folder_text(path: Path, stop: Path, known: dict[str, bool]) -> str | None:
     stop_text = str(stop).rstrip(os.sep)
     current = str(path) if os.path.isdir(path) else os.path.dirname(path)
     while current.startswith(stop_text + os.sep):
@@ -245,7 +266,7 @@ def evidence_folder(path: Path, stop: Path, has_manifest: dict[str, bool] | None
         if found is None:
             found = known[current] = os.path.isfile(os.path.join(current, MANIFEST))
         if found:
-            return Path(current)
+            return current
         current = os.path.dirname(current)
     return None
 
