@@ -139,20 +139,27 @@ def check_folder(folder: Path, keys: dict | None = None) -> FolderCheck:
     # One listing of the folder answers "symlink? regular file?" for every name it holds,
     # instead of an lstat and a stat per listed file (thousands per audit).
     listing = _listing(folder)
+    folder_text = str(folder)
     for name, expected in sorted({**files, **regions}.items()):
-        target = folder / name
         if not isinstance(name, str) or name.startswith("/") or ".." in name.split("/"):
             problems.append(f"{name}: listed path leaves the report folder")
             continue
         entry = listing.get(name)
-        # A name the listing lacks (spelled `./x`, or under a linked folder, or absent) is asked of the file system.
-        is_link, is_file = (entry.is_symlink(), entry.is_file()) if entry is not None else (target.is_symlink(), target.is_file())
+        target: Path | str
+        if entry is not None:
+            target = os.path.join(folder_text, name)
+            is_link, is_file = entry.is_symlink(), entry.is_file()
+        else:
+            # A name the listing lacks (spelled `./x`, or under a linked folder, or absent) is asked of the file system.
+            target = folder / name
+            is_link, is_file = target.is_symlink(), target.is_file()
         if is_link:
             problems.append(f"{name}: listed path leaves the report folder")
         elif not is_file:
             missing.append(name)
         elif name in regions:
-            data = target.read_bytes()
+            with open(target, "rb") as handle:
+                data = handle.read()
             region = record_region(data)
             if region is None:
                 problems.append(f"{name}: ledger's record (between its ledger:record markers) was removed or its markers edited")
