@@ -45,6 +45,8 @@ _HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-"})
 
 
 def normalise_hyphens(text: str) -> str:
+    if "\u2010" not in text and "\u2011" not in text:
+        return text  # translate walks a non-ASCII text character by character: an audit's plans are a megabyte
     return text.translate(_HYPHENS)
 
 

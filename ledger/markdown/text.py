@@ -58,6 +58,8 @@ _HYPHENS = str.maketrans({"\u2010": "-", "\u2011": "-"})
 def normalise_hyphens(text: str) -> str:
     """U+2010 HYPHEN and U+2011 NON-BREAKING HYPHEN (which agents and editors put into
     ids like `A\u20111`) as the ASCII hyphen; one character for one, so offsets hold."""
+    if "\u2010" not in text and "\u2011" not in text:
+        return text  # translate walks a non-ASCII text character by character
     return text.translate(_HYPHENS)
 
 
