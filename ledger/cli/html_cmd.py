@@ -23,8 +23,9 @@ def html(out_dir, serve, port, as_json, root):
     """Write a static dashboard site of the workspace (no server or network needed).
 
     index.html shows every initiative's progress; initiative/<ID>.html its
-    phases, rows (state, audit class, selector, newest evidence), attempts
-    timeline and a runtime chart per row. Links to evidence are relative.
+    phases, rows (state, audit class with its attestation and verify results,
+    selector, newest evidence), attempts timeline and a runtime chart per row.
+    Links to evidence are relative.
     """
     from ledger.html.site import build_site
 

@@ -22,7 +22,7 @@ from ledger.documents.plan import Row
 from ledger.documents.states import RowState
 from ledger.html.charts import runtime_svg, usable_bands
 from ledger.html.text import inline_code
-from ledger.reading.audit.model import AuditClass
+from ledger.reading.audit.model import FAILING, AuditClass, RowAudit, reproduction_label
 from ledger.running.selector import find_selectors
 from ledger.workspace import Workspace
 
@@ -89,6 +89,17 @@ def _audit_counts(values: list[str | None]) -> dict[str, int]:
     return ordered
 
 
+# What backs a verified row further, as `ledger audit` counts it ("of verified: …").
+PROOFS = ("attested", "reproduced", "not reproduced")
+
+
+def _proof_counts(rows: list[dict]) -> dict[str, int]:
+    attested = sum(1 for r in rows if r["attested_by"])
+    reproduced = sum(1 for r in rows if r["reproduction"] and all(x["reproduced"] for x in r["reproduction"]))
+    not_reproduced = sum(1 for r in rows if any(not x["reproduced"] for x in r["reproduction"]))
+    return {key: n for key, n in zip(PROOFS, (attested, reproduced, not_reproduced), strict=True) if n}
+
+
 def _percentages(counts: dict[str, int], total: int) -> list[dict]:
     """Stacked-bar segments: state, count and width in percent (widths sum to 100)."""
     if total <= 0:
@@ -114,9 +125,9 @@ class PageData:
         # Every initiative's runs read up front, so their commits are asked of git in one call.
         return RowClassifier(self.ws, self.ledger_doc, self.ws.initiatives())
 
-    def audit_classes(self, initiative: str, rows: list[Row]) -> dict[int, str | None]:
-        """Audit class per row (keyed by id(row)); the ledger is parsed once for the whole site."""
-        return {key: audit.audit for key, audit in self.classifier.classify(initiative, rows).items()}
+    def audits(self, initiative: str, rows: list[Row]) -> dict[int, RowAudit | None]:
+        """The audit of each row (keyed by id(row)); the ledger is parsed once for the whole site."""
+        return dict(self.classifier.classify(initiative, rows))
 
     def runs_of(self, initiative: str, row: Row) -> list[tuple[Path, dict]]:
         """The row's recorded runs, oldest first: the audit's own list and its already-read
@@ -140,7 +151,7 @@ class PageData:
         page_dir = self.initiative_page_dir()
         plans = ws.plans(initiative)
         rows = [row for plan in plans for row in plan.rows]
-        audit = self.audit_classes(initiative, rows)
+        audit = self.audits(initiative, rows)
         timeline = self.timeline(initiative)
         attempts = [data for _, data in timeline]
         phases: list[dict] = []
@@ -167,6 +178,7 @@ class PageData:
                         "counts": counts,
                         "segments": _percentages(counts, len(row_data)),
                         "audit_counts": _audit_counts([r["audit"] for r in row_data]),
+                        "proof_counts": _proof_counts(row_data),
                     }
                 )
         all_rows = [r for phase in phases for r in phase["rows"]]
@@ -185,6 +197,7 @@ class PageData:
             "counts": counts,
             "segments": _percentages(counts, len(all_rows)),
             "audit_counts": _audit_counts([r["audit"] for r in all_rows]),
+            "proof_counts": _proof_counts(all_rows),
             "audit_available": any(r["audit"] for r in all_rows) or not all_rows,
             "phases": phases,
             "attempts": attempts,
@@ -193,7 +206,7 @@ class PageData:
             "diagnostics": [str(d) for plan in plans for d in plan.diagnostics],
         }
 
-    def row(self, initiative: str, row: Row, audit: str | None, mine: list[tuple[Path, dict]], mentions: list[dict], page_dir: Path) -> dict:
+    def row(self, initiative: str, row: Row, audit: RowAudit | None, mine: list[tuple[Path, dict]], mentions: list[dict], page_dir: Path) -> dict:
         """One row's data; `mine`: its recorded runs (folder, manifest), oldest first; `mentions`:
         the attempts naming it, in timeline order."""
         ws = self.ws
@@ -230,7 +243,7 @@ class PageData:
             "guidance_html": inline_code(row.guidance) if row.kind == "table" else Markup(""),
             "state": row.state,
             "token": row.state_token,
-            "audit": audit,
+            **self.audit_data(audit, page_dir),
             "section": row.section,
             "file": plan_rel,
             "line": row.line,
@@ -242,6 +255,29 @@ class PageData:
             "bands": usable_bands(bands),
             "chart": runtime_svg(runs, bands, label=f"{row.id} runtime over {len(runs)} runs") if runs else None,
             "attempts": [{"label": a["number_label"], "anchor": a["anchor"]} for a in mentions],
+        }
+
+    def audit_data(self, audit: RowAudit | None, page_dir: Path) -> dict:
+        """The row's audit as the page shows it: the class and, in the audit's own words, what
+        backs it further (attestation, `ledger verify` results) or why it fails."""
+        if audit is None:
+            return {"audit": None, "audit_label": None, "attested_by": None, "reproduction": [], "audit_reason": None, "audit_failing": False}
+        return {
+            "audit": audit.audit,
+            "audit_label": audit.label,
+            "attested_by": audit.attested_by,
+            "reproduction": [
+                {
+                    "reproduced": result["reproduced"],
+                    "label": reproduction_label(result),
+                    "why": result.get("why") or "",
+                    "folder": result["folder"],
+                    "href": relative_link(self.ws.root / result["folder"], page_dir),
+                }
+                for result in audit.reproduction
+            ],
+            "audit_reason": str(audit.reasons[0]) if audit.reasons else None,
+            "audit_failing": audit.audit in FAILING or audit.not_reproduced,
         }
 
     def cited_evidence(self, initiative: str, row: Row, page_dir: Path) -> dict | None:
@@ -300,9 +336,11 @@ class PageData:
     def index(self, initiatives: list[dict]) -> dict:
         totals: Counter[str] = Counter()
         audit: Counter[str] = Counter()
+        proof: Counter[str] = Counter()
         for item in initiatives:
             totals.update(item["counts"])
             audit.update(item["audit_counts"])
+            proof.update(item["proof_counts"])
         total_rows = sum(item["total"] for item in initiatives)
         return {
             "initiatives": initiatives,
@@ -310,6 +348,7 @@ class PageData:
             "counts": dict(totals),
             "segments": _percentages(dict(totals), total_rows),
             "audit_counts": _audit_counts(list(audit.elements())),
+            "proof_counts": {key: proof[key] for key in PROOFS if proof[key]},
             "runs": sum(item["runs"] for item in initiatives),
         }
 

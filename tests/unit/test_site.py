@@ -15,6 +15,7 @@ from ledger.html.charts import ChartBox, format_duration, runtime_svg
 from ledger.html.pages import relative_link
 from ledger.html.site import build_site
 from ledger.html.text import inline_code
+from ledger.reading.audit.model import AuditClass, Reason, RowAudit
 from ledger.workspace import Workspace
 from tests.integration.site_factory import HOSTILE, RUNS, make_site_workspace
 
@@ -222,13 +223,13 @@ def test_audit_classes_and_guardrails_come_from_their_switch_points(ws, monkeypa
 
     def fake_audit(ws_, initiative, rows):
         seen["audit"] = initiative
-        return {id(r): ("verified" if r.state == "done" else "claimed") for r in rows}
+        return {id(r): row_audit(r, AuditClass.VERIFIED if r.state == "done" else AuditClass.CLAIMED) for r in rows}
 
     def fake_bands(ws_, runs_):
         seen.setdefault("bands", []).append(len(runs_))
         return BANDS
 
-    monkeypatch.setattr(pages.PageData, "audit_classes", lambda self, i, rows: fake_audit(self.ws, i, rows))
+    monkeypatch.setattr(pages.PageData, "audits", lambda self, i, rows: fake_audit(self.ws, i, rows))
     monkeypatch.setattr(pages, "guardrail_bands", fake_bands)
     build_site(ws)
     page = (ws.root / "site/initiative/DEMO-001.html").read_text()
@@ -240,10 +241,86 @@ def test_audit_classes_and_guardrails_come_from_their_switch_points(ws, monkeypa
 
 
 def test_without_audit_module_rows_show_no_class(ws, monkeypatch):
-    monkeypatch.setattr(pages.PageData, "audit_classes", lambda self, i, rows: {id(r): None for r in rows})
+    monkeypatch.setattr(pages.PageData, "audits", lambda self, i, rows: {id(r): None for r in rows})
     build_site(ws)
     index = (ws.root / "site/index.html").read_text()
     assert "audit: not available" in index
+
+
+def row_audit(row, cls, **extra) -> RowAudit:
+    return RowAudit(initiative="DEMO-001", row=row.id, qualified_id=row.display_id, description=row.description,
+                    state=row.state, token=row.state_token, file="plans/active/DEMO-001/implementation.md",
+                    line=row.line, audit=cls, **extra)
+
+
+def test_rows_show_what_backs_their_class_in_the_audits_own_words(ws, monkeypatch):
+    """Issue 14's classes on the page: attested by <key>, reproduced / not reproduced (linked
+    to the `ledger verify` folder), inconsistent with the failed check named."""
+    verify_dir = ws.root / "plans/active/DEMO-001/reports/2026-11-20T000000Z/verify_a1"
+    verify_dir.mkdir(parents=True)
+    verify = "plans/active/DEMO-001/reports/2026-11-20T000000Z/verify_a1/"
+
+    def audits(self, initiative, rows):
+        found = {}
+        for row in rows:
+            if row.id == "A1":
+                found[id(row)] = row_audit(row, AuditClass.VERIFIED, attested_by="k-3f9a", reproduction=[
+                    {"at": "recorded", "reproduced": True, "why": "", "commit": "0" * 40, "folder": verify},
+                    {"at": "head", "reproduced": False, "why": "1 failed", "commit": "1" * 40, "folder": verify},
+                ], reasons=[Reason("passing run with intact manifest, cross-checks passed: x/")])
+            elif row.id == "A2":
+                found[id(row)] = row_audit(row, AuditClass.INCONSISTENT, reasons=[
+                    Reason("passing run x/ does not hold up: check counts failed: manifest counts differ")])
+            else:
+                found[id(row)] = row_audit(row, AuditClass.OPEN)
+        return found
+
+    monkeypatch.setattr(pages.PageData, "audits", audits)
+    build_site(ws)
+    page = (ws.root / "site/initiative/DEMO-001.html").read_text()
+    a1 = re.search(r'<tr class="row" id="row-A.A1".*?</tr>', page, re.S).group(0)
+    assert 'data-audit-label="verified, attested by k-3f9a · reproduced · not reproduced at HEAD"' in a1
+    assert 'attested by <code>k-3f9a</code>' in a1
+    assert '<a class="repro ok" href="../../plans/active/DEMO-001/reports/2026-11-20T000000Z/verify_a1/"' in a1
+    assert 'class="repro fail"' in a1 and ">not reproduced at HEAD</a>" in a1 and 'title="1 failed"' in a1
+    assert '<details class="why">' in a1  # not reproduced fails the audit: the page says why
+    a2 = re.search(r'<tr class="row" id="row-A.A2".*?</tr>', page, re.S).group(0)
+    assert 'data-audit="inconsistent"' in a2 and "check counts failed: manifest counts differ" in a2
+    assert '<details class="why">' in a2
+    a3 = re.search(r'<tr class="row" id="row-A.A3".*?</tr>', page, re.S).group(0)
+    assert "attested" not in a3 and "repro" not in a3 and '<details class="why">' not in a3
+    for text in (page, (ws.root / "site/index.html").read_text()):
+        assert '<li class="chip pr-attested" data-proof="attested"><b>1</b> attested</li>' in text
+        assert '<li class="chip pr-not-reproduced" data-proof="not reproduced"><b>1</b> not reproduced</li>' in text
+        assert '<li class="chip au-inconsistent" data-audit="inconsistent"><b>1</b> inconsistent</li>' in text
+
+
+def test_a_failing_row_says_why_in_the_real_audits_words(ws):
+    build_site(ws)
+    page = (ws.root / "site/initiative/DEMO-001.html").read_text()
+    a1 = re.search(r'<tr class="row" id="row-A.A1".*?</tr>', page, re.S).group(0)  # open, its newest run passed
+    assert 'data-audit="contradicted"' in a1
+    assert re.search(r'<details class="why"><summary>why</summary><div>[^<]*: still \[ \] but its newest run '
+                     r'plans/active/DEMO-001/reports/[^<]* passed \(stale state\)</div></details>', a1)
+
+
+def test_audit_classes_come_from_the_audit_vocabulary():
+    assert pages.AUDIT_CLASSES == tuple(c for c in AuditClass if c is not AuditClass.UNKNOWN)
+
+
+def test_a_verify_rerun_is_not_drawn_as_a_run_of_its_row(ws):
+    """A `ledger verify` manifest names the row it re-ran; it checks a run, it is not one."""
+    from ledger.running.evidence import VERIFY_TOOL, write_manifest
+
+    folder = ws.root / "plans/active/DEMO-001/reports/2027-01-01T000000Z/verify_a1"
+    folder.mkdir(parents=True)
+    write_manifest(folder, {"version": 2, "complete": True, "tool": VERIFY_TOOL, "initiative": "DEMO-001", "row": "A1",
+                            "plan": "plans/active/DEMO-001/implementation.md", "outcome": "failed", "duration_s": 99.0,
+                            "verifies": "x/", "files": {}})
+    data = pages.PageData(Workspace.open(ws.root), ws.root / "site").initiative("DEMO-001")
+    a1 = next(r for p in data["phases"] for r in p["rows"] if r["id"] == "A1")
+    assert len(a1["runs"]) == sum(1 for r in RUNS if r[0] == "A1")
+    assert a1["latest"]["duration_s"] == 27.5
 
 
 def test_refuses_to_write_into_the_workspace_root(ws):

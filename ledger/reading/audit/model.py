@@ -72,6 +72,12 @@ class Reason:
         return f"{where}{self.message}"
 
 
+def reproduction_label(result: dict) -> str:
+    """One `ledger verify` result of a row's proof as audit names it: `reproduced`,
+    `not reproduced`, each with ` at HEAD` for a re-run at HEAD."""
+    return f"{'reproduced' if result['reproduced'] else 'not reproduced'}{' at HEAD' if result['at'] == 'head' else ''}"
+
+
 @dataclass
 class RowAudit:
     initiative: str
@@ -103,7 +109,7 @@ class RowAudit:
         if self.attested_by:
             text += f", attested by {self.attested_by}"
         for result in self.reproduction:
-            text += f" · {'reproduced' if result['reproduced'] else 'not reproduced'}{' at HEAD' if result['at'] == 'head' else ''}"
+            text += f" · {reproduction_label(result)}"
         return text
 
     @property
