@@ -7,7 +7,10 @@ load hit both sides alike:
   fixed cost is most of the wall time a loop pays on every short run;
 - `lightning`: the embedded example workspace's real Lightning workload (row D1).
 
-Reports the medians, the absolute delta (target: under 0.08 s) and the ratio. The bare side
+Reports the medians, the absolute delta (target: under 0.08 s) and the ratio. With
+`--against TREE` (a checkout of other ledger code, e.g. `git archive <commit> | tar -x -C TREE`)
+that code's `ledger do` is timed in the same rotation (bare, this code, that code, ...), so a
+change is judged against its baseline under the same machine load. The bare side
 gets the same pytest options ledger adds (`-p no:cacheprovider`, its own `--basetemp`, a JUnit
 XML), so the delta is ledger's own work (pytest's default basetemp under a shared /tmp holding
 thousands of old runs made the bare side seconds slower). Numbers taken on a loaded machine (load average above half the CPUs) are
@@ -36,16 +39,22 @@ def subsecond_workspace(target: Path) -> Path:
     return make_workspace(target)
 
 
-def measure(ws: Path, bare_cmd: str, ledger_argv: list[str], env: dict, repeat: int, log: Path) -> dict:
-    # Warm the OS caches (imports) so neither side pays for the first load.
-    time_command(["bash", "-c", bare_cmd], ws, env)
-    time_command(ledger_argv, ws, env)
-    bare, ledger = [], []
+def measure(ws: Path, bare_cmd: str, ledger_argv: list[str], env: dict, repeat: int, log: Path,
+            against: Path | None = None) -> dict:
+    sides = {"bare": (["bash", "-c", bare_cmd], env), "ledger": (ledger_argv, env)}
+    if against is not None:
+        # The other code's entry point, found first on sys.path (its own templates included).
+        entry = "import sys; sys.argv[0] = 'ledger'; from ledger.entry import run; run()"
+        sides["against"] = ([sys.executable, "-c", entry, *ledger_argv[1:]], {**env, "PYTHONPATH": str(against)})
+    # Warm the OS caches (imports) so no side pays for the first load.
+    for argv, side_env in sides.values():
+        time_command(argv, ws, side_env)
+    timings: dict[str, list[float]] = {name: [] for name in sides}
     for _ in range(repeat):
-        bare += time_command(["bash", "-c", bare_cmd], ws, env)
-        ledger += time_command(ledger_argv, ws, env)
-    bare_s, ledger_s = median(bare), median(ledger)
-    return {
+        for name, (argv, side_env) in sides.items():
+            timings[name] += time_command(argv, ws, side_env)
+    bare_s, ledger_s = median(timings["bare"]), median(timings["ledger"])
+    result = {
         "bare_pytest_tee_s": round(bare_s, 3),
         "ledger_do_s": round(ledger_s, 3),
         "delta_s": round(ledger_s - bare_s, 3),
@@ -53,6 +62,11 @@ def measure(ws: Path, bare_cmd: str, ledger_argv: list[str], env: dict, repeat: 
         "target_delta_s": TARGET_DELTA_S,
         "runs": repeat,
     }
+    if against is not None:
+        against_s = median(timings["against"])
+        result["against"] = {"tree": str(against), "ledger_do_s": round(against_s, 3),
+                             "delta_s": round(against_s - bare_s, 3), "ratio": round(against_s / bare_s, 3)}
+    return result
 
 
 def bench_env() -> dict:
@@ -68,7 +82,7 @@ def under_load() -> dict:
     return {"load_average_1m": round(load1, 2), "cpus": cpus, "under_load": load1 > cpus / 2}
 
 
-def main(repeat: int = 5, workloads: tuple[str, ...] = ("subsecond", "lightning")) -> dict:
+def main(repeat: int = 5, workloads: tuple[str, ...] = ("subsecond", "lightning"), against: Path | None = None) -> dict:
     python = sys.executable
     results: dict = {"machine_before": under_load()}
     with tempfile.TemporaryDirectory() as tmp:
@@ -79,20 +93,24 @@ def main(repeat: int = 5, workloads: tuple[str, ...] = ("subsecond", "lightning"
             env = bench_env()
             bare = f"{python} -m pytest tests/test_demo.py::test_ok -q -p no:cacheprovider --basetemp={tmp}/basetemp --junitxml={junit} | tee {tmp}/bare.log"
             ledger = [str(BIN / "ledger"), "do", "DEMO-001", "A1", "--root", str(ws)]
-            results["subsecond"] = measure(ws, bare, ledger, env, repeat, tmp_path / "bare.log")
+            results["subsecond"] = measure(ws, bare, ledger, env, repeat, tmp_path / "bare.log", against)
         if "lightning" in workloads:
             ws = example_workspace(tmp_path / "lightning")
             env = bench_env()
             bare = f"{python} -m pytest {LIGHTNING_SELECTOR} -vv -p no:cacheprovider --basetemp={tmp}/basetemp --junitxml={junit} | tee {tmp}/bare.log"
             ledger = [str(BIN / "ledger"), "do", "TEST-PYTORCH-001", "D1", "--root", str(ws)]
-            results["lightning"] = measure(ws, bare, ledger, env, repeat, tmp_path / "bare.log")
+            results["lightning"] = measure(ws, bare, ledger, env, repeat, tmp_path / "bare.log", against)
     results["machine_after"] = under_load()
     results["under_load"] = results["machine_before"]["under_load"] or results["machine_after"]["under_load"]
     return results
 
 
 if __name__ == "__main__":
-    args = sys.argv[1:]
-    repeat = int(args[0]) if args else 5
-    chosen = tuple(args[1:]) or ("subsecond", "lightning")
-    print(json.dumps(main(repeat, chosen), indent=2))
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("repeat", nargs="?", type=int, default=5)
+    parser.add_argument("workloads", nargs="*", choices=["subsecond", "lightning"], default=["subsecond", "lightning"])
+    parser.add_argument("--against", type=Path, help="time this other ledger checkout in the same rotation")
+    options = parser.parse_args()
+    print(json.dumps(main(options.repeat, tuple(options.workloads), options.against), indent=2))
