@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from pathlib import Path
 
@@ -15,6 +16,14 @@ HEADER = (
     "| ID | Task Description | State | How/Why & Guidance |\n"
 )
 SEPARATOR = "| --- | --- | --- | --- |\n"
+
+
+def terminal_signals() -> None:
+    """preexec_fn: SIGINT, SIGTERM and SIGHUP as a terminal's shell leaves them. ledger keeps an
+    inherited "ignore" (nohup, `pytest … &`, a CI runner), so a test that sends one of them must
+    not depend on how the suite was started: under nohup the SIGHUP tests failed every time."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def ledger(root: Path, *args: str, timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess:

@@ -20,22 +20,16 @@ from ledger.documents.fix_plan import parse_ledger
 from ledger.markdown.text import SourceText
 from ledger.documents.plan import parse_plan
 from tests.conftest import LEDGER_BIN
-from tests.reliability.helpers import LEDGER_FILE, PLAN_FILE, files, ledger
+from tests.reliability.helpers import LEDGER_FILE, PLAN_FILE, files, ledger, terminal_signals
 from tests.integration.workspace_factory import make_workspace
 
 pytestmark = pytest.mark.slow
 
 
-def _default_sigint() -> None:
-    # A suite started in the background (`pytest … &`) inherits SIGINT ignored, and so would
-    # ledger (Python keeps an inherited SIG_IGN): the Ctrl-C tests need the terminal's default.
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 def popen(root: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [str(LEDGER_BIN), *args, "--root", str(root)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root, preexec_fn=_default_sigint,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=root, preexec_fn=terminal_signals,
         env={**os.environ, **(env or {})},
     )
 

@@ -15,6 +15,7 @@ import pytest
 
 from tests.conftest import LEDGER_BIN
 from tests.integration.workspace_factory import make_workspace
+from tests.reliability.helpers import terminal_signals
 
 pytestmark = pytest.mark.slow
 
@@ -45,6 +46,7 @@ def test_record_is_complete_before_the_orchestrators_sigkill(tmp_path):
         [str(LEDGER_BIN), "do", "DEMO-001", "A1", "--selector", "pytest tests/test_stubborn.py -q", "--timeout", "0",
          "--root", str(root)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "STARTED_MARKER": str(marker)},
+        preexec_fn=terminal_signals,
     )
     try:
         deadline = time.monotonic() + 120
