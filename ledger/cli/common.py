@@ -63,6 +63,11 @@ def reports_errors(func):
     return wrapper
 
 
+# The code every command's `reports_errors` wrapper runs: ledger.entry raises KeyboardInterrupt
+# for a signal only below a frame running it (elsewhere it stops the process at once).
+COMMAND_CODE = reports_errors(lambda: None).__code__
+
+
 def open_workspace(root: Path | None):
     from ledger.workspace import Workspace
 
