@@ -15,13 +15,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from ledger.markdown.fences import FENCE, FenceTracker, closes
 from ledger.markdown.splice import Splice
 from ledger.markdown.text import Line, SourceText, dominant_eol, normalise_hyphens, parse_heading
 
-ITEMS, GLOBAL, EMPTY = "items", "global", "empty"
+
+class LedgerLayout(StrEnum):
+    """How a ledger file keeps its attempts (`attempt add --json` reports it)."""
+
+    ITEMS = "items"  # one `## [ID]` item per initiative, each with a numbered Attempts History
+    GLOBAL = "global"  # one `## Attempts History` of dated `### <date> — …` entries, no items
+    EMPTY = "empty"  # neither yet
+
 
 _ITEM_HEADING = re.compile(r"^\[(?P<id>[^\]\s]+)\]\s*(?P<title>.*)$")
 _ATTEMPT = re.compile(
@@ -146,7 +154,7 @@ class EntryStyle:
 @dataclass
 class LedgerDoc:
     source: SourceText
-    layout: str
+    layout: LedgerLayout
     items: dict[str, LedgerItem] = field(default_factory=dict)
     history: GlobalHistory | None = None
     checklist: list[ChecklistItem] = field(default_factory=list)
@@ -178,7 +186,7 @@ class LedgerDoc:
         )
 
     def attempts_for(self, initiative: str) -> list[Attempt]:
-        if self.layout == GLOBAL and self.history:
+        if self.layout == LedgerLayout.GLOBAL and self.history:
             return [a for a in self.history.entries if a.initiative == initiative]
         item = self.items.get(initiative)
         return list(item.attempts) if item else []
@@ -194,7 +202,7 @@ class LedgerDoc:
         used: dict[int, int] = {}
         for attempt in self.attempts_for(initiative):
             number = attempt.number
-            if number is None and self.layout == GLOBAL:
+            if number is None and self.layout == LedgerLayout.GLOBAL:
                 match = GLOBAL_NUMBER.search(attempt.label or "")
                 number = int(match.group(1)) if match else None
             if number is not None:
@@ -204,7 +212,7 @@ class LedgerDoc:
         return used
 
     def next_attempt_number(self, initiative: str) -> int:
-        if self.layout == GLOBAL:
+        if self.layout == LedgerLayout.GLOBAL:
             # Entries are counted (real histories number none of them), and a number a
             # supervisor pre-assigned or a merge gave is never handed out again.
             return max([len(self.attempts_for(initiative)), *self.used_numbers(initiative)]) + 1
@@ -214,12 +222,12 @@ class LedgerDoc:
 
 def parse_ledger(source: SourceText) -> LedgerDoc:
     lines = source.lines()
-    doc = LedgerDoc(source=source, layout=EMPTY, _lines=lines)
+    doc = LedgerDoc(source=source, layout=LedgerLayout.EMPTY, _lines=lines)
     headings = _headings(lines)
     _read_items(doc, lines, headings)
     if not doc.items:
         _read_global_history(doc, lines, headings)
-    doc.layout = ITEMS if doc.items else GLOBAL if doc.history else EMPTY
+    doc.layout = LedgerLayout.ITEMS if doc.items else LedgerLayout.GLOBAL if doc.history else LedgerLayout.EMPTY
     _read_checklist(doc, lines, headings)
     return doc
 
@@ -408,7 +416,7 @@ def next_number_with_archives(doc: LedgerDoc, initiative: str, archives: list[Le
         archived = archive.attempts_for(initiative)
         numbers = [a.number for a in archived if a.number is not None]
         numbers += archive.duplicate_numbers.get(initiative, [])
-        if doc.layout == GLOBAL or doc.layout == EMPTY:
+        if doc.layout in (LedgerLayout.GLOBAL, LedgerLayout.EMPTY):
             number += len(archived)
         if numbers:
             number = max(number, max(numbers) + 1)
@@ -444,8 +452,8 @@ def append_attempt(doc: LedgerDoc, initiative: str, entry_lines: list[str], new_
     """
     lines = doc._lines
     eol = dominant_eol(lines) if lines else "\n"
-    if doc.layout == GLOBAL:
-        assert doc.history is not None  # the GLOBAL layout is the one with a history
+    if doc.layout == LedgerLayout.GLOBAL:
+        assert doc.history is not None  # the global layout is the one with a history
         # The entry's own heading is its first line; text below it (a summary, a selector
         # with a newline) must not open another heading or a code fence that would hide
         # every entry after it.

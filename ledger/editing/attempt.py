@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ledger.documents.fix_plan import entry_token
+from ledger.documents.fix_plan import LedgerLayout, entry_token
 from ledger.editing.bookkeeping import AttemptAdded, add_attempt
 from ledger.editing.locking import workspace_lock
 from ledger.errors import BadInput
@@ -55,7 +55,7 @@ def add_manual_attempt(
             ws,
             initiative,
             lambda number, layout, style: renderer.render_lines(
-                "manual_attempt_global.md.j2" if layout == "global" else "manual_attempt.md.j2", **context, **style, number=number
+                "manual_attempt_global.md.j2" if layout == LedgerLayout.GLOBAL else "manual_attempt.md.j2", **context, **style, number=number
             ),
             number=number,
         )

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ledger.documents.fix_plan import (
-    GLOBAL,
     TODO_KIND,
     LedgerDoc,
+    LedgerLayout,
     append_attempt,
     checklist_rows,
     next_number_with_archives,
@@ -167,7 +167,7 @@ def _only_target_changed(source: SourceText, new_text: str, target: Row, ws: Wor
 class AttemptAdded:
     path: Path
     number: int
-    layout: str
+    layout: LedgerLayout
     line: int
     requested: int | None = None  # the pre-assigned number asked for, if any
 
@@ -250,7 +250,7 @@ def _plan_attempt(
         number = next_number_with_archives(doc, initiative, archives) if requested_taken else requested
     else:
         number = next_number_with_archives(doc, initiative, archives)
-    layout = doc.layout if doc.layout == GLOBAL else "items"
+    layout = LedgerLayout.GLOBAL if doc.layout == LedgerLayout.GLOBAL else LedgerLayout.ITEMS
     style = doc.entry_style().context(datetime.now(UTC))
     splice = append_attempt(doc, initiative, render(number, layout, style), new_item_title=item_title)
     new_text = apply_splices(source.text, [splice])

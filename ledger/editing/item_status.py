@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ledger.documents.fix_plan import parse_ledger
+from ledger.documents.fix_plan import LedgerLayout, parse_ledger
 from ledger.editing.locking import workspace_lock
 from ledger.editing.writes import write_atomic
 from ledger.errors import BadInput
@@ -42,7 +42,7 @@ def set_item_status(ws: Workspace, initiative: str, status: str, lock_timeout_s:
         doc = parse_ledger(source)
         item = doc.items.get(initiative)
         if item is None:
-            layout = "keeps one global Attempts History, no items" if doc.layout == "global" else "has no such item"
+            layout = "keeps one global Attempts History, no items" if doc.layout == LedgerLayout.GLOBAL else "has no such item"
             raise BadInput(f"the ledger {layout}: no [{initiative}] item to set a Status on", ws.relative(path))
         lines = source.lines()
         if "Status" in item.fields:

@@ -417,7 +417,7 @@ def _pick(base: str, ours: str, theirs: str) -> str | None:
 def _renumber_incoming(out: list[tuple[str, str]], notes: list[str], renumbered: str = THEIRS) -> list[tuple[str, str]]:
     """Give the `renumbered` side's new attempts the numbers after the other side's, per
     initiative, when their numbers collide; each one's text then says what it was."""
-    from ledger.documents.fix_plan import GLOBAL, parse_ledger
+    from ledger.documents.fix_plan import LedgerLayout, parse_ledger
     from ledger.markdown.text import SourceText
 
     text = "".join(line for line, _ in out)
@@ -428,7 +428,7 @@ def _renumber_incoming(out: list[tuple[str, str]], notes: list[str], renumbered:
     groups: dict[str, list] = {}
     for attempt in doc.all_attempts():
         groups.setdefault(attempt.initiative, []).append(attempt)
-    pattern = _GLOBAL_ATTEMPT_NUMBER if doc.layout == GLOBAL else _ITEM_ATTEMPT_NUMBER
+    pattern = _GLOBAL_ATTEMPT_NUMBER if doc.layout == LedgerLayout.GLOBAL else _ITEM_ATTEMPT_NUMBER
     for initiative, attempts in groups.items():
         numbered = []
         for attempt in attempts:
@@ -445,7 +445,7 @@ def _renumber_incoming(out: list[tuple[str, str]], notes: list[str], renumbered:
         if offset <= 0:
             continue
         for index, number in incoming:
-            lines[index] = _renumbered_line(lines[index], pattern, number, number + offset, doc.layout == GLOBAL)
+            lines[index] = _renumbered_line(lines[index], pattern, number, number + offset, doc.layout == LedgerLayout.GLOBAL)
             notes.append(
                 f"{initiative}: attempt #{number} renumbered #{number + offset} "
                 f"(to follow the other side's attempts, up to #{max(kept)}); update text that cites #{number}"

@@ -12,7 +12,7 @@ from ledger.running.evidence import utc_now
 
 
 def new_initiative(ws, initiative: str, title: str, lock_timeout_s: float = 10.0) -> ScaffoldResult:
-    from ledger.documents.fix_plan import GLOBAL, parse_ledger
+    from ledger.documents.fix_plan import LedgerLayout, parse_ledger
     from ledger.markdown.text import SourceText, dominant_eol
 
     ws.check_initiative_id(initiative)
@@ -53,7 +53,7 @@ def new_initiative(ws, initiative: str, title: str, lock_timeout_s: float = 10.0
         if initiative in doc.items:
             result.kept.append(f"{ws.relative(path)}:{doc.items[initiative].line}")
             return result
-        if doc.layout == GLOBAL:
+        if doc.layout == LedgerLayout.GLOBAL:
             result.notes.append(
                 f"{ws.relative(path)} keeps one global Attempts History, not per-initiative items; no item added"
             )

@@ -99,7 +99,7 @@ def complete_journal(ws) -> list[str]:
         if journal_path(ws.root).exists():
             clear_journal(ws.root)  # unreadable: written half-way, so nothing was touched yet
         return []
-    from ledger.documents.fix_plan import parse_ledger
+    from ledger.documents.fix_plan import LedgerLayout, parse_ledger
     from ledger.documents.states import RowState
     from ledger.editing.bookkeeping import add_attempt, change_row
     from ledger.markdown.table import escape_cell_text
@@ -140,7 +140,7 @@ def complete_journal(ws) -> list[str]:
             ws,
             initiative,
             lambda number, layout, style: renderer.render_lines(
-                "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, **style, number=number
+                "attempt_global.md.j2" if layout == LedgerLayout.GLOBAL else "attempt.md.j2", **context, **style, number=number
             ),
             item_title=entry.get("item_title"),
             number=entry.get("attempt_number"),

@@ -10,6 +10,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
+from ledger.documents.fix_plan import LedgerLayout
 from ledger.documents.plan import Row
 from ledger.editing.bookkeeping import add_attempt
 from ledger.editing.locking import workspace_lock
@@ -140,7 +141,7 @@ def prepare(ws: Workspace, options: DoOptions) -> PreparedRun:
     # would fail only after the run, leaving evidence and a flipped row without their
     # attempt: refuse before running anything.
     add_attempt(ws, options.initiative, lambda number, layout, style: [f"### {utc_now():%Y-%m-%dT%H:%MZ} — {options.initiative} {row.id} (check)"]
-                if layout == "global" else [f"[{utc_now():%Y-%m-%d}] Attempt #{number} — check"], write=False,
+                if layout == LedgerLayout.GLOBAL else [f"[{utc_now():%Y-%m-%d}] Attempt #{number} — check"], write=False,
                 number=options.attempt_number)
     slug = phase_slug(row, options.slug or (chosen.slug if chosen else None))
     report_dir = plan_report_dir(ws.report_root(options.initiative), slug, utc_now(), chosen.at if chosen else None)

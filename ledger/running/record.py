@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ledger.documents.fix_plan import entry_token
+from ledger.documents.fix_plan import LedgerLayout, entry_token
 from ledger.documents.plan import Row
 from ledger.documents.states import RowState
 from ledger.render import Renderer
@@ -296,7 +296,7 @@ def record_in_plan(ws: Workspace, options: DoOptions, prepared: PreparedRun, sta
         ws,
         options.initiative,
         lambda number, layout, style: staged.renderer.render_lines(
-            "attempt_global.md.j2" if layout == "global" else "attempt.md.j2", **context, **style, number=number
+            "attempt_global.md.j2" if layout == LedgerLayout.GLOBAL else "attempt.md.j2", **context, **style, number=number
         ),
         item_title=item_title,
         number=options.attempt_number,

@@ -1,7 +1,7 @@
 from pathlib import Path
 
 from ledger.markdown.splice import apply_splices
-from ledger.documents.fix_plan import EMPTY, GLOBAL, ITEMS, append_attempt, parse_ledger, split_subject
+from ledger.documents.fix_plan import LedgerLayout, append_attempt, parse_ledger, split_subject
 from ledger.markdown.text import SourceText
 
 
@@ -28,7 +28,7 @@ ITEMS_LEDGER = """# Fix Plan Ledger
 
 def test_items_layout_numbers_and_fields():
     doc = ledger_of(ITEMS_LEDGER)
-    assert doc.layout == ITEMS
+    assert doc.layout == LedgerLayout.ITEMS
     alpha = doc.items["ALPHA-001"]
     assert [a.number for a in alpha.attempts] == [0, 1, 3]
     assert alpha.next_attempt_number() == 4
@@ -91,7 +91,7 @@ GLOBAL_LEDGER = """# Fix Plan
 
 def test_global_layout_entries():
     doc = ledger_of(GLOBAL_LEDGER)
-    assert doc.layout == GLOBAL
+    assert doc.layout == LedgerLayout.GLOBAL
     assert [(a.initiative, a.rows, a.label) for a in doc.history.entries] == [
         ("seed", ("S1", "S2"), "initial"),
         ("DEBUG-SIM-001", ("C1", "C2"), "shipped"),
@@ -107,7 +107,7 @@ def test_global_append_goes_before_next_section():
 
 def test_empty_ledger():
     doc = ledger_of("")
-    assert doc.layout == EMPTY
+    assert doc.layout == LedgerLayout.EMPTY
     new = apply_splices("", [append_attempt(doc, "A-1", ["[d] Attempt #1 — x"], "A")])
     assert new == "## [A-1] A\n- Attempts History:\n  * [d] Attempt #1 — x\n"
 

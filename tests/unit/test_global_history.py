@@ -12,7 +12,7 @@ import pytest
 from ledger.config import load_config
 from ledger.markdown.splice import apply_splices
 from ledger.errors import BadInput
-from ledger.documents.fix_plan import GLOBAL, append_attempt, next_number_with_archives, parse_ledger, time_key
+from ledger.documents.fix_plan import LedgerLayout, append_attempt, next_number_with_archives, parse_ledger, time_key
 from ledger.markdown.text import SourceText
 
 LATE_ENTRIES = """# Fix Plan
@@ -49,7 +49,7 @@ def ledger_of(text: str):
 
 def test_entries_after_a_later_section_heading_are_read():
     doc = ledger_of(LATE_ENTRIES)
-    assert doc.layout == GLOBAL
+    assert doc.layout == LedgerLayout.GLOBAL
     assert [(a.initiative, a.label) for a in doc.history.entries] == [
         ("seed", "initial"),
         ("DEBUG-001", "timeline shipped"),

@@ -114,3 +114,17 @@ def test_a_run_changes_a_row_only_to_a_row_state():
 
     assert row_state_after(Outcome.PASSED) is RowState.DONE and row_state_after(Outcome.FAILED) is RowState.PARTIAL
     assert {row_state_after(o, flip_on_error=True) for o in Outcome} == {RowState.DONE, RowState.PARTIAL, None}
+
+
+def test_ledger_layouts_are_items_global_empty_and_parsing_gives_each():
+    from ledger.documents.fix_plan import LedgerLayout, parse_ledger
+    from ledger.markdown.text import SourceText
+
+    def layout_of(text: str) -> LedgerLayout:
+        return parse_ledger(SourceText(Path("docs/fix_plan.md"), text, None)).layout
+
+    assert [layout.value for layout in LedgerLayout] == ["items", "global", "empty"]
+    assert layout_of("# Fix plan\n") is LedgerLayout.EMPTY
+    assert layout_of("# Fix plan\n\n## [DEMO-001] Demo\n- Status: in_progress\n") is LedgerLayout.ITEMS
+    assert layout_of("# Fix plan\n\n## Attempts History\n\n### 2026-01-01T00:00Z — DEMO-001 A1\nran it\n") is LedgerLayout.GLOBAL
+    _round_trips(LedgerLayout)
