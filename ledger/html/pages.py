@@ -21,7 +21,7 @@ from ledger.documents.citations import is_inside, real_path
 from ledger.documents.plan import Row
 from ledger.documents.states import RowState
 from ledger.html.charts import runtime_svg, usable_bands
-from ledger.html.text import inline_code
+from ledger.html.text import markdown_block, markdown_inline
 from ledger.reading.audit.model import FAILING, AuditClass, RowAudit, reproduction_label
 from ledger.running.selector import find_selectors
 from ledger.workspace import Workspace
@@ -239,8 +239,8 @@ class PageData:
             "id": row.id,
             "qualified_id": row.display_id,
             "description": row.description,
-            "description_html": inline_code(row.description),
-            "guidance_html": inline_code(row.guidance) if row.kind == "table" else Markup(""),
+            "description_html": markdown_inline(row.description),
+            "guidance_html": markdown_inline(row.guidance) if row.kind == "table" else Markup(""),
             "state": row.state,
             "token": row.state_token,
             **self.audit_data(audit, page_dir),
@@ -328,8 +328,9 @@ class PageData:
                     "label": attempt.label,
                     "rows": list(attempt.rows),
                     "text": attempt.text,
-                    "headline_html": inline_code(_strip_attempt_prefix(first)),
+                    "headline_html": markdown_inline(_strip_attempt_prefix(first)),
                     "more": rest.strip(),
+                    "more_html": markdown_block(rest),
                 }))
         return found
 

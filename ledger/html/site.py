@@ -17,7 +17,7 @@ from ledger.documents.citations import is_inside
 from ledger.errors import BadInput
 from ledger.html.charts import format_duration
 from ledger.html.pages import AUDIT_CLASSES, INITIATIVE_DIR, STATES, PageData
-from ledger.html.text import inline_code
+from ledger.html.text import markdown_block, markdown_inline
 from ledger.reading.gcpause import cyclic_gc_paused
 from ledger.render import Renderer
 from ledger.workspace import Workspace
@@ -40,7 +40,9 @@ def html_environment(ws: Workspace):
         lstrip_blocks=True,
     )
     env.filters["duration"] = format_duration
-    env.filters["code"] = inline_code
+    env.filters["code"] = markdown_inline  # its name before plan text was rendered as Markdown
+    env.filters["markdown"] = markdown_inline
+    env.filters["markdown_block"] = markdown_block
     return env
 
 

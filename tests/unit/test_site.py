@@ -1,8 +1,12 @@
 """Site data assembly, escaping, relative links and the inline SVG runtime chart."""
 
+import html
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from datetime import UTC
+from html.parser import HTMLParser
 from urllib.parse import unquote
 
 import pytest
@@ -14,7 +18,7 @@ from ledger.html import pages
 from ledger.html.charts import ChartBox, format_duration, runtime_svg
 from ledger.html.pages import relative_link
 from ledger.html.site import build_site
-from ledger.html.text import inline_code
+from ledger.html.text import inline_code, markdown_block, markdown_inline
 from ledger.reading.audit.model import AuditClass, Reason, RowAudit
 from ledger.workspace import Workspace
 from tests.integration.site_factory import HOSTILE, RUNS, make_site_workspace
@@ -119,8 +123,88 @@ def test_chart_is_always_well_formed_and_inside_its_box(durations, bands):
 
 def test_inline_code_escapes_before_marking_code():
     out = str(inline_code('Run `pytest a.py::t -k "x<y"` then <script>'))
-    assert out == 'Run <code>pytest a.py::t -k &#34;x&lt;y&#34;</code> then &lt;script&gt;'
+    assert out == 'Run <code>pytest a.py::t -k &quot;x&lt;y&quot;</code> then &lt;script&gt;'
     assert str(inline_code(None)) == ""
+
+
+def test_plan_markdown_renders_code_spans_emphasis_and_links():
+    out = str(markdown_inline("Run `a < b` *now*, **then** see [the docs](https://example.org/x?a=1&b=2) or [local](docs/x.md#y)"))
+    assert out == ('Run <code>a &lt; b</code> <em>now</em>, <strong>then</strong> see '
+                   '<a href="https://example.org/x?a=1&amp;b=2">the docs</a> or <a href="docs/x.md#y">local</a>')
+    body = str(markdown_block("    - Summary: `pytest x` passed\n    - Next: *review*\n"))
+    assert body == "<ul>\n<li>Summary: <code>pytest x</code> passed</li>\n<li>Next: <em>review</em></li>\n</ul>\n"
+
+
+HOSTILE_MARKDOWN = [
+    "<script>alert(1)</script>",
+    '<img src=x onerror="alert(1)">',
+    "[x](javascript:alert(1))",
+    "[x](JavaScript&#58;alert(1))",
+    "[x](  javascript:alert(1) )",
+    "<javascript:alert(1)>",
+    "[x](data:text/html;base64,PHNjcmlwdD4=)",
+    "[x](vbscript:msgbox(1))",
+    "![x](https://evil.example/x.png)",
+    '<a href="javascript:alert(1)">x</a>',
+    "`code` <svg onload=alert(1)>",
+    "[x]: javascript:alert(1)\n\n[x]",
+]
+
+
+class _Tags(HTMLParser):
+    def __init__(self, html):
+        super().__init__()
+        self.tags = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+@pytest.mark.parametrize("text", HOSTILE_MARKDOWN)
+@pytest.mark.parametrize("render", [markdown_inline, markdown_block])
+def test_hostile_markdown_never_becomes_markup(text, render):
+    tags = _Tags(str(render(text))).tags
+    assert {tag for tag, _ in tags} <= {"p", "code", "a"}, tags
+    for _tag, attrs in tags:
+        assert set(attrs) <= {"href"}, tags  # no on* handler, no src
+        assert not attrs.get("href", "").lower().startswith(("javascript", "data", "vbscript")), tags
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab 1.:;-'\"(){}#+=/?%é\t")), max_size=40))
+def test_plain_text_fast_path_shows_what_markdown_it_shows(text):
+    """Text with no Markdown syntax skips the parser: the page must read the same."""
+    from markdown_it import MarkdownIt
+
+    from ledger.html.text import safe_url
+
+    md = MarkdownIt("commonmark", {"html": False}).disable("image")
+    md.validateLink = safe_url
+    assert html.unescape(str(markdown_inline(text))) == html.unescape(md.renderInline(text))
+
+
+def test_markdown_it_is_imported_only_when_plan_text_needs_it():
+    probe = ("import sys; from ledger.html import site, pages, text; "
+             "text.markdown_inline('plain words'); print('markdown_it' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_hostile_plan_cells_and_attempts_reach_the_page_only_as_text(ws):
+    plan = ws.root / "plans/active/DEMO-001/implementation.md"
+    hostile = " ".join(t for t in HOSTILE_MARKDOWN if "\n" not in t)
+    plan.write_text(plan.read_text().replace("Prose only.", f"Prose only. {hostile}"), encoding="utf-8")
+    ledger = ws.root / "docs/fix_plan.md"
+    ledger.write_text(ledger.read_text() + f"\n  * [2026-11-30] Attempt #9 — A1: {hostile}\n    - more: {hostile}\n", encoding="utf-8")
+    build_site(Workspace.open(ws.root))
+    for page in (ws.root / "site").rglob("*.html"):
+        for tag, attrs in _Tags(page.read_text()).tags:
+            assert tag not in ("script", "img", "svg") or (tag == "svg" and attrs.get("class") == "chart"), (page, tag, attrs)
+            assert not any(name.startswith("on") for name in attrs), (page, tag, attrs)
+            assert not attrs.get("href", "").lower().startswith(("javascript", "data", "vbscript")), (page, tag, attrs)
+    page = (ws.root / "site/initiative/DEMO-001.html").read_text()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "[x](javascript:alert(1))" in page
 
 
 def test_relative_link_from_page_to_evidence(tmp_path):
@@ -159,7 +243,7 @@ def test_plan_text_is_escaped_everywhere(ws):
     build_site(ws)
     page = (ws.root / "site/initiative/DEMO-001.html").read_text()
     assert "<script>alert" not in page and "<b>bold</b>" not in page
-    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert HOSTILE.split()[0] not in page.replace("&lt;script&gt;", "")
 
 
@@ -305,7 +389,7 @@ def test_a_failing_row_says_why_in_the_real_audits_words(ws):
 
 
 def test_audit_classes_come_from_the_audit_vocabulary():
-    assert pages.AUDIT_CLASSES == tuple(c for c in AuditClass if c is not AuditClass.UNKNOWN)
+    assert tuple(c for c in AuditClass if c is not AuditClass.UNKNOWN) == pages.AUDIT_CLASSES
 
 
 def test_a_verify_rerun_is_not_drawn_as_a_run_of_its_row(ws):
