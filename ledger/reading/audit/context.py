@@ -47,6 +47,7 @@ class InitiativeEvidence:
         # substring test spares the exact (regex) test for the attempts that cannot name the row.
         self._by_word: dict[str, list[AttemptEvidence]] = {}
         self._with_rows = [a for a in self.attempts if a.attempt.rows]
+        self._texts = [(a, a.attempt.text) for a in self.attempts]
         self._naming: dict[tuple, list[AttemptEvidence]] = {}
         self.recorded: dict[str, list[Path]] = {}
         # `ledger verify` records, by the run folder (workspace-relative, with a trailing /) they re-ran.
@@ -117,7 +118,7 @@ class InitiativeEvidence:
 
     def _attempts_with_word(self, word: str) -> list[AttemptEvidence]:
         if word not in self._by_word:
-            self._by_word[word] = [a for a in self.attempts if word in a.attempt.text]
+            self._by_word[word] = [a for a, text in self._texts if word in text]
         return self._by_word[word]
 
     def recorded_folders(self, row: Row) -> list[Path]:

@@ -63,6 +63,7 @@ class IntegrityChecker:
         self._cache: dict[Path, FolderCheck] = {}
         self._folders: dict[tuple[str, str], Path | None] = {}
         self._has_manifest: dict[str, bool] = {}
+        self._walks: dict[tuple[str, str], str | None] = {}
         self._paths: dict[str, Path] = {}  # one Path per folder checked or found (hashed once, not rebuilt)
         self._keys = keys
         self.cross: CrossChecker | None = None  # made on first use (it runs git)
@@ -101,7 +102,7 @@ class IntegrityChecker:
         """`evidence_folder`, remembered per folder: many citations point into the same run."""
         key = (str(path), str(stop))
         if key not in self._folders:
-            text = _evidence_folder_text(path, stop, self._has_manifest)
+            text = _evidence_folder_text(path, stop, self._has_manifest, self._walks)
             if text is None:
                 self._folders[key] = None
             else:
@@ -265,17 +266,29 @@ def evidence_folder(path: Path, stop: Path, has_manifest: dict[str, bool] | None
     return Path(found) if found is not None else None
 
 
-def _evidence_folder_text(path: Path, stop: Path, known: dict[str, bool]) -> str | None:
+def _evidence_folder_text(
+    path: Path, stop: Path, known: dict[str, bool], walks: dict[tuple[str, str], str | None] | None = None
+) -> str | None:
+    """`evidence_folder` as text; `walks` remembers the answer per starting folder (the files
+    of one folder, cited one by one, walk the same parents)."""
     stop_text = str(stop).rstrip(os.sep)
-    current = str(path) if os.path.isdir(path) else os.path.dirname(path)
+    start = str(path) if os.path.isdir(path) else os.path.dirname(path)
+    key = (start, stop_text)
+    if walks is not None and key in walks:
+        return walks[key]
+    result = None
+    current = start
     while current.startswith(stop_text + os.sep):
         found = known.get(current)
         if found is None:
             found = known[current] = os.path.isfile(os.path.join(current, MANIFEST))
         if found:
-            return current
+            result = current
+            break
         current = os.path.dirname(current)
-    return None
+    if walks is not None:
+        walks[key] = result
+    return result
 
 
 def manifest_folders_below(folder: Path) -> list[Path]:
