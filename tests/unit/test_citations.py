@@ -1,6 +1,7 @@
 """Evidence citations as agents write them (shapes quoted from the real corpus in ../shared/corpus)."""
 
 import os
+import re
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -90,3 +91,47 @@ def test_is_inside_agrees_with_realpath(tmp_path_factory, parts):
     path = os.path.join(root, "a", *parts)
     real, real_root = os.path.realpath(path), os.path.realpath(root)
     assert is_inside(root, path) == (real == real_root or real.startswith(real_root + os.sep))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "..", ".", "out", "in", "f.txt", "dangling", "outfile", "x"]), min_size=1, max_size=6))
+def test_plain_lookup_agrees_with_exists_and_realpath(tmp_path_factory, parts):
+    """_plain_inside answers with one lstat what os.path.exists and is_inside answered."""
+    from ledger.documents.citations import _plain_inside
+
+    base = tmp_path_factory.getbasetemp() / "plain_tree"
+    root = base / "ws"
+    if not root.exists():
+        (root / "a/b").mkdir(parents=True)
+        (root / "a/b/f.txt").write_text("evidence")
+        (base / "elsewhere").mkdir()
+        (base / "elsewhere/outfile").write_text("not evidence")
+        (root / "a/out").symlink_to(base / "elsewhere")
+        (root / "a/in").symlink_to(root / "a/b")
+        (root / "a/b/dangling").symlink_to(root / "nowhere")
+        (root / "a/b/outfile").symlink_to(base / "elsewhere/outfile")
+    path = os.path.join(root, "a", *parts)
+    real, real_root = os.path.realpath(path), os.path.realpath(root)
+    expected = (real == real_root or real.startswith(real_root + os.sep)) if os.path.exists(path) else None
+    assert _plain_inside(root, path) == expected
+
+
+# The citation pattern before its segments were possessive: the reference the faster one must agree with.
+_BACKTRACKING_SEGMENT = r"(?:\{[^{}\n]*\}|<[^<>\n]*>|[\w.\-*…])+"
+_BACKTRACKING_CITATION = re.compile(
+    rf"(?<![\w/.\-<>{{}}*])((?:{_BACKTRACKING_SEGMENT}/)*reports/(?:{_BACKTRACKING_SEGMENT}(?:/{_BACKTRACKING_SEGMENT})*/?)?)"
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(["reports/", "reports", "/", "a", "b1", ".", "-", "*", "…", "{", "}", ",", "<", ">",
+                                 " ", "\n", "{x,y}", "<TS>", "`", ":", "é", "_"]), max_size=14))
+def test_possessive_citation_pattern_matches_as_the_backtracking_one(pieces):
+    from ledger.documents.citations import _CITATION
+
+    text = "".join(pieces)
+    for start in range(len(text) + 1):
+        fast, reference = _CITATION.match(text, start), _BACKTRACKING_CITATION.match(text, start)
+        assert (fast and fast.span(1)) == (reference and reference.span(1))
+    fast, reference = _CITATION.search(text), _BACKTRACKING_CITATION.search(text)
+    assert (fast and fast.span(1)) == (reference and reference.span(1))
