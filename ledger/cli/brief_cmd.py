@@ -7,13 +7,14 @@ import click
 
 from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
 from ledger.cli.completion import complete_initiative, complete_row
+from ledger.documents.directive import DirectiveMode
 from ledger.documents.states import RowState
 
 
 @click.command("brief")
 @click.argument("initiative", shell_complete=complete_initiative)
 @click.argument("row", shell_complete=complete_row)
-@click.option("--mode", type=click.Choice(["TDD", "Parity", "Perf", "Docs", "none"], case_sensitive=False),
+@click.option("--mode", type=click.Choice([mode.value for mode in DirectiveMode], case_sensitive=False),
               help="Directive mode (default: TDD when the row maps a selector, else none).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the directive to this file (e.g. input.md) instead of stdout.")

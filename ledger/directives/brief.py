@@ -6,7 +6,7 @@ import re
 import shlex
 from datetime import datetime
 
-from ledger.documents.directive import MODES, mode_name
+from ledger.documents.directive import DirectiveMode, mode_name
 from ledger.documents.states import RowState
 from ledger.errors import BadInput
 from ledger.markdown.text import SourceText
@@ -15,8 +15,8 @@ from ledger.running.git_commit import current_branch
 _ATTEMPT_PREFIX = re.compile(r"^[\s*+-]*(?:\*\*)?\[[^\]]*\](?:\*\*)?\s+(?:\*\*)?Attempt\s+#\d+(?:\*\*)?\s*[—–:-]*\s*|^#+\s*")
 
 
-def infer_mode(has_selector: bool) -> str:
-    return "TDD" if has_selector else "none"
+def infer_mode(has_selector: bool) -> DirectiveMode:
+    return DirectiveMode.TDD if has_selector else DirectiveMode.NONE
 
 
 def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: datetime, attempts_shown: int = 3) -> dict:
@@ -73,7 +73,7 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
     phase = row.phase
     chosen_mode = mode_name(mode) if mode else infer_mode(selector is not None)
     if mode and chosen_mode is None:
-        raise BadInput(f"unknown --mode {mode!r} (use one of {', '.join(MODES)})")
+        raise BadInput(f"unknown --mode {mode!r} (use one of {', '.join(DirectiveMode)})")
     title = plan.title or initiative
     if title.startswith(initiative):
         title = title[len(initiative):].lstrip(" —–-:") or title

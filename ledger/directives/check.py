@@ -13,9 +13,9 @@ from pathlib import Path
 
 from ledger.documents.directive import (
     HEADER_TITLES,
-    MODES,
     SECTION_TITLES,
     Directive,
+    DirectiveMode,
     artifacts_path,
     mode_name,
     parse_directive,
@@ -113,7 +113,7 @@ def check_directive(ws, path: Path, collect_tests: bool = True, collect_timeout_
 
     mode = directive.fields.get("mode")
     if mode is not None and mode.value and mode_name(mode.value) is None:
-        problems.append(Problem(mode.line, f"unknown Mode {mode.value!r} (use one of {', '.join(MODES)})"))
+        problems.append(Problem(mode.line, f"unknown Mode {mode.value!r} (use one of {', '.join(DirectiveMode)})"))
 
     branch = directive.fields.get("branch")
     if branch is not None and branch.value:

@@ -14,12 +14,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from ledger.markdown.fences import FenceTracker
 from ledger.markdown.text import SourceText, normalise_hyphens
 
-MODES = ("TDD", "Parity", "Perf", "Docs", "none")
+
+class DirectiveMode(StrEnum):
+    """A directive's `Mode:`; the value is how `brief` writes it and `check-input` names it."""
+
+    TDD = "TDD"
+    PARITY = "Parity"
+    PERF = "Perf"
+    DOCS = "Docs"
+    NONE = "none"
+
 
 HEADER_FIELDS = {
     "summary": ("summary",),
@@ -143,10 +153,10 @@ def parse_directive(source: SourceText) -> Directive:
     return directive
 
 
-def mode_name(value: str) -> str | None:
-    """The MODES entry a `Mode:` value (or `--mode`) names, whatever its case; None if none."""
+def mode_name(value: str) -> DirectiveMode | None:
+    """The mode a `Mode:` value (or `--mode`) names, whatever its case; None if none."""
     word = re.split(r"[\s—–(,;]", value.strip().strip("`*"), maxsplit=1)[0]
-    return next((mode for mode in MODES if mode.lower() == word.lower()), None)
+    return next((mode for mode in DirectiveMode if mode.lower() == word.lower()), None)
 
 
 def parse_focus(value: str, known: set[str]) -> tuple[str | None, str | None, str]:

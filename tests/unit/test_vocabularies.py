@@ -128,3 +128,14 @@ def test_ledger_layouts_are_items_global_empty_and_parsing_gives_each():
     assert layout_of("# Fix plan\n\n## [DEMO-001] Demo\n- Status: in_progress\n") is LedgerLayout.ITEMS
     assert layout_of("# Fix plan\n\n## Attempts History\n\n### 2026-01-01T00:00Z — DEMO-001 A1\nran it\n") is LedgerLayout.GLOBAL
     _round_trips(LedgerLayout)
+
+
+def test_directive_modes_are_the_ones_readme_gives_brief_and_any_case_names_one():
+    from ledger.documents.directive import DirectiveMode, mode_name
+
+    documented = re.search(r"^### `ledger brief .*\[--mode ([A-Za-z|]+)\]", README, flags=re.M)
+    assert documented and documented.group(1).split("|") == [mode.value for mode in DirectiveMode]
+    for mode in DirectiveMode:
+        assert mode_name(mode.value.upper()) is mode and mode_name(f"{mode.value} (why)") is mode and mode_name(f"`{mode.value}`") is mode
+    assert mode_name("Refactor") is None
+    _round_trips(DirectiveMode)
