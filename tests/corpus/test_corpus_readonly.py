@@ -4,12 +4,16 @@ workspace byte-identical afterwards."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from click.testing import CliRunner
+
+from ledger.cli import main
 
 from tests.conftest import LEDGER_BIN, snapshot
 
@@ -18,15 +22,23 @@ def run(root, *args, cwd=None):
     return subprocess.run([str(LEDGER_BIN), *args, "--root", str(root)], capture_output=True, text=True, timeout=120, cwd=cwd or root)
 
 
+@functools.lru_cache(maxsize=None)
+def help_text(*command: str) -> str:
+    """`ledger [COMMAND] --help`, in-process: the same text the executable prints, without an
+    interpreter start per command (the commands themselves run as real processes below)."""
+    result = CliRunner().invoke(main, [*command, "--help"], prog_name="ledger")
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
 def registered() -> set[str]:
-    text = subprocess.run([str(LEDGER_BIN), "--help"], capture_output=True, text=True, check=True).stdout
-    commands = text.split("Commands:", 1)[1]
+    commands = help_text().split("Commands:", 1)[1]
     return {m.group(1) for m in re.finditer(r"^  ([a-z][a-z-]*)\s", commands, re.MULTILINE)}
 
 
 def documented_exit_codes(command: str) -> set[int] | None:
     """The codes a command's --help lists under `Exit codes:` (None if it lists none)."""
-    text = subprocess.run([str(LEDGER_BIN), command, "--help"], capture_output=True, text=True, check=True).stdout
+    text = help_text(command)
     if "Exit codes:" not in text:
         return None
     paragraph = text.split("Exit codes:", 1)[1].split("\n\n", 1)[0]
