@@ -202,7 +202,7 @@ def test_do_on_a_locked_workspace_waits_then_exits_4(tmp_path):
         result = ledger(root, "do", "DEMO-001", "A1", "--lock-timeout", "1")
         waited = time.monotonic() - started
     assert result.returncode == 4, result.stderr
-    assert 1 <= waited < 10
+    assert 1 <= waited < 30  # gave up after its 1 s (start-up on a loaded machine adds seconds), not the 60 s run limit
     assert result.stderr.strip().splitlines() == [
         f"ledger: error: {root}/.ledger.lock: workspace is locked by another ledger command; waited 1s (--lock-timeout)"
     ]
