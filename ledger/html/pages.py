@@ -20,6 +20,7 @@ from markupsafe import Markup
 from ledger.documents.citations import is_inside, real_path
 from ledger.documents.plan import Row
 from ledger.documents.states import RowState
+from ledger.errors import BadInput
 from ledger.html.charts import runtime_svg, usable_bands
 from ledger.html.text import markdown_block, markdown_inline
 from ledger.reading.audit.model import FAILING, AuditClass, RowAudit, reproduction_label
@@ -204,6 +205,7 @@ class PageData:
             "runs": runs,
             "latest_run": max((r["latest"]["when"] for r in all_rows if r["latest"] and r["latest"]["when"]), default=None),
             "diagnostics": [str(d) for plan in plans for d in plan.diagnostics],
+            **self.findings(initiative),
         }
 
     def row(self, initiative: str, row: Row, audit: RowAudit | None, mine: list[tuple[Path, dict]], mentions: list[dict], page_dir: Path) -> dict:
@@ -256,6 +258,50 @@ class PageData:
             "chart": runtime_svg(runs, bands, label=f"{row.id} runtime over {len(runs)} runs") if runs else None,
             "attempts": [{"label": a["number_label"], "anchor": a["anchor"]} for a in mentions],
         }
+
+    @cached_property
+    def initiative_ids(self) -> frozenset[str]:
+        """Initiative ids look like finding ids (`TEST-PYTORCH-001`) and are none."""
+        return frozenset(self.ws.initiatives())
+
+    @cached_property
+    def findings_doc(self):
+        """The findings file, parsed once for the site; None when it cannot be read."""
+        from ledger.documents.findings import load_findings
+
+        try:
+            return load_findings(self.ws.findings_path)
+        except BadInput:
+            return None
+
+    def findings(self, initiative: str) -> dict:
+        """The findings the initiative's plans cite, in citation order, each with its synopsis
+        and evidence pointer as Markdown and where it is cited; an undefined one says so."""
+        from ledger.documents.findings import find_citations
+
+        doc = self.findings_doc
+        if doc is None:
+            return {"findings": [], "findings_file": None}
+        cited: dict[str, list[str]] = {}
+        for plan in self.ws.plans(initiative):
+            if plan.from_ledger:
+                continue  # the ledger's checklist rows: the ledger is not a plan file (as audit counts)
+            for citation in find_citations(plan.source.text, plan.path, doc.categories, self.initiative_ids):
+                cited.setdefault(citation.id, []).append(f"{self.ws.relative(citation.path)}:{citation.line}")
+        found = []
+        for finding_id, places in cited.items():
+            finding = doc.findings.get(finding_id)
+            found.append({
+                "id": finding_id,
+                "defined": finding is not None,
+                "line": finding.line if finding else None,
+                "date": finding.date if finding else "",
+                "status": finding.status if finding else "",
+                "synopsis_html": markdown_inline(finding.synopsis) if finding else Markup(""),
+                "evidence_html": markdown_inline(finding.evidence) if finding else Markup(""),
+                "cited_at": places,
+            })
+        return {"findings": found, "findings_file": self.ws.relative(doc.path)}
 
     def audit_data(self, audit: RowAudit | None, page_dir: Path) -> dict:
         """The row's audit as the page shows it: the class and, in the audit's own words, what

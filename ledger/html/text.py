@@ -26,6 +26,8 @@ _SAFE_URL = re.compile(r"^(?:https?:|mailto:|[^:/?#]*(?:[/?#]|$))", re.IGNORECAS
 # escapes, breaks, raw HTML; NUL, which CommonMark replaces). Text without any renders as
 # itself, escaped: no parse needed (attempt headlines and plan cells are tens of thousands).
 _INLINE_SYNTAX = re.compile(r"[`*_\[\]!<>&\\\n\r\x00]")
+_SYNTAX_BUT_BACKTICKS = re.compile(r"[*_\[\]!<>&\\\n\r\x00]")
+_LINE_OR_NUL = re.compile(r"[\n\r\x00]")
 
 
 def safe_url(url: str) -> bool:
@@ -49,7 +51,34 @@ def markdown_inline(text: str | None) -> Markup:
         return Markup("")
     if _INLINE_SYNTAX.search(text) is None:
         return escape(text)
+    simple = _code_spans_only(text)
+    if simple is not None:
+        return simple
     return Markup(_markdown().renderInline(text))
+
+
+def _code_spans_only(text: str) -> Markup | None:
+    """Text whose only Markdown is code spans of single backticks (`pytest x`), as CommonMark
+    renders it, without the parser; None for anything else. Inside a span everything is
+    literal (`phase_a_work` has no emphasis); outside, any syntax character sends the text
+    to the parser. A single backtick closes at the next single backtick; a span's content
+    loses one space each side when it has both."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0 or not all(parts[1:-1]):
+        return None  # an unpaired backtick, or a run of two or more (``): the parser decides
+    out = []
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            if _SYNTAX_BUT_BACKTICKS.search(part) is not None:
+                return None
+            out.append(escape(part))
+        else:
+            if _LINE_OR_NUL.search(part) is not None:
+                return None
+            if len(part) >= 2 and part[0] == " " and part[-1] == " " and part.strip(" "):
+                part = part[1:-1]
+            out.append(Markup("<code>") + escape(part) + Markup("</code>"))
+    return Markup("").join(out)
 
 
 def markdown_block(text: str | None) -> Markup:

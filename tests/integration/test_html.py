@@ -175,7 +175,7 @@ def test_browser_renders_an_initiative_with_rows_charts_and_timeline(built, tmp_
         assert (page.parent / link["href"]).is_dir()
     # Hostile plan text stayed text: no element was injected.
     assert not dom.having("script")
-    counted = [c for c in dom.having("li", "chip") if "data-state" in c or "data-audit" in c]
+    counted = [c for c in dom.having("li", "chip") if "data-state" in c or "data-audit" in c or "data-proof" in c]
     assert len(dom.having("b")) == len(counted)  # only the count chips use <b>
     assert '<script>alert("x")</script> & <b>bold</b>' in "".join(dom.text)
     shot = tmp_path / "initiative.png"

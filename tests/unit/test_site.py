@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 from urllib.parse import unquote
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from ledger.errors import BadInput
@@ -171,10 +171,21 @@ def test_hostile_markdown_never_becomes_markup(text, render):
         assert not attrs.get("href", "").lower().startswith(("javascript", "data", "vbscript")), tags
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(list("ab 1.:;-'\"(){}#+=/?%é\t")), max_size=40))
-def test_plain_text_fast_path_shows_what_markdown_it_shows(text):
-    """Text with no Markdown syntax skips the parser: the page must read the same."""
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(list("ab 1.:;-'\"(){}#+=/?%é\t``_*<>&\\\n[]!") + ["` `", "  ", "[x](y)", "`a_b`", "`<x>`"]),
+                max_size=30).map("".join))
+@example("Phase A.A1: ran `pytest tests/x.py::t -q`; see `reports/2026/` 'ok' \"q\"")
+@example("` a `")
+@example("`  `")
+@example("` `")
+@example("`a`b`")
+@example("``a``")
+@example("`a` `` `b`")
+@example("a  ")
+@example("see `reports/x/phase_a_work/{pytest.log,summary.md}` (POLICY-001) and `a<b & c\\`")
+@example("`a\nb`")
+def test_plain_text_and_code_span_fast_paths_show_what_markdown_it_shows(text):
+    """Text with no Markdown syntax but code spans skips the parser: the page must read the same."""
     from markdown_it import MarkdownIt
 
     from ledger.html.text import safe_url
@@ -245,6 +256,25 @@ def test_plan_text_is_escaped_everywhere(ws):
     assert "<script>alert" not in page and "<b>bold</b>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
     assert HOSTILE.split()[0] not in page.replace("&lt;script&gt;", "")
+
+
+def test_findings_the_plans_cite_are_listed_with_their_markdown(ws):
+    findings = ws.root / "docs/findings.md"
+    findings.write_text(
+        "| Finding ID | Synopsis | Evidence Pointer | Status |\n| --- | --- | --- | --- |\n"
+        "| POLICY-001 | Use `CUDA_VISIBLE_DEVICES=\"\"` on *CPU* runs <script>alert(1)</script> | "
+        "[log](javascript:alert(1)) | Active |\n", encoding="utf-8")
+    plan = ws.root / "plans/active/DEMO-001/implementation.md"
+    plan.write_text(plan.read_text().replace("Prose only.", "Prose only. See POLICY-001 and CONFIG-009."), encoding="utf-8")
+    build_site(Workspace.open(ws.root))
+    page = (ws.root / "site/initiative/DEMO-001.html").read_text()
+    section = re.search(r'<section class="card" id="findings">.*?</section>', page, re.S).group(0)
+    assert '<li class="finding" id="finding-POLICY-001" data-finding="POLICY-001">' in section
+    assert "Use <code>CUDA_VISIBLE_DEVICES=&quot;&quot;</code> on <em>CPU</em> runs &lt;script&gt;" in section
+    assert "evidence: [log](javascript:alert(1))" in section and "Active" in section
+    assert re.search(r'id="finding-CONFIG-009".*not defined in docs/findings.md', section, re.S)
+    assert "cited at plans/active/DEMO-001/implementation.md:" in section
+    assert 'id="findings"' not in (ws.root / "site/initiative/OTHER-002.html").read_text()
 
 
 def test_every_relative_link_resolves_to_a_real_file_or_folder(ws):
