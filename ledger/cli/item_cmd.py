@@ -3,11 +3,12 @@ from __future__ import annotations
 import click
 
 from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
+from ledger.documents.fix_plan import ItemStatus
 
 
 @click.command("item")
 @click.argument("initiative")
-@click.option("--status", "status", required=True, type=click.Choice(["in_progress", "done", "blocked"]),
+@click.option("--status", "status", required=True, type=click.Choice([status.value for status in ItemStatus]),
               help="The ledger item's new Status: value.")
 @click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True)
 @json_option

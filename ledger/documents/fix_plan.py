@@ -31,6 +31,15 @@ class LedgerLayout(StrEnum):
     EMPTY = "empty"  # neither yet
 
 
+class ItemStatus(StrEnum):
+    """The `Status:` values `ledger item --status` writes on a ledger item. Real ledgers write
+    others too (`complete`, `archived`, free text); readers take those as they come."""
+
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    BLOCKED = "blocked"
+
+
 _ITEM_HEADING = re.compile(r"^\[(?P<id>[^\]\s]+)\]\s*(?P<title>.*)$")
 _ATTEMPT = re.compile(
     r"^(?P<indent>\s*)(?P<bullet>[*+-])\s+(?:\*\*)?\[(?P<date>\d{4}-\d{2}-\d{2}[^\]]*)\](?:\*\*)?\s+"

@@ -5,15 +5,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ledger.documents.fix_plan import LedgerLayout, parse_ledger
+from ledger.documents.fix_plan import ItemStatus, LedgerLayout, parse_ledger
 from ledger.editing.locking import workspace_lock
 from ledger.editing.writes import write_atomic
 from ledger.errors import BadInput
 from ledger.markdown.splice import Splice, apply_splices
 from ledger.markdown.text import SourceText, dominant_eol
 from ledger.workspace import Workspace
-
-ITEM_STATUSES = ("in_progress", "done", "blocked")
 
 _STATUS_FIELD = re.compile(
     r"^(?P<lead>\s*[*+-]\s+(?:\*\*)?Status(?:\*\*)?\s*:(?:\*\*)?[ \t]*)(?P<value>.*?)(?P<tail>[ \t]*)$", re.IGNORECASE
@@ -25,14 +23,16 @@ class StatusChange:
     initiative: str
     line: int
     before: str | None
-    after: str
+    after: ItemStatus
 
 
-def set_item_status(ws: Workspace, initiative: str, status: str, lock_timeout_s: float) -> StatusChange:
+def set_item_status(ws: Workspace, initiative: str, status: str | ItemStatus, lock_timeout_s: float) -> StatusChange:
     """Set the ledger item's `Status:` field to `status`, changing only the field's value
     (or, when the item has none, inserting `- Status: <status>` under its heading)."""
-    if status not in ITEM_STATUSES:
-        raise BadInput(f"unknown status {status!r}: use one of {', '.join(ITEM_STATUSES)}")
+    try:
+        status = ItemStatus(status)
+    except ValueError:
+        raise BadInput(f"unknown status {status!r}: use one of {', '.join(ItemStatus)}") from None
     ws.check_initiative_id(initiative)
     with workspace_lock(ws.root, lock_timeout_s):
         path = ws.ledger_path

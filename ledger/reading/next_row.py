@@ -15,13 +15,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ledger.documents.fix_plan import ItemStatus
 from ledger.documents.plan import Row
 from ledger.documents.states import RowState
 from ledger.errors import BadInput
 from ledger.workspace import Workspace
 
 _DEPENDS = re.compile(r"depends\s+on\s*:\s*(?P<list>[^.;|\n]*)", re.IGNORECASE)
-_SKIPPED_STATUSES = ("blocked", "done", "complete", "completed", "archived")
+# An item is skipped for a status `ledger item` writes or a word real ledgers use alike.
+_SKIPPED_STATUSES = (ItemStatus.BLOCKED, ItemStatus.DONE, "complete", "completed", "archived")
 
 
 @dataclass

@@ -139,3 +139,11 @@ def test_directive_modes_are_the_ones_readme_gives_brief_and_any_case_names_one(
         assert mode_name(mode.value.upper()) is mode and mode_name(f"{mode.value} (why)") is mode and mode_name(f"`{mode.value}`") is mode
     assert mode_name("Refactor") is None
     _round_trips(DirectiveMode)
+
+
+def test_item_statuses_are_the_ones_readme_gives_ledger_item():
+    from ledger.documents.fix_plan import ItemStatus
+
+    documented = re.search(r"`ledger item INITIATIVE --status ([a-z_|]+)`", README)
+    assert documented and documented.group(1).split("|") == [status.value for status in ItemStatus]
+    _round_trips(ItemStatus)
