@@ -5,6 +5,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests never fail on time: a 200 ms per-example deadline (hypothesis' default) or its
+# too_slow health check measures the machine's load, not the code (a slow example then failed,
+# or passed on the replay and was reported Flaky). Tests that bound time measure CPU work.
+settings.register_profile("ledger-tests", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("ledger-tests")
 
 REPO = Path(__file__).resolve().parent.parent
 # The read-only real-world corpus that sits beside the checkout (public data
