@@ -98,7 +98,7 @@ def test_interrupting_do_records_an_interrupted_attempt(tmp_path, signals):
         for signum in signals:
             proc.send_signal(signum)
             time.sleep(0.2)
-        out, err = proc.communicate(timeout=20)
+        out, err = proc.communicate(timeout=60)  # stop the group (grace up to 10 s), then record
     finally:
         if proc.poll() is None:
             proc.kill()
