@@ -34,7 +34,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 try:
@@ -179,7 +179,7 @@ class RunClaim:
         self.root, self.path, self._handle, self.token = root, path, handle, token
 
     @classmethod
-    def start(cls, root: Path) -> "RunClaim":
+    def start(cls, root: Path) -> RunClaim:
         token = secrets.token_hex(8)
         if fcntl is None:
             return cls(root, None, None, token)
@@ -217,7 +217,7 @@ class RunClaim:
             self._handle.close()
             self._handle = None
 
-    def __enter__(self) -> "RunClaim":
+    def __enter__(self) -> RunClaim:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -234,7 +234,7 @@ def _relative(root: Path, path: Path) -> str:
 def _lock_if_dead(path: Path):
     """An open handle holding the registration's lock when its process is gone, else None."""
     try:
-        handle = open(path, "rb")
+        handle = open(path, "rb")  # noqa: SIM115 - returned open: the handle holds the lock
     except OSError:
         return None
     try:
@@ -283,7 +283,7 @@ def mark_abandoned(folder: Path, manifest: dict, why: str = ABANDONED_WHY) -> No
     drop the tests' tmp_path files (`basetemp/`), which are not evidence."""
     from ledger.running.evidence import remove_basetemp, write_manifest
 
-    at = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     write_manifest(folder, {**manifest, "complete": False, "abandoned": {"at": at, "why": why}})
     remove_basetemp(folder)
 

@@ -76,7 +76,7 @@ class PreparedRun:
     row: Row
     selector: ResolvedSelector
     report_dir: ReportDir
-    interpreter: Interpreter | None = None
+    interpreter: Interpreter
     chosen_folder: ChosenFolder | None = None  # the folder --report-dir / --at / input.md chose
     directive_notes: list[str] = field(default_factory=list)
 
@@ -210,7 +210,7 @@ def run_do(ws: Workspace, options: DoOptions, echo: Echo) -> DoResult:
             return workspace_lock(ws.root, max(options.lock_timeout_s, RECORD_LOCK_TIMEOUT_S))
 
         def commit(result: DoResult) -> None:
-            if guard is not None:
+            if guard is not None and paths is not None:
                 from ledger.running.git_commit import commit_run
 
                 result.commit = commit_run(guard, result, ws.root / result.report_dir, paths)

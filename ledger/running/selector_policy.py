@@ -30,6 +30,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from ledger.errors import UnsafeSelector
+
 # remove_basetemp: where its callers import it; it lives beside the report folders it cleans.
 from ledger.running.evidence import BASETEMP_NAME, remove_basetemp  # noqa: F401
 from ledger.running.selector import Selector, parse_selector
