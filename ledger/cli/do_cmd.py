@@ -5,6 +5,7 @@ import sys
 import click
 
 from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
+from ledger.running.outcome import Expectation
 
 
 @click.command("do")
@@ -17,7 +18,7 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @click.option("--attempt", "attempt_number", type=click.IntRange(min=1), help="Record the attempt under this pre-assigned number; refused before running (exit 2) if the initiative already has it.")
 @click.option("--no-flip", is_flag=True, help="Leave the row's state and guidance untouched.")
 @click.option("--flip-on-error", is_flag=True, help="Mark the row partial on collection_error, usage_error or error too (default: left alone).")
-@click.option("--expect", type=click.Choice(["pass", "fail"]), default="pass", show_default=True,
+@click.option("--expect", type=click.Choice([e.value for e in Expectation]), default=Expectation.PASS.value, show_default=True,
               help="fail: a TDD red run; exit 0 when the tests fail (outcome red, row left open), 9 when they pass.")
 @click.option("--report-dir", help="Write the evidence under this folder: <report root>/<TS>/ or <report root>/<TS>/<slug>/ (a supervisor's Artifacts:).")
 @click.option("--at", "at", metavar="TS", help="Write the evidence under <report root>/TS/ (e.g. 2026-01-23T020500Z), not a new timestamp folder.")
@@ -44,7 +45,7 @@ def do(initiative, row, selector, slug, timeout_s, lock_timeout_s, attempt_numbe
         raise BadInput("pass INITIATIVE and ROW (or --from-input, whose Focus names them)")
     ws = open_workspace(root)
     options = DoOptions(initiative, row, selector, slug, effective_timeout(ws, timeout_s), lock_timeout_s, not no_flip,
-                        dry_run, commit, flip_on_error=flip_on_error, expect=expect, attempt_number=attempt_number,
+                        dry_run, commit, flip_on_error=flip_on_error, expect=Expectation(expect), attempt_number=attempt_number,
                         report_dir=report_dir, at=at, from_input=from_input,
                         timeout_is_default=timeout_s is None and ws.config.timeout is None)
     if dry_run:

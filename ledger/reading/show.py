@@ -37,13 +37,14 @@ def mentions_row(text: str, row: Row) -> bool:
 
 def red_green_pair(ws: Workspace, manifests: list) -> dict | None:
     """The row's TDD pair (see ledger.running.outcome.red_green_pair) as workspace paths."""
+    from ledger.running.outcome import TddStep
     from ledger.running.outcome import red_green_pair as pair_of
 
     pair = pair_of([(folder, manifest.get("outcome")) for folder, manifest in manifests])
     if pair is None:
         return None
     red, green = pair
-    return {"red": ws.relative(red) + "/", "green": ws.relative(green) + "/" if green else None}
+    return {TddStep.RED: ws.relative(red) + "/", TddStep.GREEN: ws.relative(green) + "/" if green else None}
 
 
 def row_details(ws: Workspace, initiative: str, reference: str) -> dict:

@@ -16,6 +16,7 @@ from ledger.editing.bookkeeping import add_attempt
 from ledger.editing.locking import workspace_lock
 from ledger.running.evidence import ReportDir, phase_slug, plan_report_dir, utc_now
 from ledger.running.interpreter import Interpreter, workspace_interpreter
+from ledger.running.outcome import Expectation
 from ledger.running.row_selector import ResolvedSelector, resolve_selector
 from ledger.workspace import Workspace
 
@@ -53,8 +54,8 @@ class DoOptions:
     commit: bool = False
     # collection_error, usage_error and error leave the row alone unless this is set.
     flip_on_error: bool = False
-    # "fail": a TDD red run; the tests are expected to fail (outcome `red`, row left open).
-    expect: str = "pass"
+    # FAIL: a TDD red run; the tests are expected to fail (outcome `red`, row left open).
+    expect: Expectation = Expectation.PASS
     attempt_number: int | None = None  # a pre-assigned number (input.md's "add Attempt #82")
     # The evidence folder chosen beforehand: `<report root>/<TS>/[<slug>/]`, or just `<TS>`.
     report_dir: str | None = None
@@ -178,7 +179,7 @@ def describe_run(ws: Workspace, prepared: PreparedRun, options: DoOptions) -> li
 def _state_line(ws: Workspace, options: DoOptions) -> str:
     if not options.flip:
         return "state:      unchanged (--no-flip)"
-    if options.expect == "fail":
+    if options.expect == Expectation.FAIL:
         return "state:      unchanged (--expect fail: exit 0 when the tests fail, 9 when they pass)"
     errors = f"-> {ws.config.states.write_partial}" if options.flip_on_error else "unchanged (--flip-on-error to change)"
     return (f"on pass:    state -> {ws.config.states.write_done}; on failure: -> {ws.config.states.write_partial}; "

@@ -93,6 +93,24 @@ class Outcome(StrEnum):
             return None
 
 
+class TddStep(StrEnum):
+    """Which TDD step a `ledger do` run is (the manifest's `tdd`; the pair audit and show give)."""
+
+    RED = "red"  # the new test must fail first
+    GREEN = "green"  # the tests are expected to pass
+
+
+class Expectation(StrEnum):
+    """What `ledger do --expect` says the tests should do."""
+
+    PASS = "pass"
+    FAIL = "fail"  # a TDD red run: a failure is `red`, a pass `unexpected_pass`; the row is left alone
+
+    @property
+    def tdd_step(self) -> TddStep:
+        return TddStep.RED if self is Expectation.FAIL else TddStep.GREEN
+
+
 # Arguments that make pytest run no test body even when it exits 0.
 COLLECT_ONLY_ARGS = frozenset({"--collect-only", "--co"})
 SETUP_ONLY_ARGS = frozenset({"--setup-plan", "--setup-only"})
@@ -239,16 +257,16 @@ def classify(
     timed_out: bool = False,
     interrupted: bool = False,
     timeout_s: float | None = None,
-    expect: str = "pass",
+    expect: str = Expectation.PASS,
     roots: Iterable[Path | str] = (),
 ) -> Verdict:
     """The outcome of one pytest run from its exit code, JUnit counts (None: no report) and log.
 
     `junit` holds tests, passed, failed, errors, skipped and, when known, collection_errors.
-    `expect="fail"` (a TDD red run) turns a failure into `red` and a pass into `unexpected_pass`.
+    `expect=Expectation.FAIL` (a TDD red run) turns a failure into `red` and a pass into `unexpected_pass`.
     """
     verdict = _classify(exit_code, junit, log_text, tuple(args), timed_out, interrupted, timeout_s, list(roots))
-    if expect == "fail":
+    if expect == Expectation.FAIL:
         if verdict.outcome is Outcome.FAILED:
             return Verdict(Outcome.RED, f"red confirmed: {verdict.reason}", verdict.summary)
         if verdict.outcome is Outcome.PASSED:

@@ -32,6 +32,7 @@ from ledger.running.evidence import (
     utc_now,
     write_manifest,
 )
+from ledger.running.outcome import Expectation
 from ledger.workspace import Workspace
 
 if TYPE_CHECKING:
@@ -140,8 +141,7 @@ def stage_run(ws: Workspace, options: DoOptions, prepared: PreparedRun, claim: R
         "plan": ws.relative(row.path),
         "selector": prepared.selector.selector.text,
         "selector_source": prepared.selector.source,
-        # red: a `--expect fail` run (the new test must fail first); green: a run expected to pass.
-        "tdd": "red" if options.expect == "fail" else "green",
+        "tdd": Expectation(options.expect).tdd_step,
         "argv": argv,
         "python": prepared.interpreter.to_json(),
         "env_overrides": prepared.selector.env,
@@ -374,7 +374,8 @@ def _prepare_record(renderer: Renderer) -> None:
     renderer.load(RECORD_TEMPLATES)
 
 
-def classify_outcome(result, counts: dict | None, timeout_s: float | None, log_text: str = "", args=(), roots=(), expect: str = "pass"):
+def classify_outcome(result, counts: dict | None, timeout_s: float | None, log_text: str = "", args=(), roots=(),
+                     expect: str = Expectation.PASS):
     """The run's Verdict (outcome, reason, summary line) under ledger/running/outcome.py's rule."""
     from ledger.running.outcome import classify
 

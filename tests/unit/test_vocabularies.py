@@ -147,3 +147,14 @@ def test_item_statuses_are_the_ones_readme_gives_ledger_item():
     documented = re.search(r"`ledger item INITIATIVE --status ([a-z_|]+)`", README)
     assert documented and documented.group(1).split("|") == [status.value for status in ItemStatus]
     _round_trips(ItemStatus)
+
+
+def test_expect_fail_is_a_red_run_and_expect_pass_a_green_one_as_readme_says():
+    from ledger.running.outcome import Expectation, TddStep
+
+    assert [e.value for e in Expectation] == ["pass", "fail"] and [s.value for s in TddStep] == ["red", "green"]
+    assert '"tdd": "red"` or `"green"`' in README
+    assert Expectation.FAIL.tdd_step is TddStep.RED and Expectation.PASS.tdd_step is TddStep.GREEN
+    assert json.dumps({"tdd": Expectation("fail").tdd_step}) == '{"tdd": "red"}'
+    _round_trips(Expectation)
+    _round_trips(TddStep)

@@ -16,7 +16,7 @@ from ledger.reading.audit.model import (
     Reason,
     RowAudit,
 )
-from ledger.running.outcome import Outcome, red_green_pair, row_state_after
+from ledger.running.outcome import Outcome, TddStep, red_green_pair, row_state_after
 
 
 def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
@@ -63,7 +63,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
     pair = red_green_pair([(check, check.outcome) for check in runs])
     if pair is not None:
         red, green = pair
-        audit.tdd = {"red": rel(red.folder), "green": rel(green.folder) if green else None}
+        audit.tdd = {TddStep.RED: rel(red.folder), TddStep.GREEN: rel(green.folder) if green else None}
     # Only an outcome that changes a row decides what "newest" says about it: an all-skipped
     # run, a collection or usage error (a tooling mistake) proves nothing either way.
     decisive = [c for c in runs if _decides(c.outcome)]
