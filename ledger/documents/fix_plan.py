@@ -534,8 +534,6 @@ def _insert_after(lines: list[Line], line_number: int, new_lines: list[str], eol
 
 # ---------------------------------------------------------------- checklist rows
 
-TODO_KIND = "todo"
-
 
 def checklist_rows(doc: LedgerDoc, vocabulary, initiative: str, exclude: frozenset[str] = frozenset(), where: str | None = None) -> list:
     """The ledger's checklist items naming a row of `initiative` (`<initiative>.F1: …`) as
@@ -543,7 +541,7 @@ def checklist_rows(doc: LedgerDoc, vocabulary, initiative: str, exclude: frozens
     both description and guidance, so `mark`/`do` edit them like a plan's checklist items.
     `exclude`: row ids the plan itself has (the plan row is the row); `where`: the ledger's
     name, added to the section titles (`TODOs (docs/fix_plan.md)`)."""
-    from ledger.documents.plan import Phase, Row, derive_section_slug
+    from ledger.documents.plan import Phase, Row, RowKind, derive_section_slug
 
     phases: dict[int, Phase] = {}
     rows = []
@@ -568,7 +566,7 @@ def checklist_rows(doc: LedgerDoc, vocabulary, initiative: str, exclude: frozens
                 phase=phase,
                 path=doc.path,
                 line=item.line,
-                kind=TODO_KIND,
+                kind=RowKind.TODO,
                 subject=item.subject,
             )
         )

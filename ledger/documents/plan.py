@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from ledger.documents.states import STATE_TOKEN, RowState, StateVocabulary
@@ -45,6 +46,14 @@ class Phase:
         return self.key is not None
 
 
+class RowKind(StrEnum):
+    """Where a row comes from, which decides how its note is written (`status --json` gives it)."""
+
+    TABLE = "table"  # a task table row: the note goes into its guidance cell, escaped
+    CHECKLIST = "checklist"  # a checklist item of a plan file: the note on its line
+    TODO = "todo"  # an item of the ledger's own checklist (docs/fix_plan.md)
+
+
 @dataclass
 class Row:
     id: str
@@ -57,7 +66,7 @@ class Row:
     phase: Phase | None
     path: Path
     line: int
-    kind: str  # "table" or "checklist" (or "todo": an item of the ledger's own checklist)
+    kind: RowKind
     section: str | None = None  # a divider row label inside a table
     subject: str | None = None  # a ledger checklist item's whole id, `DEBUG-SIM-LINES-DOSE-001.F1`
     # False for a checklist item with no id of its own (`- [ ] **Phase 1:** …`); its id is
@@ -273,7 +282,7 @@ class _PlanParser:
                 phase=self.phase,
                 path=self.source.path,
                 line=line.number,
-                kind="table",
+                kind=RowKind.TABLE,
                 section=table.section,
             )
         )
@@ -319,7 +328,7 @@ class _PlanParser:
                 phase=self.phase,
                 path=self.source.path,
                 line=line.number,
-                kind="checklist",
+                kind=RowKind.CHECKLIST,
                 has_id=has_id,
             )
         )

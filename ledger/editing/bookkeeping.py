@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ledger.documents.fix_plan import (
-    TODO_KIND,
     LedgerDoc,
     LedgerLayout,
     append_attempt,
@@ -22,7 +21,7 @@ from ledger.documents.fix_plan import (
     next_number_with_archives,
     parse_ledger,
 )
-from ledger.documents.plan import Row, parse_plan
+from ledger.documents.plan import Row, RowKind, parse_plan
 from ledger.documents.states import RowState
 from ledger.editing.writes import write_atomic
 from ledger.errors import BadInput
@@ -45,7 +44,7 @@ class RowChange:
 
 def _rows_in(ws: Workspace, source: SourceText, row: Row) -> list[Row]:
     """The rows of `row`'s file read the way `row` was: a plan, or the ledger's checklist."""
-    if row.kind != TODO_KIND:
+    if row.kind != RowKind.TODO:
         return parse_plan(source, ws.config.states).rows
     initiative = (row.subject or "").removesuffix("." + row.id)
     return checklist_rows(parse_ledger(source), ws.config.states, initiative)
@@ -100,7 +99,7 @@ def _plan_row_change(
     if note:
         # Stripped before escaping: a trailing line break would become a trailing space that
         # the cell's text does not hold, so the next run could not find its note to replace.
-        safe = escape_cell_text(note.strip()) if fresh.kind == "table" else " ".join(note.split())
+        safe = escape_cell_text(note.strip()) if fresh.kind == RowKind.TABLE else " ".join(note.split())
         start, end = fresh.guidance_span
         if safe.strip():
             note_splice = _note_splice(source.text[start:end], start, end, safe, replacing)
@@ -108,7 +107,7 @@ def _plan_row_change(
         new_text = apply_splices(source.text, splices + ([note_splice] if note_splice else []))
         if not _only_target_changed(source, new_text, fresh, ws):
             # Backticks in the note paired with ones already in the row: escape them all.
-            if note_splice is not None and fresh.kind == "table":
+            if note_splice is not None and fresh.kind == RowKind.TABLE:
                 note_splice = Splice(note_splice.start, note_splice.end, escape_backticks(note_splice.text))
                 new_text = apply_splices(source.text, splices + [note_splice])
             if not _only_target_changed(source, new_text, fresh, ws):
@@ -148,7 +147,7 @@ def _only_target_changed(source: SourceText, new_text: str, target: Row, ws: Wor
     state and guidance: the guard that no edit can damage the table around it."""
     def shape(text: str) -> list[tuple]:
         rows = _rows_in(ws, SourceText(source.path, text, ""), target)
-        if target.kind == TODO_KIND:
+        if target.kind == RowKind.TODO:
             # The whole ledger must keep its shape too: every checklist item and attempt.
             doc = parse_ledger(SourceText(source.path, text, ""))
             others = [(i.subject, i.line, i.token, i.body) for i in doc.checklist if i.line != target.line]
@@ -156,7 +155,7 @@ def _only_target_changed(source: SourceText, new_text: str, target: Row, ws: Wor
             return [*others, *rows_shape, *((a.line, a.text) for a in doc.all_attempts())]
         return [
             (r.id, r.kind, r.line)
-            + ((None, None, None if r.kind == "checklist" else r.description) if r.line == target.line else (r.state_token, r.guidance, r.description))
+            + ((None, None, None if r.kind == RowKind.CHECKLIST else r.description) if r.line == target.line else (r.state_token, r.guidance, r.description))
             for r in rows
         ]
 

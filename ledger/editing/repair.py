@@ -100,6 +100,7 @@ def complete_journal(ws) -> list[str]:
             clear_journal(ws.root)  # unreadable: written half-way, so nothing was touched yet
         return []
     from ledger.documents.fix_plan import LedgerLayout, parse_ledger
+    from ledger.documents.plan import RowKind
     from ledger.documents.states import RowState
     from ledger.editing.bookkeeping import add_attempt, change_row
     from ledger.markdown.table import escape_cell_text
@@ -121,7 +122,7 @@ def complete_journal(ws) -> list[str]:
         row = next(r for r in ws.rows(initiative) if r.id == entry["row"] and ws.relative(r.path) == entry["plan"]
                    and (r.phase.key if r.phase else None) == entry.get("phase"))
         note = entry["note"]
-        written = escape_cell_text(note.strip()) if row.kind == "table" else " ".join(note.split())
+        written = escape_cell_text(note.strip()) if row.kind == RowKind.TABLE else " ".join(note.split())
         if not (row.state == state and row.guidance.rstrip().endswith(written)):
             change = change_row(ws, row, state, note, replacing=entry.get("replacing"))
             done.append(f"row {row.id} -> {entry['new_state']}")

@@ -18,7 +18,7 @@ from pathlib import Path
 from markupsafe import Markup
 
 from ledger.documents.citations import is_inside, real_path
-from ledger.documents.plan import Row
+from ledger.documents.plan import Row, RowKind
 from ledger.documents.states import RowState
 from ledger.errors import BadInput
 from ledger.html.charts import runtime_svg, usable_bands
@@ -242,7 +242,7 @@ class PageData:
             "qualified_id": row.display_id,
             "description": row.description,
             "description_html": markdown_inline(row.description),
-            "guidance_html": markdown_inline(row.guidance) if row.kind == "table" else Markup(""),
+            "guidance_html": markdown_inline(row.guidance) if row.kind == RowKind.TABLE else Markup(""),
             "state": row.state,
             "token": row.state_token,
             **self.audit_data(audit, page_dir),

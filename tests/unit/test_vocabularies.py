@@ -158,3 +158,21 @@ def test_expect_fail_is_a_red_run_and_expect_pass_a_green_one_as_readme_says():
     assert json.dumps({"tdd": Expectation("fail").tdd_step}) == '{"tdd": "red"}'
     _round_trips(Expectation)
     _round_trips(TddStep)
+
+
+def test_row_kinds_are_table_checklist_todo_and_parsing_gives_each():
+    from ledger.documents.fix_plan import checklist_rows, parse_ledger
+    from ledger.documents.plan import RowKind, parse_plan
+    from ledger.documents.states import StateVocabulary
+    from ledger.markdown.text import SourceText
+
+    assert [kind.value for kind in RowKind] == ["table", "checklist", "todo"]
+    def kinds(plan_text: str) -> list[RowKind]:
+        return [row.kind for row in parse_plan(SourceText(Path("plan.md"), plan_text, None), StateVocabulary()).rows]
+
+    assert kinds("# X-001\n\n### Phase A\n| ID | Task Description | State | How/Why & Guidance |\n"
+                 "| --- | --- | --- | --- |\n| A1 | one | [ ] | g |\n") == [RowKind.TABLE]
+    assert kinds("# X-001\n\n### Phase B\n- [x] B1: two\n") == [RowKind.CHECKLIST]
+    ledger = parse_ledger(SourceText(Path("docs/fix_plan.md"), "# Fix plan\n\n## TODOs\n- [ ] DEMO-001.F1: fix it\n", None))
+    assert [row.kind for row in checklist_rows(ledger, StateVocabulary(), "DEMO-001")] == [RowKind.TODO]
+    _round_trips(RowKind)
