@@ -160,14 +160,14 @@ def write_runtime_profile(
 
     from ledger.editing.locking import workspace_lock
     from ledger.editing.writes import write_bytes_atomic
-    from ledger.reading.audit.integrity import INTACT, check_folder
+    from ledger.reading.audit.integrity import FolderStatus, check_folder
     from ledger.reading.sparkline import sparkline_svg
     from ledger.render import Renderer
     from ledger.running.evidence import sha256_file, write_manifest
 
     # Never write into (and re-hash) a folder whose evidence no longer matches its manifest:
     # that would launder an edited log.
-    intact = [(f, m) for f, m in manifests if m.get("complete") is True and check_folder(f).status == INTACT]
+    intact = [(f, m) for f, m in manifests if m.get("complete") is True and check_folder(f).status == FolderStatus.INTACT]
     if not intact:
         return None
     folder, manifest = intact[-1]

@@ -379,7 +379,7 @@ def collect_shards(ws: Workspace, source: Path) -> Collected:
     A folder is taken only if its manifest is an intact, sealed `ledger verify` record whose
     recorded place is under its initiative's report root; anything else is rejected, not copied.
     """
-    from ledger.reading.audit.integrity import INTACT, check_folder
+    from ledger.reading.audit.integrity import FolderStatus, check_folder
     from ledger.running.evidence import check_slug  # noqa: F401  (slug rules are the report folder's)
 
     if not source.is_dir():
@@ -403,7 +403,7 @@ def collect_shards(ws: Workspace, source: Path) -> Collected:
         where = manifest.get("folder")
         initiative = manifest.get("initiative")
         rel = folder.relative_to(source).as_posix()
-        if check.status != INTACT or not isinstance(where, str) or not isinstance(initiative, str):
+        if check.status != FolderStatus.INTACT or not isinstance(where, str) or not isinstance(initiative, str):
             rejected.append(f"{rel}: {'; '.join(check.problems) or 'not an intact ledger verify record'}")
             continue
         target = (ws.root / where).resolve()

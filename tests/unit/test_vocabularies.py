@@ -176,3 +176,13 @@ def test_row_kinds_are_table_checklist_todo_and_parsing_gives_each():
     ledger = parse_ledger(SourceText(Path("docs/fix_plan.md"), "# Fix plan\n\n## TODOs\n- [ ] DEMO-001.F1: fix it\n", None))
     assert [row.kind for row in checklist_rows(ledger, StateVocabulary(), "DEMO-001")] == [RowKind.TODO]
     _round_trips(RowKind)
+
+
+def test_folder_statuses_and_a_folder_without_a_manifest(tmp_path):
+    from ledger.reading.audit.integrity import FolderStatus, check_folder
+
+    assert [s.value for s in FolderStatus] == ["intact", "tampered", "incomplete", "no_manifest", "unsealed", "missing"]
+    assert check_folder(tmp_path).status is FolderStatus.NO_MANIFEST
+    (tmp_path / "manifest.json").write_text("{", encoding="utf-8")
+    assert check_folder(tmp_path).status is FolderStatus.TAMPERED
+    _round_trips(FolderStatus)

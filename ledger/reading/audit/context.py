@@ -10,7 +10,7 @@ from ledger.documents.citations import Resolution, citation_bases, find_citation
 from ledger.documents.fix_plan import Attempt, LedgerDoc
 from ledger.documents.plan import Row
 from ledger.errors import BadInput
-from ledger.reading.audit.integrity import INTACT, IntegrityChecker, manifest_folders_below
+from ledger.reading.audit.integrity import FolderStatus, IntegrityChecker, manifest_folders_below
 from ledger.reading.show import mentions_row
 from ledger.running.evidence import VERIFY_TOOL, run_folders, timestamp_folders
 from ledger.workspace import Workspace
@@ -81,7 +81,7 @@ class InitiativeEvidence:
         newest: dict[str, dict] = {}
         for folder in self.verifications.get(self.ws.relative(run_folder) + "/", []):
             check = self.checker.check(folder)
-            if check.status != INTACT or check.manifest is None or not isinstance(check.manifest.get("reproduced"), bool):
+            if check.status != FolderStatus.INTACT or check.manifest is None or not isinstance(check.manifest.get("reproduced"), bool):
                 continue
             at = "head" if check.manifest.get("at") == "head" else "recorded"
             key = (check.sort_key, str(folder))

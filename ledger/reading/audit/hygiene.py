@@ -8,14 +8,7 @@ from pathlib import Path
 
 from ledger.documents.fix_plan import LedgerDoc
 from ledger.reading.audit.context import InitiativeEvidence
-from ledger.reading.audit.integrity import (
-    INCOMPLETE,
-    INTACT,
-    MISSING,
-    TAMPERED,
-    UNSEALED,
-    IntegrityChecker,
-)
+from ledger.reading.audit.integrity import FolderStatus, IntegrityChecker
 from ledger.reading.audit.model import Issue
 from ledger.running.evidence import VERIFY_TOOL
 from ledger.workspace import Workspace
@@ -137,25 +130,25 @@ def orphans_and_damage(
             issues.append(Issue("orphan_report", f"{rel} is cited by no row, attempt or plan text", initiative=context.initiative))
         if has_manifest:
             check = checker.check(leaf)
-            if check.status == UNSEALED:
+            if check.status == FolderStatus.UNSEALED:
                 issues.append(Issue("unsealed_report", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative))
-            elif check.status == INTACT and check.outcome and context.cross.is_future(check):
+            elif check.status == FolderStatus.INTACT and check.outcome and context.cross.is_future(check):
                 issues.append(Issue(
                     "future_report", f"{rel}: recorded in the future (started_at {(check.manifest or {}).get('started_at')}); never counted as the newest run",
                     initiative=context.initiative, failing=True,
                 ))
-            if check.status == INCOMPLETE:
+            if check.status == FolderStatus.INCOMPLETE:
                 if live is None:
                     from ledger.editing.repair import live_run_folders
 
                     live = live_run_folders(ws.root)
                 issues.append(Issue("incomplete_report", f"{rel} {incomplete_state(check.manifest or {}, rel.rstrip('/') in live)}",
                                     initiative=context.initiative))
-            elif check.status == TAMPERED:
+            elif check.status == FolderStatus.TAMPERED:
                 issues.append(Issue(
                     "tampered_report", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
                 ))
-            elif check.status == MISSING:
+            elif check.status == FolderStatus.MISSING:
                 issues.append(Issue(
                     "missing_evidence", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
                 ))

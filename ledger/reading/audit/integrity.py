@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,18 +24,26 @@ from ledger.running.evidence import (
 if TYPE_CHECKING:
     from ledger.reading.audit.crosscheck import CrossChecker  # it imports this module
 
-# UNSEALED: a manifest without its own content hash — hand-written, or from a ledger older
-# than manifest version 2. Its files may match it, but nothing says ledger wrote it.
-INTACT, TAMPERED, INCOMPLETE, NO_MANIFEST, UNSEALED = "intact", "tampered", "incomplete", "no_manifest", "unsealed"
-# MISSING: files the manifest lists are absent and none present was edited: on another
-# clone, the run's evidence was never committed (or, here, deleted) — not tampering.
-MISSING = "missing"
+
+class FolderStatus(StrEnum):
+    """What checking one report folder against its manifest found."""
+
+    INTACT = "intact"
+    TAMPERED = "tampered"
+    INCOMPLETE = "incomplete"  # the run never finished writing its evidence (complete=false)
+    NO_MANIFEST = "no_manifest"
+    # A manifest without its own content hash — hand-written, or from a ledger older than
+    # manifest version 2. Its files may match it, but nothing says ledger wrote it.
+    UNSEALED = "unsealed"
+    # Files the manifest lists are absent and none present was edited: on another clone, the
+    # run's evidence was never committed (or, here, deleted) — not tampering.
+    MISSING = "missing"
 
 
 @dataclass(frozen=True)
 class FolderCheck:
     folder: Path
-    status: str
+    status: FolderStatus
     manifest: dict | None
     problems: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # harmless differences, e.g. a file added after the run
@@ -116,24 +125,24 @@ class IntegrityChecker:
 def check_folder(folder: Path, keys: dict | None = None) -> FolderCheck:
     path = folder / MANIFEST
     if not path.is_file():
-        return FolderCheck(folder, NO_MANIFEST, None)
+        return FolderCheck(folder, FolderStatus.NO_MANIFEST, None)
     try:
         manifest = json.loads(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return FolderCheck(folder, TAMPERED, None, (f"manifest.json is not valid JSON ({exc.__class__.__name__})",))
+        return FolderCheck(folder, FolderStatus.TAMPERED, None, (f"manifest.json is not valid JSON ({exc.__class__.__name__})",))
     if not isinstance(manifest, dict):
-        return FolderCheck(folder, TAMPERED, None, ("manifest.json is not a JSON object",))
+        return FolderCheck(folder, FolderStatus.TAMPERED, None, ("manifest.json is not a JSON object",))
     if manifest.get("complete") is not True:
-        return FolderCheck(folder, INCOMPLETE, manifest, ("the run never finished writing its evidence (manifest complete=false)",))
+        return FolderCheck(folder, FolderStatus.INCOMPLETE, manifest, ("the run never finished writing its evidence (manifest complete=false)",))
     seal_problem, attested_by = check_seal(manifest, keys or {})
     if seal_problem is not None:
-        return FolderCheck(folder, TAMPERED, manifest, (seal_problem,))
+        return FolderCheck(folder, FolderStatus.TAMPERED, manifest, (seal_problem,))
     files = manifest.get("files")
     if not isinstance(files, dict):
-        return FolderCheck(folder, TAMPERED, manifest, ("manifest.json lists no file hashes",))
+        return FolderCheck(folder, FolderStatus.TAMPERED, manifest, ("manifest.json lists no file hashes",))
     regions = manifest.get("regions", {})
     if not isinstance(regions, dict):
-        return FolderCheck(folder, TAMPERED, manifest, ("manifest.json: regions is not an object",))
+        return FolderCheck(folder, FolderStatus.TAMPERED, manifest, ("manifest.json: regions is not an object",))
     problems: list[str] = []
     missing: list[str] = []
     notes_list: list[str] = []
@@ -174,13 +183,13 @@ def check_folder(folder: Path, keys: dict | None = None) -> FolderCheck:
         f"{name}: added after the run (not in the manifest)" for name in _files_below(listing) if name not in files and name not in regions
     )
     if missing and not problems:
-        return FolderCheck(folder, MISSING, manifest, (missing_files_message(folder, missing),), notes)
+        return FolderCheck(folder, FolderStatus.MISSING, manifest, (missing_files_message(folder, missing),), notes)
     problems += [f"{name}: listed in the manifest but missing" for name in missing]
     if not problems and SEAL not in manifest:
-        return FolderCheck(folder, UNSEALED, manifest, (
+        return FolderCheck(folder, FolderStatus.UNSEALED, manifest, (
             "manifest.json carries no content hash (manifest_sha256): hand-written, or from a ledger before manifest version 2",
         ), notes)
-    return FolderCheck(folder, TAMPERED if problems else INTACT, manifest, tuple(problems), notes, attested_by)
+    return FolderCheck(folder, FolderStatus.TAMPERED if problems else FolderStatus.INTACT, manifest, tuple(problems), notes, attested_by)
 
 
 def missing_files_message(folder: Path, missing: list[str]) -> str:

@@ -8,9 +8,7 @@ from ledger.documents.citations import Resolution
 from ledger.documents.plan import Row
 from ledger.documents.states import RowState
 from ledger.reading.audit.context import InitiativeEvidence
-from ledger.reading.audit.integrity import INCOMPLETE, INTACT, UNSEALED
-from ledger.reading.audit.integrity import MISSING as FOLDER_MISSING
-from ledger.reading.audit.integrity import TAMPERED as FOLDER_TAMPERED
+from ledger.reading.audit.integrity import FolderStatus
 from ledger.reading.audit.model import (
     AuditClass,
     Reason,
@@ -50,12 +48,12 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
 
     for folder, other in foreign:
         audit.reasons.append(Reason(f"cites {rel(folder)}, a run of row {other}: it proves that row, not this one"))
-    tampered = [c for c in checks if c.status == FOLDER_TAMPERED]
+    tampered = [c for c in checks if c.status == FolderStatus.TAMPERED]
     # "Newest" is by recorded start; a run dated in the future is reported, never newest
     # (a folder named 2099 would otherwise hide every later real failure).
     runs = []
     for check in checks:
-        if check.status == INTACT and check.outcome:
+        if check.status == FolderStatus.INTACT and check.outcome:
             if cross.is_future(check):
                 audit.reasons += [Reason(f"{rel(check.folder)}: {f}") for f in cross.run_failures(check) if f.check == "times"]
             else:
@@ -69,9 +67,9 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
     decisive = [c for c in runs if _decides(c.outcome)]
     newest = decisive[-1] if decisive else None
     for check in checks:
-        if check.status == INCOMPLETE:
+        if check.status == FolderStatus.INCOMPLETE:
             audit.reasons.append(Reason(f"{rel(check.folder)}: run never finished (manifest complete=false)"))
-        elif check.status == UNSEALED:
+        elif check.status == FolderStatus.UNSEALED:
             audit.reasons += [Reason(f"{rel(check.folder)}: {p}") for p in check.problems]
 
     if tampered:
@@ -80,7 +78,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
             audit.evidence.append(rel(check.folder))
             audit.reasons += [Reason(f"{rel(check.folder)}{p}") for p in check.problems]
         return audit
-    missing = [c for c in checks if c.status == FOLDER_MISSING]
+    missing = [c for c in checks if c.status == FolderStatus.MISSING]
     for check in missing:
         audit.evidence.append(rel(check.folder))
         audit.reasons += [Reason(f"{rel(check.folder)}: {p}") for p in check.problems]
