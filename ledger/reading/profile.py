@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from ledger.running.evidence import counts_for_baseline, row_manifests
 from ledger.running.outcome import Outcome
 from ledger.workspace import Workspace
 
-OK, WARN, FAIL = "ok", "warn", "fail"
+
+class Guardrail(StrEnum):
+    """A run's duration against its row's bands; the guardrail line starts with it (the attempt
+    templates show a `warn`/`fail` one)."""
+
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
 
 
 @dataclass(frozen=True)
@@ -19,12 +27,12 @@ class Bands:
     fail: float
     runs: int  # how many passing runs the baseline is the median of
 
-    def verdict(self, duration_s: float) -> str:
+    def verdict(self, duration_s: float) -> Guardrail:
         if duration_s >= self.fail:
-            return FAIL
+            return Guardrail.FAIL
         if duration_s >= self.warn:
-            return WARN
-        return OK
+            return Guardrail.WARN
+        return Guardrail.OK
 
     def describe(self, duration_s: float) -> str:
         verdict = self.verdict(duration_s)

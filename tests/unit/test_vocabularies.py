@@ -186,3 +186,16 @@ def test_folder_statuses_and_a_folder_without_a_manifest(tmp_path):
     (tmp_path / "manifest.json").write_text("{", encoding="utf-8")
     assert check_folder(tmp_path).status is FolderStatus.TAMPERED
     _round_trips(FolderStatus)
+
+
+def test_guardrail_verdicts_start_the_line_the_attempt_templates_look_for():
+    from ledger.reading.profile import Bands, Guardrail
+
+    assert [g.value for g in Guardrail] == ["ok", "warn", "fail"]
+    bands = Bands(baseline=1.0, warn=2.0, fail=3.0, runs=3)
+    assert [bands.verdict(d) for d in (1.0, 2.0, 3.0)] == [Guardrail.OK, Guardrail.WARN, Guardrail.FAIL]
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    for name in ("attempt.md.j2", "attempt_global.md.j2"):
+        assert '("warn", "fail")' in (templates / name).read_text(encoding="utf-8")
+    assert bands.describe(3.0).split(":")[0] == Guardrail.FAIL
+    _round_trips(Guardrail)
