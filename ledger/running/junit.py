@@ -25,7 +25,7 @@ class JUnitCounts:
         return max(0, self.tests - self.failed - self.errors - self.skipped)
 
 
-def parse_junit(path: Path) -> JUnitCounts:
+def parse_junit(path: Path | str) -> JUnitCounts:
     """Count test cases by their outcome element rather than trusting suite attributes.
 
     pytest's suite totals count a test that fails in teardown as both passed and

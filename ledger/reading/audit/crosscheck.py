@@ -187,14 +187,14 @@ class CrossChecker:
     def _count_failures(self, check: FolderCheck) -> list[CheckFailure]:
         """Re-apply `ledger do`'s outcome rule (ledger/running/outcome.py) to the stored evidence."""
         from ledger.running.junit import JUnitError, parse_junit
-        from ledger.running.outcome import classify, parse_summary_line
+        from ledger.running.outcome import classify
 
         manifest = check.manifest or {}
         files = manifest.get("files") or {}
         if "junit.xml" not in files:
             return [CheckFailure("outcome", "recorded as passed with no JUnit report (a pass needs a test that ran)")]
         try:
-            parsed = parse_junit(check.folder / "junit.xml")
+            parsed = parse_junit(os.path.join(check.folder, "junit.xml"))
         except JUnitError as exc:
             return [CheckFailure("outcome", f"recorded as passed but {exc}")]
         junit = {"tests": parsed.tests, "passed": parsed.passed, "failed": parsed.failed, "errors": parsed.errors, "skipped": parsed.skipped}
@@ -206,15 +206,15 @@ class CrossChecker:
             junit["collection_errors"] = parsed.collection_errors
         if "pytest.log" not in files:
             return failures + [CheckFailure("log_summary", "recorded as passed with no pytest.log")]
-        log_text = _tail(check.folder / "pytest.log")
-        summary = parse_summary_line(log_text)
+        log_text = _tail(os.path.join(check.folder, "pytest.log"))
+        args = _selector_args(manifest.get("selector"))
+        exit_code = manifest.get("exit_code", 0)
+        verdict = classify(exit_code=exit_code if isinstance(exit_code, int) else None, junit=junit, log_text=log_text, args=args)
+        summary = verdict.summary  # the log's summary line, as classify parsed it (parsed once, not twice)
         disagreement = summary is not None and _log_disagrees(summary, junit)
         if summary is not None and disagreement:
             shown = ", ".join(f"{v} {k}" for k, v in summary.items() if v) or "no tests ran"
             failures.append(CheckFailure("log_summary", f"pytest.log says {shown}; junit.xml holds {junit['passed']} passed, {junit['failed']} failed, {junit['errors']} errors"))
-        args = _selector_args(manifest.get("selector"))
-        exit_code = manifest.get("exit_code", 0)
-        verdict = classify(exit_code=exit_code if isinstance(exit_code, int) else None, junit=junit, log_text=log_text, args=args)
         if verdict.outcome is not Outcome.PASSED and not disagreement:
             failures.append(CheckFailure("outcome", f"recorded as passed but its evidence says {verdict.outcome}: {verdict.reason}"))
         return failures
@@ -315,7 +315,7 @@ def _selector_args(text) -> tuple[str, ...]:
         return ()
 
 
-def _tail(path: Path, size: int = 16384) -> str:
+def _tail(path: Path | str, size: int = 16384) -> str:
     try:
         with open(path, "rb") as handle:
             handle.seek(max(0, os.path.getsize(path) - size))
