@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from ledger.documents.directive import (
@@ -32,11 +33,18 @@ from ledger.running.selector import Selector, mapped_selectors
 _MISSING_MODULE = re.compile(r"(?:ModuleNotFoundError|ImportError): (?P<what>No module named '[^']+'|cannot import name '[^']+')")
 
 
+class Severity(StrEnum):
+    """An error fails `check-input` (exit 1); a warning is reported only."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
 @dataclass
 class Problem:
     line: int
     message: str
-    severity: str = "error"
+    severity: Severity = Severity.ERROR
     rule: str | None = None  # the selector-policy rule a refused Mapped selector breaks
 
     @property
@@ -60,7 +68,7 @@ class CheckReport:
 
     @property
     def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
+        return [p for p in self.problems if p.severity == Severity.ERROR]
 
     @property
     def ok(self) -> bool:
@@ -99,17 +107,17 @@ def check_directive(ws, path: Path, collect_tests: bool = True, collect_timeout_
         item = directive.fields.get(key)
         if item is None:
             # The loop that writes real directives never writes Mode: the rest is needed.
-            problems.append(Problem(1, f"missing header field `{title}:`", "warning" if key == "mode" else "error"))
+            problems.append(Problem(1, f"missing header field `{title}:`", Severity.WARNING if key == "mode" else Severity.ERROR))
         elif not item.full_text:
             problems.append(Problem(item.line, f"header field `{title}:` is empty"))
     if "do_now" not in directive.sections:
         problems.append(Problem(1, "missing section `Do Now`"))
     for key, title in SECTION_TITLES.items():
         if key != "do_now" and key not in directive.sections:
-            problems.append(Problem(1, f"missing section `{title}`", "warning"))
+            problems.append(Problem(1, f"missing section `{title}`", Severity.WARNING))
     for key, line in directive.repeated:
         title = HEADER_TITLES.get(key) or SECTION_TITLES[key]
-        problems.append(Problem(line, f"`{title}` appears again; only the first one counts", "warning"))
+        problems.append(Problem(line, f"`{title}` appears again; only the first one counts", Severity.WARNING))
 
     mode = directive.fields.get("mode")
     if mode is not None and mode.value and mode_name(mode.value) is None:
@@ -120,7 +128,7 @@ def check_directive(ws, path: Path, collect_tests: bool = True, collect_timeout_
         current = current_branch(ws.root)
         named = branch.value.strip("`* ").split()[0] if branch.value.strip("`* ") else ""
         if not current.startswith("(") and named != current:
-            problems.append(Problem(branch.line, f"Branch {named!r} is not the checked-out branch {current!r}", "warning"))
+            problems.append(Problem(branch.line, f"Branch {named!r} is not the checked-out branch {current!r}", Severity.WARNING))
     initiative = _check_focus(ws, directive, report)
     _check_selectors(ws, directive, report, collect_tests, collect_timeout_s)
     if initiative is not None:
@@ -200,7 +208,7 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
             report.problems.append(Problem(
                 mapped.line,
                 f"selector {entry['selector']!r}: {', '.join(missing)} is not in this workspace (a test still to be written, or a wrong path)",
-                "warning",
+                Severity.WARNING,
             ))
         elif module:
             entry["not_collectable"] = module.group("what")
@@ -208,7 +216,7 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
                 mapped.line,
                 f"selector {entry['selector']!r} cannot be collected in this environment: {module.group('what')} "
                 "(install the project's dependencies to check it)",
-                "warning",
+                Severity.WARNING,
             ))
         elif result.error:
             entry["error"] = result.error
@@ -246,7 +254,7 @@ def _check_artifacts(ws, directive: Directive, report: CheckReport, initiative: 
         return
     parts = resolved.relative_to(root_resolved).parts
     if not parts or not TIMESTAMP.match(parts[0]):
-        report.problems.append(Problem(item.line, f"Artifacts {raw!r} is not a reports/<YYYY-MM-DDTHHMMSSZ>/<slug>/ folder", "warning"))
+        report.problems.append(Problem(item.line, f"Artifacts {raw!r} is not a reports/<YYYY-MM-DDTHHMMSSZ>/<slug>/ folder", Severity.WARNING))
 
 
 def _check_findings(ws, directive: Directive, report: CheckReport) -> None:
@@ -264,5 +272,5 @@ def _check_findings(ws, directive: Directive, report: CheckReport) -> None:
         else:
             # Nothing to check it against: a workspace without a findings file yet.
             report.problems.append(Problem(
-                citation.line, f"cites finding {citation.id}, but there is no {ws.relative(ws.findings_path)} to check it against", "warning"
+                citation.line, f"cites finding {citation.id}, but there is no {ws.relative(ws.findings_path)} to check it against", Severity.WARNING
             ))

@@ -199,3 +199,14 @@ def test_guardrail_verdicts_start_the_line_the_attempt_templates_look_for():
         assert '("warn", "fail")' in (templates / name).read_text(encoding="utf-8")
     assert bands.describe(3.0).split(":")[0] == Guardrail.FAIL
     _round_trips(Guardrail)
+
+
+def test_a_check_input_problem_is_an_error_or_a_warning_and_only_errors_fail():
+    from ledger.directives.check import Problem, Severity
+
+    assert [s.value for s in Severity] == ["error", "warning"]
+    assert Problem(1, "m").severity is Severity.ERROR
+    assert json.dumps(Problem(2, "m", Severity.WARNING).to_json()) == (
+        '{"line": 2, "severity": "warning", "message": "m", "rule": null}'
+    )
+    _round_trips(Severity)
