@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 
 
@@ -46,18 +47,36 @@ class BadInput(LedgerError):
     exit_code = ExitCode.BAD_INPUT
 
 
+class SelectorRule(StrEnum):
+    """The part of the selector policy (README, "Guarantees") a selector breaks, as every
+    refusal prints it (`[rule: …]`)."""
+
+    SELECTOR_SYNTAX = "selector-syntax"  # not a selector at all: unbalanced quotes, empty
+    NO_SHELL = "no-shell"
+    PYTEST_ONLY = "pytest-only"
+    ENV_ALLOWLIST = "env-allowlist"
+    OPTION_ALLOWLIST = "option-allowlist"
+    PATH_CONFINEMENT = "path-confinement"
+    ELIDED = "elided"  # incomplete rather than refused: the plan left part of it out
+
+    @property
+    def refuses(self) -> bool:
+        return self is not SelectorRule.ELIDED
+
+
 class UnsafeSelector(BadInput):
     """A selector ledger will not run; `rule` names the part of the selector policy it breaks
     (README, "Guarantees"). An elided selector (`pytest ... -k X`) is incomplete rather than
     refused: `selectors --collect` flags it (exit 1) where it reports refusals with exit 2."""
 
-    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None, rule: str = "selector-syntax"):
+    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None,
+                 rule: SelectorRule = SelectorRule.SELECTOR_SYNTAX):
         super().__init__(message, path, line)
         self.rule = rule
 
     @property
     def refused(self) -> bool:
-        return self.rule != "elided"
+        return self.rule.refuses
 
     @property
     def detail(self) -> str:

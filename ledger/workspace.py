@@ -11,11 +11,10 @@ from pathlib import Path
 
 from ledger.config import Config, load_config
 from ledger.documents.plan import Plan, Row, assign_refs, parse_plan
-from ledger.errors import BadInput
+from ledger.errors import BadInput, SelectorRule
 from ledger.markdown.text import SourceText, normalise_hyphens
 
 INITIATIVE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-PATH_RULE = "path-confinement"
 
 
 @lru_cache(maxsize=64)
@@ -60,12 +59,12 @@ def confine(root: Path, path: Path, what: str, setting: str | None = None, sourc
     if resolved == real_root or real_root in resolved.parents:
         return path
     if setting is not None:
-        raise BadInput(f"[tool.ledger] {setting}: {what} resolves outside the workspace ({resolved}) [rule: {PATH_RULE}]", source)
+        raise BadInput(f"[tool.ledger] {setting}: {what} resolves outside the workspace ({resolved}) [rule: {SelectorRule.PATH_CONFINEMENT}]", source)
     try:
         where: Path | str = path.relative_to(root).as_posix()
     except ValueError:
         where = path
-    raise BadInput(f"{what} resolves outside the workspace ({resolved}) [rule: {PATH_RULE}]", where)
+    raise BadInput(f"{what} resolves outside the workspace ({resolved}) [rule: {SelectorRule.PATH_CONFINEMENT}]", where)
 
 
 def find_root(start: Path) -> Path:
@@ -144,7 +143,7 @@ class Workspace:
         for pattern in self.config.ledger_archives:
             setting = f"ledger_archives = {list(self.config.ledger_archives)!r}" if self.config.source else None
             if Path(pattern).is_absolute():
-                raise BadInput(f"[tool.ledger] {setting or 'ledger_archives'}: {pattern!r} is not relative to the workspace [rule: {PATH_RULE}]", self.config.source)
+                raise BadInput(f"[tool.ledger] {setting or 'ledger_archives'}: {pattern!r} is not relative to the workspace [rule: {SelectorRule.PATH_CONFINEMENT}]", self.config.source)
             for path in sorted(self.root.glob(pattern)):
                 if path.is_file() and path != self.ledger_path and path not in found:
                     found.append(confine(self.root, path, f"ledger archive {self.relative(path)}", setting, self.config.source))

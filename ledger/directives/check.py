@@ -22,7 +22,7 @@ from ledger.documents.directive import (
     parse_directive,
     parse_focus,
 )
-from ledger.errors import BadInput
+from ledger.errors import BadInput, SelectorRule
 from ledger.markdown.text import SourceText
 from ledger.running.evidence import TIMESTAMP
 from ledger.running.git_commit import current_branch
@@ -45,11 +45,11 @@ class Problem:
     line: int
     message: str
     severity: Severity = Severity.ERROR
-    rule: str | None = None  # the selector-policy rule a refused Mapped selector breaks
+    rule: SelectorRule | None = None  # the selector-policy rule a refused Mapped selector breaks
 
     @property
     def refused(self) -> bool:
-        return self.rule is not None and self.rule != "elided"
+        return self.rule is not None and self.rule.refuses
 
     def to_json(self) -> dict:
         return {"line": self.line, "severity": self.severity, "message": self.message, "rule": self.rule}

@@ -14,7 +14,7 @@ import shlex
 from dataclasses import dataclass, field
 
 from ledger.config import ENV_NAME
-from ledger.errors import UnsafeSelector
+from ledger.errors import SelectorRule, UnsafeSelector
 
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _NODE_ID = re.compile(r"^[\w./-]+\.py(::[\w\[\]./-]+)*$")
@@ -107,7 +107,7 @@ def parse_selector(text: str) -> Selector:
         if not ENV_NAME.match(name):
             raise UnsafeSelector(f"selector {text!r}: {tokens[0]!r} is not a NAME=value prefix")
         if _SUBSTITUTION.search(value):
-            raise UnsafeSelector(f"selector {text!r}: {tokens[0]!r} holds shell substitution; ledger never runs a shell", rule="no-shell")
+            raise UnsafeSelector(f"selector {text!r}: {tokens[0]!r} holds shell substitution; ledger never runs a shell", rule=SelectorRule.NO_SHELL)
         env[name] = value
         tokens = tokens[1:]
     if not tokens:
@@ -119,15 +119,15 @@ def parse_selector(text: str) -> Selector:
     elif len(tokens) == 1 and "::" in tokens[0] and _NODE_ID.match(tokens[0]):
         args = tokens
     else:
-        raise UnsafeSelector(f"selector {text!r} is not a pytest invocation (only `[NAME=value ...] pytest ...` runs)", rule="pytest-only")
+        raise UnsafeSelector(f"selector {text!r} is not a pytest invocation (only `[NAME=value ...] pytest ...` runs)", rule=SelectorRule.PYTEST_ONLY)
     for arg in args:
         if _SHELL_SYNTAX.search(arg):
-            raise UnsafeSelector(f"selector {text!r} contains shell syntax {arg!r}; ledger never runs a shell", rule="no-shell")
+            raise UnsafeSelector(f"selector {text!r} contains shell syntax {arg!r}; ledger never runs a shell", rule=SelectorRule.NO_SHELL)
         if _is_elided(arg):
             raise UnsafeSelector(
                 f"selector {text!r} is elided ({arg!r} stands for text the plan left out); "
                 "write the whole selector in the plan or pass it with --selector",
-                rule="elided",
+                rule=SelectorRule.ELIDED,
             )
     return Selector(text=text, env=env, args=tuple(args))
 

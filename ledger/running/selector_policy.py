@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from ledger.errors import UnsafeSelector
+from ledger.errors import SelectorRule, UnsafeSelector
 
 # remove_basetemp: where its callers import it; it lives beside the report folders it cleans.
 from ledger.running.evidence import BASETEMP_NAME, remove_basetemp  # noqa: F401
@@ -53,11 +53,6 @@ DEFAULT_ALLOWED_ENV = frozenset({
     "CUBLAS_WORKSPACE_CONFIG",
     "TOKENIZERS_PARALLELISM",
 })
-
-# Rule names, as printed in every refusal (`[rule: …]`) and documented in the README.
-RULE_ENV = "env-allowlist"
-RULE_OPTION = "option-allowlist"
-RULE_PATH = "path-confinement"
 
 _HASHSEED = re.compile(r"^(?:random|\d{1,10})$")
 
@@ -180,12 +175,12 @@ class SelectorPolicy:
             raise UnsafeSelector(
                 f"selector {selector.text!r}: environment name {name} is not allowed "
                 f"(allowed: {', '.join(sorted(self.allowed_env))}; add names with [tool.ledger] allow_env)",
-                rule=RULE_ENV,
+                rule=SelectorRule.ENV_ALLOWLIST,
             )
         if "\x00" in value:
-            raise UnsafeSelector(f"selector {selector.text!r}: {name} holds a NUL byte", rule=RULE_ENV)
+            raise UnsafeSelector(f"selector {selector.text!r}: {name} holds a NUL byte", rule=SelectorRule.ENV_ALLOWLIST)
         if name == "PYTHONHASHSEED" and not (_HASHSEED.match(value) and (value == "random" or int(value) <= 4294967295)):
-            raise UnsafeSelector(f"selector {selector.text!r}: PYTHONHASHSEED must be an integer 0..4294967295 or random", rule=RULE_ENV)
+            raise UnsafeSelector(f"selector {selector.text!r}: PYTHONHASHSEED must be an integer 0..4294967295 or random", rule=SelectorRule.ENV_ALLOWLIST)
 
     # ------------------------------------------------------------------ options and paths
 
@@ -250,18 +245,18 @@ class SelectorPolicy:
         if reason is None:
             allowed = " ".join(sorted(FLAGS | set(VALUED), key=lambda o: (o.startswith("--"), o)))
             reason = f"is not on the option allowlist ({allowed})"
-        return UnsafeSelector(f"selector {selector.text!r}: option {option} {reason}", rule=RULE_OPTION)
+        return UnsafeSelector(f"selector {selector.text!r}: option {option} {reason}", rule=SelectorRule.OPTION_ALLOWLIST)
 
     def _check_path(self, selector: Selector, arg: str) -> None:
         """A test path or node id (`path::name[param]`): its path must resolve inside the workspace."""
         part = arg.split("::", 1)[0]
         if not part:
-            raise UnsafeSelector(f"selector {selector.text!r}: node id {arg!r} names no file", rule=RULE_PATH)
+            raise UnsafeSelector(f"selector {selector.text!r}: node id {arg!r} names no file", rule=SelectorRule.PATH_CONFINEMENT)
         resolved = (self.root / part).resolve()
         if resolved != self.root and self.root not in resolved.parents:
             raise UnsafeSelector(
                 f"selector {selector.text!r}: test path {part!r} resolves outside the workspace ({resolved})",
-                rule=RULE_PATH,
+                rule=SelectorRule.PATH_CONFINEMENT,
             )
 
 
@@ -270,16 +265,16 @@ def check_recorded_env(policy: SelectorPolicy, recorded: dict, config_env: dict[
     the selector's prefixes): every name must be allowed, or set by the configuration now."""
     for name, value in recorded.items():
         if not isinstance(name, str) or not isinstance(value, str):
-            raise UnsafeSelector(f"recorded environment {name!r} is not NAME = \"value\"", rule=RULE_ENV)
+            raise UnsafeSelector(f"recorded environment {name!r} is not NAME = \"value\"", rule=SelectorRule.ENV_ALLOWLIST)
         if "\x00" in value:
-            raise UnsafeSelector(f"recorded environment {name} holds a NUL byte", rule=RULE_ENV)
+            raise UnsafeSelector(f"recorded environment {name} holds a NUL byte", rule=SelectorRule.ENV_ALLOWLIST)
         if name in config_env and config_env[name] == value:
             continue
         if name not in policy.allowed_env:
             raise UnsafeSelector(
                 f"recorded environment name {name} is not allowed (allowed: {', '.join(sorted(policy.allowed_env))}; "
                 "add names with [tool.ledger] allow_env)",
-                rule=RULE_ENV,
+                rule=SelectorRule.ENV_ALLOWLIST,
             )
 
 
@@ -303,7 +298,7 @@ def ledger_run_options(root: Path, report_dir: Path, args: Iterable[str]) -> lis
         resolved = cache.resolve()
         if resolved != root.resolve() and root.resolve() not in resolved.parents:
             raise UnsafeSelector(f"pytest's cache folder resolves outside the workspace ({resolved}); remove the link",
-                                 CACHE_DIR_NAME, rule=RULE_PATH)
+                                 CACHE_DIR_NAME, rule=SelectorRule.PATH_CONFINEMENT)
         options += ["-o", f"cache_dir={cache}"]
     options.append(f"--basetemp={report_dir / BASETEMP_NAME}")
     return options

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
-from ledger.errors import UnsafeSelector
+from ledger.errors import SelectorRule, UnsafeSelector
 from ledger.running.selector import Selector, find_selectors
 
 COLLECT_TIMEOUT_S = 120.0
@@ -44,7 +44,7 @@ class MapEntry:
     env: dict[str, str] = field(default_factory=dict)
     other_selectors: list[str] = field(default_factory=list)
     error: str | None = None  # unsafe / unparsable selector, with its rule
-    rule: str | None = None  # the selector-policy rule it breaks (README, "Guarantees")
+    rule: SelectorRule | None = None  # the selector-policy rule it breaks
     collected: int | None = None
     collect_error: str | None = None
     collect_detail: str | None = None
@@ -52,7 +52,7 @@ class MapEntry:
     @property
     def refused(self) -> bool:
         """Refused by the selector policy (an elided selector is only incomplete)."""
-        return self.rule is not None and self.rule != "elided"
+        return self.rule is not None and self.rule.refuses
 
     @property
     def flagged(self) -> bool:

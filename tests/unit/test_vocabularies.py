@@ -210,3 +210,18 @@ def test_a_check_input_problem_is_an_error_or_a_warning_and_only_errors_fail():
         '{"line": 2, "severity": "warning", "message": "m", "rule": null}'
     )
     _round_trips(Severity)
+
+
+def test_selector_rules_are_the_ones_refusals_print_and_readme_documents():
+    from ledger.errors import SelectorRule, UnsafeSelector
+    from ledger.running.selector import parse_selector
+
+    documented = set(re.findall(r"^  - `([a-z-]+)`(?:, `([a-z-]+)`)?:", README, flags=re.M))
+    names = {name for pair in documented for name in pair if name}
+    # selector-syntax (not a selector at all) and elided (incomplete, not refused) are not policy rules.
+    assert names == {r.value for r in SelectorRule} - {SelectorRule.SELECTOR_SYNTAX, SelectorRule.ELIDED}
+    assert [rule for rule in SelectorRule if not rule.refuses] == [SelectorRule.ELIDED]
+    with pytest.raises(UnsafeSelector) as refusal:
+        parse_selector("pytest tests/t.py; rm -rf /")
+    assert refusal.value.rule is SelectorRule.NO_SHELL and refusal.value.detail.endswith("[rule: no-shell]")
+    _round_trips(SelectorRule)
