@@ -225,3 +225,13 @@ def test_selector_rules_are_the_ones_refusals_print_and_readme_documents():
         parse_selector("pytest tests/t.py; rm -rf /")
     assert refusal.value.rule is SelectorRule.NO_SHELL and refusal.value.detail.endswith("[rule: no-shell]")
     _round_trips(SelectorRule)
+
+
+def test_issue_kinds_keep_their_names_and_text_report_order():
+    from ledger.reading.audit.model import Issue, IssueKind
+
+    listed = [kind for kind in IssueKind if kind.heading is not None]
+    assert listed[:3] == [IssueKind.TAMPERED_REPORT, IssueKind.MISSING_EVIDENCE, IssueKind.INCOMPLETE_REPORT]
+    assert {kind for kind in IssueKind if kind.heading is None} == {IssueKind.HALF_RECORDED_RUN, IssueKind.TEMP_LEFTOVER}
+    assert json.dumps(Issue(IssueKind.ROOT_LOG, "m").to_json()["kind"]) == '"root_log"'
+    _round_trips(IssueKind)

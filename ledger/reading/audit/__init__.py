@@ -22,7 +22,7 @@ from ledger.reading.audit.hygiene import (
     unknown_findings,
 )
 from ledger.reading.audit.integrity import IntegrityChecker
-from ledger.reading.audit.model import AuditClass, AuditReport, Issue, RowAudit
+from ledger.reading.audit.model import AuditClass, AuditReport, Issue, IssueKind, RowAudit
 from ledger.reading.audit.rows import classify_row
 from ledger.reading.gcpause import cyclic_gc_paused
 from ledger.workspace import Workspace
@@ -32,11 +32,11 @@ __all__ = ["AuditClass", "AuditReport", "RowAudit", "Issue", "RowClassifier", "a
 
 def load_ledger(ws: Workspace) -> tuple[LedgerDoc | None, list[Issue]]:
     if not ws.ledger_path.exists():
-        return None, [Issue("uninterpreted", "no ledger file; attempts were not checked", ws.relative(ws.ledger_path))]
+        return None, [Issue(IssueKind.UNINTERPRETED, "no ledger file; attempts were not checked", ws.relative(ws.ledger_path))]
     try:
         return ws.read_ledger(), []
     except BadInput as exc:
-        return None, [Issue("uninterpreted", f"ledger not read: {exc.message}", ws.relative(ws.ledger_path), exc.line)]
+        return None, [Issue(IssueKind.UNINTERPRETED, f"ledger not read: {exc.message}", ws.relative(ws.ledger_path), exc.line)]
 
 
 def audit_workspace(ws: Workspace, initiative: str | None = None, since: str | None = None) -> AuditReport:
@@ -77,7 +77,7 @@ def _audit_workspace(ws: Workspace, initiative: str | None, checker: IntegrityCh
     for name, context in zip(names, contexts, strict=True):
         for plan in ws.plans(name):
             for diagnostic in plan.diagnostics:
-                report.issues.append(Issue("uninterpreted", diagnostic.message, ws.relative(diagnostic.path), diagnostic.line, name))
+                report.issues.append(Issue(IssueKind.UNINTERPRETED, diagnostic.message, ws.relative(diagnostic.path), diagnostic.line, name))
             # A plan's whole text cites; rows from the ledger's checklist cite through their own
             # text (the ledger's other text is no plan's) and their attempts.
             for resolution in context.resolve_text(plan.source.text, 1) if not plan.from_ledger else []:

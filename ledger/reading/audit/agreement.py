@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ledger.documents.fix_plan import LedgerDoc
 from ledger.documents.states import RowState
-from ledger.reading.audit.model import Issue
+from ledger.reading.audit.model import Issue, IssueKind
 from ledger.workspace import Workspace
 
 
@@ -41,7 +41,7 @@ def plan_ledger_disagreements(ws: Workspace, ledger: LedgerDoc, initiatives: lis
                 section = f"## {item.section}" if item.section else "checklist"
                 issues.append(
                     Issue(
-                        "plan_ledger",
+                        IssueKind.PLAN_LEDGER,
                         f"{name} {row.qualified_id}: {row.state_token} ({row.state}) in "
                         f"{ws.relative(row.path)}:{row.line} but {item.token} ({ledger_state}) in the ledger's {section}",
                         ledger_file, item.line, name, failing=True,

@@ -9,7 +9,7 @@ from pathlib import Path
 from ledger.documents.fix_plan import LedgerDoc
 from ledger.reading.audit.context import InitiativeEvidence
 from ledger.reading.audit.integrity import FolderStatus, IntegrityChecker
-from ledger.reading.audit.model import Issue
+from ledger.reading.audit.model import Issue, IssueKind
 from ledger.running.evidence import VERIFY_TOOL
 from ledger.workspace import Workspace
 
@@ -25,7 +25,7 @@ def attempt_numbering(ws: Workspace, ledger: LedgerDoc) -> list[Issue]:
                 continue
             if attempt.number in seen:
                 issues.append(Issue(
-                    "attempt_numbers",
+                    IssueKind.ATTEMPT_NUMBERS,
                     f"[{item.id}] Attempt #{attempt.number} appears twice (first at line {seen[attempt.number]})",
                     file, attempt.line, item.id,
                 ))
@@ -36,9 +36,9 @@ def attempt_numbering(ws: Workspace, ledger: LedgerDoc) -> list[Issue]:
             missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
             if missing:
                 shown = ", ".join(f"#{n}" for n in missing[:10]) + (" …" if len(missing) > 10 else "")
-                issues.append(Issue("attempt_numbers", f"[{item.id}] attempt numbers skip {shown}", file, item.line, item.id))
+                issues.append(Issue(IssueKind.ATTEMPT_NUMBERS, f"[{item.id}] attempt numbers skip {shown}", file, item.line, item.id))
     for item_id, first, repeat in ledger.duplicate_items:
-        issues.append(Issue("ledger_item", f"item [{item_id}] appears twice (first at line {first})", file, repeat, item_id))
+        issues.append(Issue(IssueKind.LEDGER_ITEM, f"item [{item_id}] appears twice (first at line {first})", file, repeat, item_id))
     return issues
 
 
@@ -47,7 +47,7 @@ def items_without_plans(ws: Workspace, ledger: LedgerDoc, initiatives: list[str]
     roots = " or ".join(ws.config.plan_roots)
     return [
         Issue(
-            "ledger_item",
+            IssueKind.LEDGER_ITEM,
             f"[{item.id}] has no plan folder under {roots}; its {len(item.attempts)} attempts were not checked against evidence",
             ws.relative(ws.ledger_path), item.line, item.id,
         )
@@ -64,11 +64,11 @@ def attempt_citations(ws: Workspace, context: InitiativeEvidence) -> list[Issue]
         for resolution in evidence.resolutions:
             citation = resolution.citation
             if citation.placeholder:
-                issues.append(Issue("placeholder", f"{label} cites a placeholder, not a path: {citation.text}", file, citation.line, context.initiative))
+                issues.append(Issue(IssueKind.PLACEHOLDER, f"{label} cites a placeholder, not a path: {citation.text}", file, citation.line, context.initiative))
             for missing in resolution.missing:
-                issues.append(Issue("missing_artifact", f"{label} cites {missing}, which does not exist", file, citation.line, context.initiative))
+                issues.append(Issue(IssueKind.MISSING_ARTIFACT, f"{label} cites {missing}, which does not exist", file, citation.line, context.initiative))
             for outside in resolution.outside:
-                issues.append(Issue("missing_artifact", f"{label} cites {outside}, outside the workspace", file, citation.line, context.initiative))
+                issues.append(Issue(IssueKind.MISSING_ARTIFACT, f"{label} cites {outside}, outside the workspace", file, citation.line, context.initiative))
     return issues
 
 
@@ -82,7 +82,7 @@ def unknown_findings(ws: Workspace, initiatives: list[str]) -> list[Issue]:
     for citation in workspace_citations(ws, doc, initiatives):
         if citation.id not in doc.findings:
             found.append(Issue(
-                "unknown_finding",
+                IssueKind.UNKNOWN_FINDING,
                 f"cites {citation.id}; {defined_where} it",
                 ws.relative(citation.path), citation.line,
             ))
@@ -127,14 +127,14 @@ def orphans_and_damage(
         # A `ledger verify` record cites the run it re-ran; nothing needs to cite it.
         verification = has_manifest and (checker.check(leaf).manifest or {}).get("tool") == VERIFY_TOOL
         if str(leaf) not in covered and leaf.parent not in cited_paths and not verification:
-            issues.append(Issue("orphan_report", f"{rel} is cited by no row, attempt or plan text", initiative=context.initiative))
+            issues.append(Issue(IssueKind.ORPHAN_REPORT, f"{rel} is cited by no row, attempt or plan text", initiative=context.initiative))
         if has_manifest:
             check = checker.check(leaf)
             if check.status == FolderStatus.UNSEALED:
-                issues.append(Issue("unsealed_report", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative))
+                issues.append(Issue(IssueKind.UNSEALED_REPORT, f"{rel}: " + "; ".join(check.problems), initiative=context.initiative))
             elif check.status == FolderStatus.INTACT and check.outcome and context.cross.is_future(check):
                 issues.append(Issue(
-                    "future_report", f"{rel}: recorded in the future (started_at {(check.manifest or {}).get('started_at')}); never counted as the newest run",
+                    IssueKind.FUTURE_REPORT, f"{rel}: recorded in the future (started_at {(check.manifest or {}).get('started_at')}); never counted as the newest run",
                     initiative=context.initiative, failing=True,
                 ))
             if check.status == FolderStatus.INCOMPLETE:
@@ -142,15 +142,15 @@ def orphans_and_damage(
                     from ledger.editing.repair import live_run_folders
 
                     live = live_run_folders(ws.root)
-                issues.append(Issue("incomplete_report", f"{rel} {incomplete_state(check.manifest or {}, rel.rstrip('/') in live)}",
+                issues.append(Issue(IssueKind.INCOMPLETE_REPORT, f"{rel} {incomplete_state(check.manifest or {}, rel.rstrip('/') in live)}",
                                     initiative=context.initiative))
             elif check.status == FolderStatus.TAMPERED:
                 issues.append(Issue(
-                    "tampered_report", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
+                    IssueKind.TAMPERED_REPORT, f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
                 ))
             elif check.status == FolderStatus.MISSING:
                 issues.append(Issue(
-                    "missing_evidence", f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
+                    IssueKind.MISSING_EVIDENCE, f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
                 ))
     return issues
 
@@ -170,7 +170,7 @@ def incomplete_state(manifest: dict, running: bool) -> str:
 
 def root_logs(ws: Workspace) -> list[Issue]:
     return [
-        Issue("root_log", f"{path.name} left at the workspace root; evidence belongs in a report folder", path.name)
+        Issue(IssueKind.ROOT_LOG, f"{path.name} left at the workspace root; evidence belongs in a report folder", path.name)
         for path in sorted(ws.root.glob("*.log"))
         if path.is_file()
     ]
@@ -195,7 +195,7 @@ def temp_leftovers(ws: Workspace, contexts: Sequence[InitiativeEvidence] = ()) -
                 continue
         found = find_leftovers(ws.root, stamps)
     return [
-        Issue("temp_leftover", f"{ws.relative(path)}{'/' if path.is_dir() else ''} is a temp file a killed ledger left; the next writing command removes it", ws.relative(path))
+        Issue(IssueKind.TEMP_LEFTOVER, f"{ws.relative(path)}{'/' if path.is_dir() else ''} is a temp file a killed ledger left; the next writing command removes it", ws.relative(path))
         for path in found
     ]
 
@@ -207,7 +207,7 @@ def half_recorded_runs(ws: Workspace) -> list[Issue]:
         return []
     entry = read_journal(ws.root) or {}
     return [Issue(
-        "half_recorded_run",
+        IssueKind.HALF_RECORDED_RUN,
         f"{entry.get('folder', '?')}: a killed ledger do left this run half-recorded (row flip or attempt missing); "
         "ledger repair (or any writing command) completes it",
         entry.get("folder"), failing=True,

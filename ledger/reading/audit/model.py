@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from ledger.documents.states import RowState
 
@@ -59,6 +60,37 @@ EXPLAIN = {
     "commit those files on the machine that ran it (`ledger do --commit` force-adds them).",
     AuditClass.UNKNOWN: "the state cell holds a token ledger does not know.",
 }
+
+
+class IssueKind(StrEnum):
+    """A workspace-wide audit issue, in the order the text report lists them (the order a
+    reader should fix them in), each with the heading it is listed under there."""
+
+    heading: str | None  # None: not listed in the text report (--json has it)
+
+    def __new__(cls, value: str, *heading: Any) -> IssueKind:
+        # *heading: the table's heading when it defines a member; nothing on a lookup by value.
+        member = str.__new__(cls, value)
+        member._value_ = value
+        (member.heading,) = heading
+        return member
+
+    TAMPERED_REPORT = "tampered_report", "tampered report folders"
+    MISSING_EVIDENCE = "missing_evidence", "report folders whose files are missing on this clone (never committed)"
+    INCOMPLETE_REPORT = "incomplete_report", "half-written report folders"
+    FUTURE_REPORT = "future_report", "report folders dated in the future"
+    UNSEALED_REPORT = "unsealed_report", "manifests without their own hash (not counted as ledger runs)"
+    PLAN_LEDGER = "plan_ledger", "plan and ledger disagree"
+    ATTEMPT_NUMBERS = "attempt_numbers", "attempt numbering"
+    LEDGER_ITEM = "ledger_item", "ledger items"
+    MISSING_ARTIFACT = "missing_artifact", "attempts citing missing artifacts"
+    PLACEHOLDER = "placeholder", "attempts citing placeholders"
+    UNKNOWN_FINDING = "unknown_finding", "unknown findings"
+    ORPHAN_REPORT = "orphan_report", "orphan report folders"
+    ROOT_LOG = "root_log", "logs at the workspace root"
+    UNINTERPRETED = "uninterpreted", "could not interpret"
+    HALF_RECORDED_RUN = "half_recorded_run", None
+    TEMP_LEFTOVER = "temp_leftover", None
 
 
 @dataclass(frozen=True)
@@ -125,7 +157,7 @@ class RowAudit:
 
 @dataclass(frozen=True)
 class Issue:
-    kind: str  # attempt_numbers, missing_artifact, placeholder, unknown_finding, orphan_report, root_log, ...
+    kind: IssueKind
     message: str
     file: str | None = None
     line: int | None = None

@@ -2,25 +2,8 @@
 
 from __future__ import annotations
 
-from ledger.reading.audit.model import EXPLAIN, FAILING, AuditClass, AuditReport
-
-# Issue kinds in the order a reader should fix them.
-ISSUE_TITLES = {
-    "tampered_report": "tampered report folders",
-    "missing_evidence": "report folders whose files are missing on this clone (never committed)",
-    "incomplete_report": "half-written report folders",
-    "future_report": "report folders dated in the future",
-    "unsealed_report": "manifests without their own hash (not counted as ledger runs)",
-    "plan_ledger": "plan and ledger disagree",
-    "attempt_numbers": "attempt numbering",
-    "ledger_item": "ledger items",
-    "missing_artifact": "attempts citing missing artifacts",
-    "placeholder": "attempts citing placeholders",
-    "unknown_finding": "unknown findings",
-    "orphan_report": "orphan report folders",
-    "root_log": "logs at the workspace root",
-    "uninterpreted": "could not interpret",
-}
+from ledger.reading.audit.model import EXPLAIN, FAILING, AuditClass, AuditReport, IssueKind
+from ledger.running.outcome import TddStep
 
 
 def counts_line(counts: dict[str, int]) -> str:
@@ -59,7 +42,7 @@ def audit_lines(
                 if row.label != row.audit:
                     lines.append(f"  {'':<14} {'':<{width}} {'':<5} {row.label}")
                 if row.tdd:
-                    pair = f"tdd: red {row.tdd['red']} -> green {row.tdd['green'] or '(not yet)'}"
+                    pair = f"tdd: red {row.tdd[TddStep.RED]} -> green {row.tdd[TddStep.GREEN] or '(not yet)'}"
                     lines.append(f"  {'':<14} {'':<{width}} {'':<5} {pair}")
                 if row.stale and row.audit not in flagged:
                     lines += [f"  {'':<14} {'':<{width}} {'':<5} {r}" for r in row.reasons if r.message.startswith("stale: ")]
@@ -71,11 +54,11 @@ def audit_lines(
     by_kind: dict[str, list] = {}
     for issue in report.issues:
         by_kind.setdefault(issue.kind, []).append(issue)
-    for kind, title in ISSUE_TITLES.items():
+    for kind in IssueKind:
         issues = by_kind.get(kind, [])
-        if not issues:
+        if not issues or kind.heading is None:
             continue
-        lines.append(f"{title} ({len(issues)})")
+        lines.append(f"{kind.heading} ({len(issues)})")
         for issue in issues[:max_issues]:
             lines.append(f"  {'!' if issue.failing else '-'} {issue}")
         if len(issues) > max_issues:
