@@ -12,6 +12,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 
+from ledger.documents.states import RowState
 from ledger.errors import SelectorRule, UnsafeSelector
 from ledger.running.selector import Selector, find_selectors
 
@@ -37,7 +38,7 @@ class MapEntry:
     row: str
     file: str
     line: int
-    state: str | None
+    state: RowState | None
     selector: str | None  # the text as written in the plan
     display: str | None = None
     args: list[str] = field(default_factory=list)
