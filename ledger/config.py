@@ -26,7 +26,10 @@ class Config:
     templates: str = "templates"
     # Files (globs) holding attempts moved out of the ledger: their attempts still count
     # when the next attempt number is chosen.
-    ledger_archives: tuple[str, ...] = ("docs/fix_plan_archive.md", "docs/archive/*fix_plan_archive*.md")
+    ledger_archives: tuple[str, ...] = (
+        "docs/fix_plan_archive.md",
+        "docs/archive/*fix_plan_archive*.md",
+    )
     env: dict[str, str] = field(default_factory=dict)
     # Environment names selectors may set besides ledger.running.selector_policy.DEFAULT_ALLOWED_ENV.
     allow_env: tuple[str, ...] = ()
@@ -68,8 +71,21 @@ def _config_from(section: dict, path: Path) -> Config:
     if not isinstance(section, dict):
         raise BadInput("[tool.ledger] must be a table", path)
     known = {
-        "ledger", "findings", "plan_roots", "plans", "report_root", "templates", "env",
-        "allow_env", "states", "guardrail_warn", "guardrail_fail", "baseline_runs", "ledger_archives", "python", "timeout",
+        "ledger",
+        "findings",
+        "plan_roots",
+        "plans",
+        "report_root",
+        "templates",
+        "env",
+        "allow_env",
+        "states",
+        "guardrail_warn",
+        "guardrail_fail",
+        "baseline_runs",
+        "ledger_archives",
+        "python",
+        "timeout",
         "packages",
     }
     unknown = sorted(set(section) - known)
@@ -81,8 +97,12 @@ def _config_from(section: dict, path: Path) -> Config:
             kwargs[key] = _string(section, key, path)
     if "packages" in section:
         packages = section["packages"]
-        if not isinstance(packages, list) or not all(isinstance(p, str) and p.strip() for p in packages):
-            raise BadInput("packages must be a list of distribution names, like [\"tensorflow\", \"numpy\"]", path)
+        if not isinstance(packages, list) or not all(
+            isinstance(p, str) and p.strip() for p in packages
+        ):
+            raise BadInput(
+                'packages must be a list of distribution names, like ["tensorflow", "numpy"]', path
+            )
         kwargs["packages"] = tuple(p.strip() for p in packages)
     roots = section.get("plan_roots", section.get("plans"))
     if roots is not None:
@@ -90,20 +110,28 @@ def _config_from(section: dict, path: Path) -> Config:
             roots = [roots]
         if not isinstance(roots, list) or not all(isinstance(r, str) for r in roots):
             raise BadInput("plan_roots must be a list of folders", path)
-        kwargs["plan_roots"] = tuple(r.rstrip("/").removesuffix("/*/*.md").removesuffix("/*") for r in roots)
+        kwargs["plan_roots"] = tuple(
+            r.rstrip("/").removesuffix("/*/*.md").removesuffix("/*") for r in roots
+        )
     if "ledger_archives" in section:
         archives = section["ledger_archives"]
         if isinstance(archives, str):
             archives = [archives]
-        if not isinstance(archives, list) or not all(isinstance(a, str) and a.strip() for a in archives):
-            raise BadInput("ledger_archives must be a list of file globs like \"docs/archive/*.md\"", path)
+        if not isinstance(archives, list) or not all(
+            isinstance(a, str) and a.strip() for a in archives
+        ):
+            raise BadInput(
+                'ledger_archives must be a list of file globs like "docs/archive/*.md"', path
+            )
         kwargs["ledger_archives"] = tuple(archives)
     if "env" in section:
         kwargs["env"] = parse_env_table(section["env"], path)
     if "allow_env" in section:
         names = section["allow_env"]
-        if not isinstance(names, list) or not all(isinstance(n, str) and ENV_NAME.match(n) for n in names):
-            raise BadInput("allow_env must be a list of environment names like \"MY_FLAG\"", path)
+        if not isinstance(names, list) or not all(
+            isinstance(n, str) and ENV_NAME.match(n) for n in names
+        ):
+            raise BadInput('allow_env must be a list of environment names like "MY_FLAG"', path)
         kwargs["allow_env"] = tuple(names)
     if "states" in section:
         kwargs["states"] = _states(section["states"], path)
@@ -134,12 +162,16 @@ def _string(section: dict, key: str, path: Path) -> str:
 
 def parse_env_table(table: object, path: Path | None) -> dict[str, str]:
     if not isinstance(table, dict):
-        raise BadInput("env must be a table of NAME = \"value\" pairs", path)
+        raise BadInput('env must be a table of NAME = "value" pairs', path)
     env: dict[str, str] = {}
     for name, value in table.items():
         # TOML `true` would reach the tests as "True": only strings and numbers are values.
-        if not ENV_NAME.match(name) or isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise BadInput(f"env override {name!r} must be NAME = \"value\"", path)
+        if (
+            not ENV_NAME.match(name)
+            or isinstance(value, bool)
+            or not isinstance(value, (str, int, float))
+        ):
+            raise BadInput(f'env override {name!r} must be NAME = "value"', path)
         env[name] = str(value)
     return env
 
@@ -152,8 +184,12 @@ def _states(table: object, path: Path) -> StateVocabulary:
         name = state.value
         if name in table:
             tokens = table[name]
-            if not isinstance(tokens, list) or not tokens or not all(isinstance(t, str) for t in tokens):
-                raise BadInput(f"states.{name} must be a non-empty list of tokens like \"[x]\"", path)
+            if (
+                not isinstance(tokens, list)
+                or not tokens
+                or not all(isinstance(t, str) for t in tokens)
+            ):
+                raise BadInput(f'states.{name} must be a non-empty list of tokens like "[x]"', path)
             kwargs[name] = tuple(tokens)
             kwargs[f"write_{name}"] = tokens[0]
     return StateVocabulary(**kwargs)

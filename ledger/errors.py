@@ -69,8 +69,13 @@ class UnsafeSelector(BadInput):
     (README, "Guarantees"). An elided selector (`pytest ... -k X`) is incomplete rather than
     refused: `selectors --collect` flags it (exit 1) where it reports refusals with exit 2."""
 
-    def __init__(self, message: str, path: Path | str | None = None, line: int | None = None,
-                 rule: SelectorRule = SelectorRule.SELECTOR_SYNTAX):
+    def __init__(
+        self,
+        message: str,
+        path: Path | str | None = None,
+        line: int | None = None,
+        rule: SelectorRule = SelectorRule.SELECTOR_SYNTAX,
+    ):
         super().__init__(message, path, line)
         self.rule = rule
 
@@ -85,7 +90,12 @@ class UnsafeSelector(BadInput):
 
     def at(self, path: Path | str | None, line: int | None) -> UnsafeSelector:
         """The same refusal, placed at `path:line` (the plan row or directive line it came from)."""
-        return UnsafeSelector(self.message, path if path is not None else self.path, line if path is not None else self.line, self.rule)
+        return UnsafeSelector(
+            self.message,
+            path if path is not None else self.path,
+            line if path is not None else self.line,
+            self.rule,
+        )
 
     def __str__(self) -> str:
         where = self.location()

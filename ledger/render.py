@@ -31,7 +31,9 @@ def one_line(text: str) -> str:
 
 class Renderer:
     def __init__(self, workspace_templates: Path | None = None):
-        self.search_path = [str(p) for p in (workspace_templates, PACKAGE_TEMPLATES) if p is not None and p.is_dir()]
+        self.search_path = [
+            str(p) for p in (workspace_templates, PACKAGE_TEMPLATES) if p is not None and p.is_dir()
+        ]
 
     @cached_property
     def environment(self):

@@ -29,7 +29,7 @@ def _lexically_inside_without_links(root: Path, path: Path) -> bool:
     text, prefix = str(path), str(root).rstrip("/") + "/"
     if not text.startswith(prefix):
         return False
-    parts = text[len(prefix):].split("/")
+    parts = text[len(prefix) :].split("/")
     if ".." in parts:
         return False
     current = str(root).rstrip("/")
@@ -45,7 +45,9 @@ def _lexically_inside_without_links(root: Path, path: Path) -> bool:
     return True
 
 
-def confine(root: Path, path: Path, what: str, setting: str | None = None, source: Path | None = None) -> Path:
+def confine(
+    root: Path, path: Path, what: str, setting: str | None = None, source: Path | None = None
+) -> Path:
     """`path` when it resolves (symlinks followed) inside `root`; otherwise one BadInput line.
 
     `setting` (`ledger = "../x.md"`) and `source` (the configuration file) name where an
@@ -59,12 +61,18 @@ def confine(root: Path, path: Path, what: str, setting: str | None = None, sourc
     if resolved == real_root or real_root in resolved.parents:
         return path
     if setting is not None:
-        raise BadInput(f"[tool.ledger] {setting}: {what} resolves outside the workspace ({resolved}) [rule: {SelectorRule.PATH_CONFINEMENT}]", source)
+        raise BadInput(
+            f"[tool.ledger] {setting}: {what} resolves outside the workspace ({resolved}) [rule: {SelectorRule.PATH_CONFINEMENT}]",
+            source,
+        )
     try:
         where: Path | str = path.relative_to(root).as_posix()
     except ValueError:
         where = path
-    raise BadInput(f"{what} resolves outside the workspace ({resolved}) [rule: {SelectorRule.PATH_CONFINEMENT}]", where)
+    raise BadInput(
+        f"{what} resolves outside the workspace ({resolved}) [rule: {SelectorRule.PATH_CONFINEMENT}]",
+        where,
+    )
 
 
 def find_root(start: Path) -> Path:
@@ -116,7 +124,9 @@ class Workspace:
             for folder in folders:
                 try:
                     with os.scandir(folder) as entries:
-                        candidates.extend(Path(entry.path) for entry in entries if entry.name.endswith(".md"))
+                        candidates.extend(
+                            Path(entry.path) for entry in entries if entry.name.endswith(".md")
+                        )
                 except OSError:
                     continue
         for path in candidates:
@@ -130,7 +140,13 @@ class Workspace:
 
     def _configured(self, key: str, what: str) -> Path:
         value = getattr(self.config, key)
-        return confine(self.root, self.root / value, what, f"{key} = {value!r}" if self.config.source else None, self.config.source)
+        return confine(
+            self.root,
+            self.root / value,
+            what,
+            f"{key} = {value!r}" if self.config.source else None,
+            self.config.source,
+        )
 
     @cached_property
     def ledger_path(self) -> Path:
@@ -141,12 +157,27 @@ class Workspace:
         excluded; each must resolve inside the workspace."""
         found: list[Path] = []
         for pattern in self.config.ledger_archives:
-            setting = f"ledger_archives = {list(self.config.ledger_archives)!r}" if self.config.source else None
+            setting = (
+                f"ledger_archives = {list(self.config.ledger_archives)!r}"
+                if self.config.source
+                else None
+            )
             if Path(pattern).is_absolute():
-                raise BadInput(f"[tool.ledger] {setting or 'ledger_archives'}: {pattern!r} is not relative to the workspace [rule: {SelectorRule.PATH_CONFINEMENT}]", self.config.source)
+                raise BadInput(
+                    f"[tool.ledger] {setting or 'ledger_archives'}: {pattern!r} is not relative to the workspace [rule: {SelectorRule.PATH_CONFINEMENT}]",
+                    self.config.source,
+                )
             for path in sorted(self.root.glob(pattern)):
                 if path.is_file() and path != self.ledger_path and path not in found:
-                    found.append(confine(self.root, path, f"ledger archive {self.relative(path)}", setting, self.config.source))
+                    found.append(
+                        confine(
+                            self.root,
+                            path,
+                            f"ledger archive {self.relative(path)}",
+                            setting,
+                            self.config.source,
+                        )
+                    )
         return found
 
     @cached_property
@@ -179,12 +210,17 @@ class Workspace:
             if folder.is_dir():
                 self.plan_root_dir(plan_root)
                 return confine(self.root, folder, f"initiative folder {plan_root}/{initiative}")
-        raise BadInput(f"unknown initiative {initiative!r}: no folder {self.config.plan_roots[0]}/{initiative}/", self.root)
+        raise BadInput(
+            f"unknown initiative {initiative!r}: no folder {self.config.plan_roots[0]}/{initiative}/",
+            self.root,
+        )
 
     def plan_root_dir(self, plan_root: str) -> Path:
         """`plan_root` (a configured folder) when it resolves inside the workspace."""
         setting = f"plan_roots = {list(self.config.plan_roots)!r}" if self.config.source else None
-        return confine(self.root, self.root / plan_root, f"plan root {plan_root}", setting, self.config.source)
+        return confine(
+            self.root, self.root / plan_root, f"plan root {plan_root}", setting, self.config.source
+        )
 
     def report_root(self, initiative: str) -> Path:
         """Where the initiative's evidence goes: `report_root` from the settings, else
@@ -194,13 +230,23 @@ class Workspace:
         value = self.config.report_root
         if value is not None:
             setting = f"report_root = {value!r}" if self.config.source else None
-            return confine(self.root, self.root / value.format(initiative=initiative), "the report folder", setting, self.config.source)
+            return confine(
+                self.root,
+                self.root / value.format(initiative=initiative),
+                "the report folder",
+                setting,
+                self.config.source,
+            )
         for plan_root in self.config.plan_roots:
             folder = self.root / plan_root / initiative
             if folder.is_dir():
                 return confine(self.root, folder / "reports", "the report folder")
         # An initiative with no plan folder yet (a ledger item only): where one would be made.
-        return confine(self.root, self.root / self.config.plan_roots[0] / initiative / "reports", "the report folder")
+        return confine(
+            self.root,
+            self.root / self.config.plan_roots[0] / initiative / "reports",
+            "the report folder",
+        )
 
     @staticmethod
     def check_initiative_id(initiative: str) -> None:
@@ -237,7 +283,10 @@ class Workspace:
 
     def plan_files(self, initiative: str) -> list[Path]:
         folder = self.initiative_dir(initiative)
-        files = sorted(confine(self.root, path, f"plan file {self.relative(path)}") for path in folder.glob("*.md"))
+        files = sorted(
+            confine(self.root, path, f"plan file {self.relative(path)}")
+            for path in folder.glob("*.md")
+        )
         # implementation.md is the plan of record; sub-plans follow it.
         files.sort(key=lambda p: (p.name != "implementation.md", p.name))
         return files
@@ -246,7 +295,10 @@ class Workspace:
         """The initiative's plan files, then (when it has any) the rows only the ledger's
         checklist holds (`- [ ] <initiative>.F1: …` under `## TODOs`), as one more plan."""
         if initiative not in self._plans:
-            plans = [parse_plan(SourceText.read(path), self.config.states) for path in self.plan_files(initiative)]
+            plans = [
+                parse_plan(SourceText.read(path), self.config.states)
+                for path in self.plan_files(initiative)
+            ]
             todo = self._ledger_rows(initiative, plans)
             plans = plans + ([todo] if todo else [])
             assign_refs([row for plan in plans for row in plan.rows])
@@ -261,7 +313,11 @@ class Workspace:
             from ledger.documents.fix_plan import parse_ledger
 
             try:
-                doc = parse_ledger(SourceText.read(self.ledger_path)) if self.ledger_path.is_file() else None
+                doc = (
+                    parse_ledger(SourceText.read(self.ledger_path))
+                    if self.ledger_path.is_file()
+                    else None
+                )
             except BadInput as exc:
                 self._ledger.append(exc)
                 raise
@@ -285,7 +341,9 @@ class Workspace:
         if doc is None or not doc.checklist:
             return None
         own = frozenset(row.id for plan in plans for row in plan.rows)
-        rows = checklist_rows(doc, self.config.states, initiative, exclude=own, where=self.relative(self.ledger_path))
+        rows = checklist_rows(
+            doc, self.config.states, initiative, exclude=own, where=self.relative(self.ledger_path)
+        )
         if not rows:
             return None
         phases = list({id(row.phase): row.phase for row in rows}.values())
@@ -308,8 +366,14 @@ class Workspace:
             places = ", ".join(f"{r.ref} ({self.relative(r.path)}:{r.line})" for r in matches)
             twins = any(r.has_id and r.ref.endswith(f"#L{r.line}") for r in matches)
             hint = " (or give one of the twins a new id in the plan)" if twins else ""
-            raise BadInput(f"row {reference} of {initiative} is ambiguous: name one as {places}{hint}")
-        plan_path = self.relative(self.plan_files(initiative)[0]) if self.plan_files(initiative) else initiative
+            raise BadInput(
+                f"row {reference} of {initiative} is ambiguous: name one as {places}{hint}"
+            )
+        plan_path = (
+            self.relative(self.plan_files(initiative)[0])
+            if self.plan_files(initiative)
+            else initiative
+        )
         known = ", ".join(r.ref for r in rows[:30]) + (", …" if len(rows) > 30 else "") or "none"
         raise BadInput(f"unknown row {reference!r} in {initiative} (rows: {known})", plan_path)
 
@@ -326,7 +390,9 @@ def _rows_named(rows: list[Row], reference: str) -> list[Row]:
     by_id = [row for row in rows if row.has_id and row.id == reference]
     if by_id:
         return by_id
-    by_ref = [row for row in rows if row.ref == reference or (not row.has_id and row.id == reference)]
+    by_ref = [
+        row for row in rows if row.ref == reference or (not row.has_id and row.id == reference)
+    ]
     if by_ref:
         return by_ref
     file_part, sep, rest = reference.rpartition("#L")
@@ -340,7 +406,11 @@ def _rows_named(rows: list[Row], reference: str) -> list[Row]:
         ]
     if "." in reference:
         phase_key, _, row_id = reference.partition(".")
-        return [r for r in rows if r.has_id and r.id == row_id and r.phase is not None and r.phase.key == phase_key]
+        return [
+            r
+            for r in rows
+            if r.has_id and r.id == row_id and r.phase is not None and r.phase.key == phase_key
+        ]
     return []
 
 
@@ -349,4 +419,8 @@ def _names_file(name: str, row: Row) -> bool:
     if not name:
         return False
     path = row.path.as_posix()
-    return name in (row.path.name, row.path.stem) or path.endswith("/" + name) or path.endswith("/" + name + ".md")
+    return (
+        name in (row.path.name, row.path.stem)
+        or path.endswith("/" + name)
+        or path.endswith("/" + name + ".md")
+    )

@@ -15,8 +15,16 @@ def attempt():
 @click.option("--summary", required=True, help="What the loop did and found.")
 @click.option("--row", help="The plan row this attempt is about.")
 @click.option("--artifacts", help="Evidence path to cite.")
-@click.option("--number", type=click.IntRange(min=1), help="Use this pre-assigned attempt number (e.g. from input.md's \"add Attempt #82\"); refused (exit 2) if the initiative already has it.")
-@click.option("--create", is_flag=True, help="Allow an initiative with no plan folder and no ledger item yet (starts its item).")
+@click.option(
+    "--number",
+    type=click.IntRange(min=1),
+    help='Use this pre-assigned attempt number (e.g. from input.md\'s "add Attempt #82"); refused (exit 2) if the initiative already has it.',
+)
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Allow an initiative with no plan folder and no ledger item yet (starts its item).",
+)
 @click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True)
 @json_option
 @root_option
@@ -28,8 +36,16 @@ def add(initiative, summary, row, artifacts, number, create, lock_timeout_s, as_
     from ledger.editing.attempt import add_manual_attempt
 
     ws = open_workspace(root)
-    added = add_manual_attempt(ws, initiative, summary, row, artifacts, lock_timeout_s, number, create=create)
-    data = {"initiative": initiative, "attempt": added.number, "file": ws.relative(added.path), "line": added.line, "layout": added.layout}
+    added = add_manual_attempt(
+        ws, initiative, summary, row, artifacts, lock_timeout_s, number, create=create
+    )
+    data = {
+        "initiative": initiative,
+        "attempt": added.number,
+        "file": ws.relative(added.path),
+        "line": added.line,
+        "layout": added.layout,
+    }
     if as_json:
         print_json(data)
     else:

@@ -9,11 +9,26 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 
 @click.command("audit")
 @click.argument("initiative", required=False)
-@click.option("--strict", is_flag=True, help="Also fail on rows evidenced only by hand-made files (no intact manifest), and on verified rows gone stale (their tests or library code changed since the run's commit).")
-@click.option("--require-attested", is_flag=True, help="Fail every done row that is not verified and attested by a trusted key.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail on rows evidenced only by hand-made files (no intact manifest), and on verified rows gone stale (their tests or library code changed since the run's commit).",
+)
+@click.option(
+    "--require-attested",
+    is_flag=True,
+    help="Fail every done row that is not verified and attested by a trusted key.",
+)
 @click.option("--all", "show_all", is_flag=True, help="List every row, open ones included.")
-@click.option("--since", "since", metavar="REV", help="Only rows and attempts changed since commit REV (plan lines, attempts added or edited, runs recorded): the gate a loop runs after an agent's turn.")
-@click.option("--explain", is_flag=True, help="Print what each audit class proves, exactly, and exit.")
+@click.option(
+    "--since",
+    "since",
+    metavar="REV",
+    help="Only rows and attempts changed since commit REV (plan lines, attempts added or edited, runs recorded): the gate a loop runs after an agent's turn.",
+)
+@click.option(
+    "--explain", is_flag=True, help="Print what each audit class proves, exactly, and exit."
+)
 @json_option
 @root_option
 @reports_errors

@@ -14,11 +14,22 @@ from ledger.documents.states import RowState
 @click.command("brief")
 @click.argument("initiative", shell_complete=complete_initiative)
 @click.argument("row", shell_complete=complete_row)
-@click.option("--mode", type=click.Choice([mode.value for mode in DirectiveMode], case_sensitive=False),
-              help="Directive mode (default: TDD when the row maps a selector, else none).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the directive to this file (e.g. input.md) instead of stdout.")
-@click.option("--at", "at", help="Use this UTC time (YYYY-MM-DDTHHMMSSZ) for the report folder, for reproducible output.")
+@click.option(
+    "--mode",
+    type=click.Choice([mode.value for mode in DirectiveMode], case_sensitive=False),
+    help="Directive mode (default: TDD when the row maps a selector, else none).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the directive to this file (e.g. input.md) instead of stdout.",
+)
+@click.option(
+    "--at",
+    "at",
+    help="Use this UTC time (YYYY-MM-DDTHHMMSSZ) for the report folder, for reproducible output.",
+)
 @json_option
 @root_option
 @reports_errors
@@ -47,12 +58,16 @@ def brief(initiative, row, mode, output, at, as_json, root):
     elif output is None:
         click.echo(text, nl=False)
     else:
-        click.echo(f"wrote {output} ({context['initiative']} {context['row']}, artifacts {context['artifacts']})")
+        click.echo(
+            f"wrote {output} ({context['initiative']} {context['row']}, artifacts {context['artifacts']})"
+        )
     if not as_json:
         if context["selector_problem"]:
             click.echo(f"ledger: note: {context['selector_problem']}", err=True)
         if context["state"] == RowState.DONE:
-            click.echo(f"ledger: note: row {context['row']} is already {context['state_token']}", err=True)
+            click.echo(
+                f"ledger: note: row {context['row']} is already {context['state_token']}", err=True
+            )
 
 
 def _parse_at(text: str):

@@ -10,8 +10,19 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 
 @click.command("check-input")
 @click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--no-collect", is_flag=True, help="Check selectors for safety only; do not run pytest --collect-only.")
-@click.option("--timeout", "timeout_s", type=float, default=120.0, show_default=True, help="Seconds per collection.")
+@click.option(
+    "--no-collect",
+    is_flag=True,
+    help="Check selectors for safety only; do not run pytest --collect-only.",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=120.0,
+    show_default=True,
+    help="Seconds per collection.",
+)
 @json_option
 @root_option
 @reports_errors
@@ -45,9 +56,13 @@ def check_input(path, no_collect, timeout_s, as_json, root):
             if entry["collected"] is not None:
                 click.echo(f"selector {entry['selector']}: {entry['collected']} tests")
             elif entry.get("not_collectable"):
-                click.echo(f"selector {entry['selector']}: not collectable here ({entry['not_collectable']})")
+                click.echo(
+                    f"selector {entry['selector']}: not collectable here ({entry['not_collectable']})"
+                )
         verdict = "ok" if report.ok else "FAILED"
-        click.echo(f"{report.path}: {verdict} ({len(report.errors)} errors, {len(report.problems) - len(report.errors)} warnings)")
+        click.echo(
+            f"{report.path}: {verdict} ({len(report.errors)} errors, {len(report.problems) - len(report.errors)} warnings)"
+        )
     for problem in report.refused:
         click.echo(f"ledger: error: {report.path}:{problem.line}: {problem.message}", err=True)
     sys.exit(2 if report.refused else 0 if report.ok else 1)

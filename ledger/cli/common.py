@@ -23,7 +23,9 @@ def root_option(func):
 
 
 def json_option(func):
-    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")(func)
+    return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")(
+        func
+    )
 
 
 def print_json(data) -> None:

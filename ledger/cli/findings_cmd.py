@@ -30,10 +30,18 @@ def findings(as_json, root):
         for item in report["findings"]:
             cited = f"  (cited {len(item['cited_by'])}x)" if item["cited_by"] else ""
             status = f" [{item['status']}]" if item["status"] else ""
-            click.echo(f"{item['id']:<14} {report['file']}:{item['line']}{status}  {item['synopsis'][:80]}{cited}")
+            click.echo(
+                f"{item['id']:<14} {report['file']}:{item['line']}{status}  {item['synopsis'][:80]}{cited}"
+            )
         for dup in report["duplicates"]:
-            click.echo(f"note: {report['file']}:{dup['repeated_at']}: {dup['id']} repeats line {dup['line']}")
+            click.echo(
+                f"note: {report['file']}:{dup['repeated_at']}: {dup['id']} repeats line {dup['line']}"
+            )
         for unknown in report["unknown_citations"]:
-            click.echo(f"{unknown['file']}:{unknown['line']}: cites unknown finding {unknown['id']}")
-        click.echo(f"{len(report['findings'])} findings, {len(report['unknown_citations'])} unknown citations")
+            click.echo(
+                f"{unknown['file']}:{unknown['line']}: cites unknown finding {unknown['id']}"
+            )
+        click.echo(
+            f"{len(report['findings'])} findings, {len(report['unknown_citations'])} unknown citations"
+        )
     sys.exit(0 if report["ok"] else 1)

@@ -9,13 +9,21 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 
 @click.command("html")
 @click.option(
-    "-o", "--out", "out_dir",
+    "-o",
+    "--out",
+    "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Output folder (default: <root>/site/).",
 )
 @click.option("--serve", is_flag=True, help="Then serve it on 127.0.0.1 until Ctrl-C.")
-@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default="a free port", help="Port for --serve.")
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=0,
+    show_default="a free port",
+    help="Port for --serve.",
+)
 @json_option
 @root_option
 @reports_errors
@@ -42,4 +50,6 @@ def html(out_dir, serve, port, as_json, root):
     if serve:
         from ledger.html.serve import serve_site
 
-        serve_site(ws.root, Path(result["out_dir"]), port, lambda line: click.echo(line, err=as_json))
+        serve_site(
+            ws.root, Path(result["out_dir"]), port, lambda line: click.echo(line, err=as_json)
+        )

@@ -8,10 +8,18 @@ from ledger.cli.common import json_option, print_json, reports_errors
 
 
 @click.command("init")
-@click.option("--git", "with_git", is_flag=True,
-              help="Also register the ledger merge driver (git config, .gitattributes) and ignore .ledger.lock; runs `git init` if needed.")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder to scaffold (default: the current folder).")
+@click.option(
+    "--git",
+    "with_git",
+    is_flag=True,
+    help="Also register the ledger merge driver (git config, .gitattributes) and ignore .ledger.lock; runs `git init` if needed.",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder to scaffold (default: the current folder).",
+)
 @json_option
 @reports_errors
 def init(with_git, root, as_json):
@@ -35,4 +43,6 @@ def init(with_git, root, as_json):
         click.echo(f"updated  {name}")
     for note in result.notes:
         click.echo(f"note     {note}")
-    click.echo(f"{result.root}: {len(result.created)} created, {len(result.updated)} updated, {len(result.kept)} already present")
+    click.echo(
+        f"{result.root}: {len(result.created)} created, {len(result.updated)} updated, {len(result.kept)} already present"
+    )

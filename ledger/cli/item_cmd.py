@@ -8,8 +8,13 @@ from ledger.documents.fix_plan import ItemStatus
 
 @click.command("item")
 @click.argument("initiative")
-@click.option("--status", "status", required=True, type=click.Choice([status.value for status in ItemStatus]),
-              help="The ledger item's new Status: value.")
+@click.option(
+    "--status",
+    "status",
+    required=True,
+    type=click.Choice([status.value for status in ItemStatus]),
+    help="The ledger item's new Status: value.",
+)
 @click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True)
 @json_option
 @root_option
@@ -20,9 +25,16 @@ def item(initiative, status, lock_timeout_s, as_json, root):
 
     ws = open_workspace(root)
     change = set_item_status(ws, initiative, status, lock_timeout_s)
-    data = {"initiative": initiative, "file": ws.relative(ws.ledger_path), "line": change.line,
-            "status_before": change.before, "status_after": change.after}
+    data = {
+        "initiative": initiative,
+        "file": ws.relative(ws.ledger_path),
+        "line": change.line,
+        "status_before": change.before,
+        "status_after": change.after,
+    }
     if as_json:
         print_json(data)
     else:
-        click.echo(f"{initiative}: Status {change.before or '(none)'} -> {change.after} ({data['file']}:{change.line})")
+        click.echo(
+            f"{initiative}: Status {change.before or '(none)'} -> {change.after} ({data['file']}:{change.line})"
+        )

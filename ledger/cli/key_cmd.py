@@ -14,11 +14,24 @@ def key() -> None:
 
 
 @key.command("init")
-@click.option("--path", "path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Key file (default: $LEDGER_KEY_PATH, else ~/.config/ledger/key).")
-@click.option("--force", is_flag=True, help="Replace an existing key (runs it attested stop being checkable here).")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Workspace the key must stay out of (default: the current folder).")
+@click.option(
+    "--path",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Key file (default: $LEDGER_KEY_PATH, else ~/.config/ledger/key).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace an existing key (runs it attested stop being checkable here).",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Workspace the key must stay out of (default: the current folder).",
+)
 @json_option
 @reports_errors
 def init(path, force, root, as_json):
@@ -35,7 +48,9 @@ def init(path, force, root, as_json):
     if as_json:
         print_json({"key_id": made.key_id, "path": str(made.path), "created": created})
     else:
-        click.echo(f"{'created' if created else 'already present'}  {made.path}  key id {made.key_id}")
+        click.echo(
+            f"{'created' if created else 'already present'}  {made.path}  key id {made.key_id}"
+        )
 
 
 @key.command("show")
@@ -54,6 +69,10 @@ def show(as_json):
     if as_json:
         print_json(data)
     else:
-        click.echo(f"{data['path']}: key id {data['key_id']}" if own else f"{data['path']}: no key (runs are recorded unattested; `ledger key init`)")
+        click.echo(
+            f"{data['path']}: key id {data['key_id']}"
+            if own
+            else f"{data['path']}: no key (runs are recorded unattested; `ledger key init`)"
+        )
         for key_id in data["trusted"]:
             click.echo(f"trusted: {key_id}")

@@ -33,4 +33,6 @@ def mark(initiative, row, state, note, lock_timeout_s, as_json, root):
     if as_json:
         print_json(data)
     else:
-        click.echo(f"{initiative} {row}: {change.token_before} -> {change.token_after} ({data['file']}:{change.line})")
+        click.echo(
+            f"{initiative} {row}: {change.token_before} -> {change.token_after} ({data['file']}:{change.line})"
+        )

@@ -13,7 +13,13 @@ from ledger.cli.common import json_option, print_json, reports_errors, root_opti
 @click.argument("current", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("other", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("path", required=False)
-@click.option("--marker-size", type=int, default=7, show_default=True, help="Conflict marker length (git's %L).")
+@click.option(
+    "--marker-size",
+    type=int,
+    default=7,
+    show_default=True,
+    help="Conflict marker length (git's %L).",
+)
 @json_option
 @root_option
 @reports_errors
@@ -38,9 +44,19 @@ def merge_driver(base, current, other, path, marker_size, as_json, root):
     outcome = merge_files(base, current, other, path, marker_size, settings_root=root)
     name = path or str(current)
     if as_json:
-        print_json({"path": name, "clean": outcome.clean, "conflicts": outcome.conflicts, "notes": outcome.notes})
+        print_json(
+            {
+                "path": name,
+                "clean": outcome.clean,
+                "conflicts": outcome.conflicts,
+                "notes": outcome.notes,
+            }
+        )
     for note in outcome.notes:
         click.echo(f"ledger merge-driver: {name}: {note}", err=True)
     if not outcome.clean:
-        click.echo(f"ledger merge-driver: {name}: {outcome.conflicts} conflict(s) left with markers", err=True)
+        click.echo(
+            f"ledger merge-driver: {name}: {outcome.conflicts} conflict(s) left with markers",
+            err=True,
+        )
     sys.exit(0 if outcome.clean else 1)

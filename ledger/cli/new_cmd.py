@@ -7,8 +7,17 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 
 @click.command("new")
 @click.argument("initiative")
-@click.option("--title", required=True, help="One-line title for the plan heading and the ledger item.")
-@click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True, help="Seconds to wait for the workspace lock (then exit 4).")
+@click.option(
+    "--title", required=True, help="One-line title for the plan heading and the ledger item."
+)
+@click.option(
+    "--lock-timeout",
+    "lock_timeout_s",
+    type=float,
+    default=10.0,
+    show_default=True,
+    help="Seconds to wait for the workspace lock (then exit 4).",
+)
 @json_option
 @root_option
 @reports_errors

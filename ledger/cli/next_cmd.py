@@ -32,10 +32,14 @@ def next_(initiative, as_json, root):
         else:
             click.echo("nothing left to work" + (f" in {initiative}" if initiative else ""))
             for entry in data["waiting"]:
-                click.echo(f"  waiting: {entry['initiative']} {entry['row']} on {', '.join(entry['waiting_for'])}")
+                click.echo(
+                    f"  waiting: {entry['initiative']} {entry['row']} on {', '.join(entry['waiting_for'])}"
+                )
         sys.exit(1)
     if as_json:
         print_json(data)
     else:
         row = data["next"]
-        click.echo(f"{row['initiative']} {row['row']} {row['state_token']} — {row['description']} ({row['file']}:{row['line']})")
+        click.echo(
+            f"{row['initiative']} {row['row']} {row['state_token']} — {row['description']} ({row['file']}:{row['line']})"
+        )

@@ -8,7 +8,9 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @click.command("profile")
 @click.argument("initiative")
 @click.argument("row")
-@click.option("--no-write", is_flag=True, help="Print the statistics only; do not write runtime_profile.md.")
+@click.option(
+    "--no-write", is_flag=True, help="Print the statistics only; do not write runtime_profile.md."
+)
 @json_option
 @root_option
 @reports_errors
@@ -28,12 +30,17 @@ def profile(initiative, row, no_write, as_json, root):
     ws = open_workspace(root)
     stats, manifests = profile_row(ws, initiative, row)
     if not no_write:
-        written = write_runtime_profile(ws, stats, manifests, utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"))
+        written = write_runtime_profile(
+            ws, stats, manifests, utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        )
         stats.written = ws.relative(written) if written else None
     if as_json:
         print_json(stats.to_json())
         return
-    click.echo(f"{initiative} {stats.row}: {stats.count} timed run{'s' if stats.count != 1 else ''}" + (f"  selector: {stats.selector}" if stats.selector else ""))
+    click.echo(
+        f"{initiative} {stats.row}: {stats.count} timed run{'s' if stats.count != 1 else ''}"
+        + (f"  selector: {stats.selector}" if stats.selector else "")
+    )
     for run in stats.runs:
         duration = f"{run.duration_s:8.2f}s" if run.duration_s is not None else "       -"
         click.echo(f"  {run.folder:<72} {run.outcome or 'incomplete':<12} {duration}")
@@ -44,8 +51,14 @@ def profile(initiative, row, no_write, as_json, root):
         )
     if stats.bands:
         b = stats.bands
-        click.echo(f"  baseline {b.baseline:.2f}s (median of {b.runs} passing)  warn {b.warn:.2f}s  fail {b.fail:.2f}s")
+        click.echo(
+            f"  baseline {b.baseline:.2f}s (median of {b.runs} passing)  warn {b.warn:.2f}s  fail {b.fail:.2f}s"
+        )
     if stats.latest_verdict:
         click.echo(f"  newest passing run: {stats.latest_verdict}")
     if not no_write:
-        click.echo(f"  wrote {stats.written}" if stats.written else "  no intact report folder to write runtime_profile.md into")
+        click.echo(
+            f"  wrote {stats.written}"
+            if stats.written
+            else "  no intact report folder to write runtime_profile.md into"
+        )

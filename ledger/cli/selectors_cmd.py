@@ -10,9 +10,24 @@ from ledger.cli.completion import complete_initiative
 
 @click.command("selectors")
 @click.argument("initiative", required=False, shell_complete=complete_initiative)
-@click.option("--collect", is_flag=True, help="Run `pytest --collect-only -q` for each selector and count its tests.")
-@click.option("--timeout", "timeout_s", type=float, default=120.0, show_default=True, help="Seconds per collection.")
-@click.option("--markdown", is_flag=True, help="Print the map as a Markdown document (templates/selector_map.md.j2).")
+@click.option(
+    "--collect",
+    is_flag=True,
+    help="Run `pytest --collect-only -q` for each selector and count its tests.",
+)
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=float,
+    default=120.0,
+    show_default=True,
+    help="Seconds per collection.",
+)
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="Print the map as a Markdown document (templates/selector_map.md.j2).",
+)
 @json_option
 @root_option
 @reports_errors
@@ -42,12 +57,14 @@ def selectors(initiative, collect, timeout_s, markdown, as_json, root):
         stamp = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
         click.echo(render_markdown(ws, entries, initiative, collect, stamp), nl=False)
     elif as_json:
-        print_json({
-            "root": str(ws.root),
-            "collected": collect,
-            "selectors": [entry.to_json() for entry in entries],
-            "flagged": len(flagged),
-        })
+        print_json(
+            {
+                "root": str(ws.root),
+                "collected": collect,
+                "selectors": [entry.to_json() for entry in entries],
+                "flagged": len(flagged),
+            }
+        )
     else:
         if not entries:
             click.echo("no rows name a pytest selector")
@@ -63,8 +80,12 @@ def selectors(initiative, collect, timeout_s, markdown, as_json, root):
                     counted = f"  [collect failed: {entry.collect_error}]"
                 else:
                     note = f": {entry.collect_detail}" if entry.collect_detail else ""
-                    counted = f"  [{entry.collected} tests]" + (f"  <- collects nothing{note}" if entry.collected == 0 else "")
-            click.echo(f"{entry.initiative} {entry.row:<8} {where}  {entry.display}{'  env: ' + env if env else ''}{counted}")
+                    counted = f"  [{entry.collected} tests]" + (
+                        f"  <- collects nothing{note}" if entry.collected == 0 else ""
+                    )
+            click.echo(
+                f"{entry.initiative} {entry.row:<8} {where}  {entry.display}{'  env: ' + env if env else ''}{counted}"
+            )
         if collect:
             click.echo(f"{len(entries)} selectors, {len(flagged)} flagged")
     if collect:

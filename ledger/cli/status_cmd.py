@@ -30,14 +30,18 @@ def status(initiative, as_json, root):
         click.echo(f"no initiatives under {', '.join(ws.config.plan_roots)} in {ws.root}")
     for item in data["initiatives"]:
         c = item["counts"]
-        click.echo(f"{item['initiative']}  [{_bar(c)}]  {c['done']}/{c['rows']} done, {c['partial']} partial, {c['open']} open")
+        click.echo(
+            f"{item['initiative']}  [{_bar(c)}]  {c['done']}/{c['rows']} done, {c['partial']} partial, {c['open']} open"
+        )
         for phase in item["phases"]:
             pc = phase["counts"]
             click.echo(f"  {phase['title'][:60]:<60}  {pc['done']}/{pc['rows']} done")
             if initiative:
                 width = max([8] + [len(row["ref"]) for row in phase["rows"]])
                 for row in phase["rows"]:
-                    click.echo(f"    {row['ref']:<{width}} {row['token'] or '?':<4} {row['description'][:70]}")
+                    click.echo(
+                        f"    {row['ref']:<{width}} {row['token'] or '?':<4} {row['description'][:70]}"
+                    )
         if initiative:
             for diagnostic in item["diagnostics"]:
                 click.echo(f"  note: {diagnostic}")

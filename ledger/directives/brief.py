@@ -12,14 +12,18 @@ from ledger.errors import BadInput
 from ledger.markdown.text import SourceText
 from ledger.running.git_commit import current_branch
 
-_ATTEMPT_PREFIX = re.compile(r"^[\s*+-]*(?:\*\*)?\[[^\]]*\](?:\*\*)?\s+(?:\*\*)?Attempt\s+#\d+(?:\*\*)?\s*[—–:-]*\s*|^#+\s*")
+_ATTEMPT_PREFIX = re.compile(
+    r"^[\s*+-]*(?:\*\*)?\[[^\]]*\](?:\*\*)?\s+(?:\*\*)?Attempt\s+#\d+(?:\*\*)?\s*[—–:-]*\s*|^#+\s*"
+)
 
 
 def infer_mode(has_selector: bool) -> DirectiveMode:
     return DirectiveMode.TDD if has_selector else DirectiveMode.NONE
 
 
-def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: datetime, attempts_shown: int = 3) -> dict:
+def brief_context(
+    ws, initiative: str, row_ref: str, mode: str | None, now: datetime, attempts_shown: int = 3
+) -> dict:
     from ledger.documents.findings import find_citations, load_findings
     from ledger.documents.fix_plan import parse_ledger
     from ledger.errors import UnsafeSelector
@@ -49,15 +53,20 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
     findings_doc = load_findings(ws.findings_path)
     cited: dict[str, dict] = {}
     for path in ws.plan_files(initiative):
-        for citation in find_citations(SourceText.read(path).text, path, findings_doc.categories, frozenset(ws.initiatives())):
+        for citation in find_citations(
+            SourceText.read(path).text, path, findings_doc.categories, frozenset(ws.initiatives())
+        ):
             finding = findings_doc.findings.get(citation.id)
-            cited.setdefault(citation.id, {
-                "id": citation.id,
-                "known": finding is not None,
-                "synopsis": finding.synopsis if finding else "",
-                "line": finding.line if finding else None,
-                "cited_at": f"{ws.relative(citation.path)}:{citation.line}",
-            })
+            cited.setdefault(
+                citation.id,
+                {
+                    "id": citation.id,
+                    "known": finding is not None,
+                    "synopsis": finding.synopsis if finding else "",
+                    "line": finding.line if finding else None,
+                    "cited_at": f"{ws.relative(citation.path)}:{citation.line}",
+                },
+            )
 
     attempts, item_line = [], None
     if ws.ledger_path.exists():
@@ -66,17 +75,24 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
         item_line = item.line if item else None
         for attempt in doc.timeline_for(initiative)[-attempts_shown:]:
             first = _ATTEMPT_PREFIX.sub("", attempt.text.split("\n", 1)[0]).strip()
-            attempts.append({"number": attempt.number, "date": attempt.date, "line": attempt.line, "text": first})
+            attempts.append(
+                {
+                    "number": attempt.number,
+                    "date": attempt.date,
+                    "line": attempt.line,
+                    "text": first,
+                }
+            )
 
     position = rows.index(row)
-    next_rows = [r for r in rows[position + 1:] if r.state != RowState.DONE][:2]
+    next_rows = [r for r in rows[position + 1 :] if r.state != RowState.DONE][:2]
     phase = row.phase
     chosen_mode = mode_name(mode) if mode else infer_mode(selector is not None)
     if mode and chosen_mode is None:
         raise BadInput(f"unknown --mode {mode!r} (use one of {', '.join(DirectiveMode)})")
     title = plan.title or initiative
     if title.startswith(initiative):
-        title = title[len(initiative):].lstrip(" —–-:") or title
+        title = title[len(initiative) :].lstrip(" —–-:") or title
     return {
         "initiative": initiative,
         "row": reference,
@@ -94,7 +110,9 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
         "selector": selector,
         "selector_problem": selector_problem,
         "env": env,
-        "env_text": ", ".join(f"`{k}={shlex.quote(v) if v else chr(34) * 2}`" for k, v in env.items()),
+        "env_text": ", ".join(
+            f"`{k}={shlex.quote(v) if v else chr(34) * 2}`" for k, v in env.items()
+        ),
         "artifacts": ws.relative(report_dir.path) + "/",
         "findings": list(cited.values()),
         "findings_path": ws.relative(ws.findings_path),
@@ -102,8 +120,13 @@ def brief_context(ws, initiative: str, row_ref: str, mode: str | None, now: date
         "ledger_item_line": item_line,
         "attempts": attempts,
         "next_rows": [
-            {"id": r.ref, "description": r.description,
-             "plan_path": ws.relative(r.path), "plan_line": r.line, "state_token": r.state_token}
+            {
+                "id": r.ref,
+                "description": r.description,
+                "plan_path": ws.relative(r.path),
+                "plan_line": r.line,
+                "state_token": r.state_token,
+            }
             for r in next_rows
         ],
         "done_token": ws.config.states.write_done,

@@ -30,7 +30,9 @@ from ledger.running.selector import Selector, mapped_selectors
 
 # pytest could not import what a test file imports: the environment lacks it, the selector
 # may be right (`No module named 'tensorflow'` where the project's dependencies are missing).
-_MISSING_MODULE = re.compile(r"(?:ModuleNotFoundError|ImportError): (?P<what>No module named '[^']+'|cannot import name '[^']+')")
+_MISSING_MODULE = re.compile(
+    r"(?:ModuleNotFoundError|ImportError): (?P<what>No module named '[^']+'|cannot import name '[^']+')"
+)
 
 
 class Severity(StrEnum):
@@ -52,7 +54,12 @@ class Problem:
         return self.rule is not None and self.rule.refuses
 
     def to_json(self) -> dict:
-        return {"line": self.line, "severity": self.severity, "message": self.message, "rule": self.rule}
+        return {
+            "line": self.line,
+            "severity": self.severity,
+            "message": self.message,
+            "rule": self.rule,
+        }
 
 
 @dataclass
@@ -95,11 +102,15 @@ class CheckReport:
         }
 
 
-def check_directive(ws, path: Path, collect_tests: bool = True, collect_timeout_s: float = 120.0) -> CheckReport:
+def check_directive(
+    ws, path: Path, collect_tests: bool = True, collect_timeout_s: float = 120.0
+) -> CheckReport:
     source = SourceText.read(path)
     directive = parse_directive(source)
     report = CheckReport(path=ws.relative(path))
-    report.fields = {key: {"line": f.line, "value": f.full_text} for key, f in directive.fields.items()}
+    report.fields = {
+        key: {"line": f.line, "value": f.full_text} for key, f in directive.fields.items()
+    }
     report.sections = {key: f.line for key, f in directive.sections.items()}
     problems = report.problems
 
@@ -107,7 +118,13 @@ def check_directive(ws, path: Path, collect_tests: bool = True, collect_timeout_
         item = directive.fields.get(key)
         if item is None:
             # The loop that writes real directives never writes Mode: the rest is needed.
-            problems.append(Problem(1, f"missing header field `{title}:`", Severity.WARNING if key == "mode" else Severity.ERROR))
+            problems.append(
+                Problem(
+                    1,
+                    f"missing header field `{title}:`",
+                    Severity.WARNING if key == "mode" else Severity.ERROR,
+                )
+            )
         elif not item.full_text:
             problems.append(Problem(item.line, f"header field `{title}:` is empty"))
     if "do_now" not in directive.sections:
@@ -117,18 +134,30 @@ def check_directive(ws, path: Path, collect_tests: bool = True, collect_timeout_
             problems.append(Problem(1, f"missing section `{title}`", Severity.WARNING))
     for key, line in directive.repeated:
         title = HEADER_TITLES.get(key) or SECTION_TITLES[key]
-        problems.append(Problem(line, f"`{title}` appears again; only the first one counts", Severity.WARNING))
+        problems.append(
+            Problem(line, f"`{title}` appears again; only the first one counts", Severity.WARNING)
+        )
 
     mode = directive.fields.get("mode")
     if mode is not None and mode.value and mode_name(mode.value) is None:
-        problems.append(Problem(mode.line, f"unknown Mode {mode.value!r} (use one of {', '.join(DirectiveMode)})"))
+        problems.append(
+            Problem(
+                mode.line, f"unknown Mode {mode.value!r} (use one of {', '.join(DirectiveMode)})"
+            )
+        )
 
     branch = directive.fields.get("branch")
     if branch is not None and branch.value:
         current = current_branch(ws.root)
         named = branch.value.strip("`* ").split()[0] if branch.value.strip("`* ") else ""
         if not current.startswith("(") and named != current:
-            problems.append(Problem(branch.line, f"Branch {named!r} is not the checked-out branch {current!r}", Severity.WARNING))
+            problems.append(
+                Problem(
+                    branch.line,
+                    f"Branch {named!r} is not the checked-out branch {current!r}",
+                    Severity.WARNING,
+                )
+            )
     initiative = _check_focus(ws, directive, report)
     _check_selectors(ws, directive, report, collect_tests, collect_timeout_s)
     if initiative is not None:
@@ -146,7 +175,11 @@ def _check_focus(ws, directive: Directive, report: CheckReport) -> str | None:
     report.focus = {"initiative": initiative, "row": row, "token": token}
     if initiative is None:
         hint = f" (known: {', '.join(sorted(known)[:10])})" if known else ""
-        report.problems.append(Problem(focus.line, f"Focus names no existing initiative: {token or focus.value!r}{hint}"))
+        report.problems.append(
+            Problem(
+                focus.line, f"Focus names no existing initiative: {token or focus.value!r}{hint}"
+            )
+        )
         return None
     if row is not None:
         try:
@@ -159,7 +192,9 @@ def _check_focus(ws, directive: Directive, report: CheckReport) -> str | None:
     return initiative
 
 
-def _check_selectors(ws, directive: Directive, report: CheckReport, collect_tests: bool, timeout_s: float) -> None:
+def _check_selectors(
+    ws, directive: Directive, report: CheckReport, collect_tests: bool, timeout_s: float
+) -> None:
     from ledger.errors import UnsafeSelector
     from ledger.running.selector_policy import SelectorPolicy
     from ledger.running.selectors import collect
@@ -170,7 +205,12 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
     texts, says_none = mapped_selectors(mapped.full_text)
     if not texts:
         if not says_none:
-            report.problems.append(Problem(mapped.line, "Mapped tests names no pytest selector (write `none — reason` if none applies)"))
+            report.problems.append(
+                Problem(
+                    mapped.line,
+                    "Mapped tests names no pytest selector (write `none — reason` if none applies)",
+                )
+            )
         return
     policy = SelectorPolicy.for_workspace(ws)
     safe: list[tuple[dict, Selector]] = []
@@ -194,7 +234,11 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
 
     python = workspace_interpreter(ws).path
     with ThreadPoolExecutor(max_workers=min(len(safe), 8)) as pool:
-        results = list(pool.map(lambda pair: collect(pair[1], pair[0]["env"], ws.root, timeout_s, python), safe))
+        results = list(
+            pool.map(
+                lambda pair: collect(pair[1], pair[0]["env"], ws.root, timeout_s, python), safe
+            )
+        )
     for (entry, selector), result in zip(safe, results, strict=True):
         entry["collected"] = result.count
         missing = [path for path in _test_paths(selector) if not (ws.root / path).exists()]
@@ -205,24 +249,32 @@ def _check_selectors(ws, directive: Directive, report: CheckReport, collect_test
             # A test the directive's own Do Now may create (TDD), or a wrong path: not
             # collectable here either way.
             entry["not_collectable"] = f"{', '.join(missing)} not in this workspace"
-            report.problems.append(Problem(
-                mapped.line,
-                f"selector {entry['selector']!r}: {', '.join(missing)} is not in this workspace (a test still to be written, or a wrong path)",
-                Severity.WARNING,
-            ))
+            report.problems.append(
+                Problem(
+                    mapped.line,
+                    f"selector {entry['selector']!r}: {', '.join(missing)} is not in this workspace (a test still to be written, or a wrong path)",
+                    Severity.WARNING,
+                )
+            )
         elif module:
             entry["not_collectable"] = module.group("what")
-            report.problems.append(Problem(
-                mapped.line,
-                f"selector {entry['selector']!r} cannot be collected in this environment: {module.group('what')} "
-                "(install the project's dependencies to check it)",
-                Severity.WARNING,
-            ))
+            report.problems.append(
+                Problem(
+                    mapped.line,
+                    f"selector {entry['selector']!r} cannot be collected in this environment: {module.group('what')} "
+                    "(install the project's dependencies to check it)",
+                    Severity.WARNING,
+                )
+            )
         elif result.error:
             entry["error"] = result.error
-            report.problems.append(Problem(mapped.line, f"selector {entry['selector']!r}: {result.error}"))
+            report.problems.append(
+                Problem(mapped.line, f"selector {entry['selector']!r}: {result.error}")
+            )
         elif result.count == 0:
-            report.problems.append(Problem(mapped.line, f"selector {entry['selector']!r} collects 0 tests"))
+            report.problems.append(
+                Problem(mapped.line, f"selector {entry['selector']!r} collects 0 tests")
+            )
 
 
 def _test_paths(selector) -> list[str]:
@@ -248,29 +300,55 @@ def _check_artifacts(ws, directive: Directive, report: CheckReport, initiative: 
     base = report_root.parent if raw.startswith("reports/") else ws.root
     resolved = (target if target.is_absolute() else base / target).resolve()
     root_resolved = report_root.resolve()
-    report.artifacts = {"path": raw, "report_root": ws.relative(report_root) + "/", "exists": resolved.exists()}
+    report.artifacts = {
+        "path": raw,
+        "report_root": ws.relative(report_root) + "/",
+        "exists": resolved.exists(),
+    }
     if resolved != root_resolved and root_resolved not in resolved.parents:
-        report.problems.append(Problem(item.line, f"Artifacts {raw!r} is not under the initiative's report root {ws.relative(report_root)}/"))
+        report.problems.append(
+            Problem(
+                item.line,
+                f"Artifacts {raw!r} is not under the initiative's report root {ws.relative(report_root)}/",
+            )
+        )
         return
     parts = resolved.relative_to(root_resolved).parts
     if not parts or not TIMESTAMP.match(parts[0]):
-        report.problems.append(Problem(item.line, f"Artifacts {raw!r} is not a reports/<YYYY-MM-DDTHHMMSSZ>/<slug>/ folder", Severity.WARNING))
+        report.problems.append(
+            Problem(
+                item.line,
+                f"Artifacts {raw!r} is not a reports/<YYYY-MM-DDTHHMMSSZ>/<slug>/ folder",
+                Severity.WARNING,
+            )
+        )
 
 
 def _check_findings(ws, directive: Directive, report: CheckReport) -> None:
     from ledger.documents.findings import find_citations, load_findings
 
     doc = load_findings(ws.findings_path)
-    citations = find_citations(directive.text, directive.path, doc.categories, frozenset(ws.known_initiatives()))
+    citations = find_citations(
+        directive.text, directive.path, doc.categories, frozenset(ws.known_initiatives())
+    )
     for citation in citations:
         known = citation.id in doc.findings
         report.findings.append({"id": citation.id, "line": citation.line, "known": known})
         if known:
             continue
         if ws.findings_path.exists():
-            report.problems.append(Problem(citation.line, f"cites finding {citation.id}, which {ws.relative(ws.findings_path)} lacks"))
+            report.problems.append(
+                Problem(
+                    citation.line,
+                    f"cites finding {citation.id}, which {ws.relative(ws.findings_path)} lacks",
+                )
+            )
         else:
             # Nothing to check it against: a workspace without a findings file yet.
-            report.problems.append(Problem(
-                citation.line, f"cites finding {citation.id}, but there is no {ws.relative(ws.findings_path)} to check it against", Severity.WARNING
-            ))
+            report.problems.append(
+                Problem(
+                    citation.line,
+                    f"cites finding {citation.id}, but there is no {ws.relative(ws.findings_path)} to check it against",
+                    Severity.WARNING,
+                )
+            )

@@ -27,7 +27,8 @@ _CITATION = re.compile(
     rf"(?<![\w/.\-<>{{}}*])((?:{_SEGMENT}/)*reports/(?:{_SEGMENT}(?:/{_SEGMENT})*/?)?)"
 )
 _PLACEHOLDER = re.compile(
-    r"<[^<>]*>|\{[^,{}]*\}|YYYY|HHMMSS|…|\.\.\.|(?:^|/)(?:TS|TIMESTAMP|ts|timestamp)(?:/|$)", re.IGNORECASE
+    r"<[^<>]*>|\{[^,{}]*\}|YYYY|HHMMSS|…|\.\.\.|(?:^|/)(?:TS|TIMESTAMP|ts|timestamp)(?:/|$)",
+    re.IGNORECASE,
 )
 _PATH_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-*…/<>")
 _REPORT_ROOT_ONLY = re.compile(r"(?:^|/)reports/?\*?$")
@@ -135,7 +136,9 @@ def citation_bases(root: Path, initiative_dir: Path | None, report_root: Path | 
     return bases
 
 
-def resolve(citation: Citation, root: Path, bases: list[Path], cache: dict | None = None) -> Resolution:
+def resolve(
+    citation: Citation, root: Path, bases: list[Path], cache: dict | None = None
+) -> Resolution:
     """Which of the cited paths exist, relative to the workspace root or one of `bases`.
 
     `cache` (a dict the caller keeps for one set of bases) remembers each path's
@@ -212,7 +215,6 @@ def is_inside(root: Path, path: str | Path) -> bool:
 
 def _under(resolved: str, root_text: str) -> bool:
     return resolved == root_text or resolved.startswith(root_text.rstrip(os.sep) + os.sep)
-
 
 
 @functools.lru_cache(maxsize=65536)

@@ -40,8 +40,12 @@ HEADER_FIELDS = {
     "artifacts": ("artifacts", "artifact", "artifacts dir", "artifacts hub"),
 }
 HEADER_TITLES = {
-    "summary": "Summary", "mode": "Mode", "focus": "Focus", "branch": "Branch",
-    "mapped_tests": "Mapped tests", "artifacts": "Artifacts",
+    "summary": "Summary",
+    "mode": "Mode",
+    "focus": "Focus",
+    "branch": "Branch",
+    "mapped_tests": "Mapped tests",
+    "artifacts": "Artifacts",
 }
 SECTIONS = {
     "do_now": ("do now",),
@@ -53,16 +57,30 @@ SECTIONS = {
     "next_up": ("next up",),
 }
 SECTION_TITLES = {
-    "do_now": "Do Now", "if_blocked": "If Blocked", "priorities": "Priorities & Rationale",
-    "how_to": "How-To Map", "pitfalls": "Pitfalls To Avoid", "pointers": "Pointers", "next_up": "Next Up",
+    "do_now": "Do Now",
+    "if_blocked": "If Blocked",
+    "priorities": "Priorities & Rationale",
+    "how_to": "How-To Map",
+    "pitfalls": "Pitfalls To Avoid",
+    "pointers": "Pointers",
+    "next_up": "Next Up",
 }
-_ALIASES = {alias: key for table in (HEADER_FIELDS, SECTIONS) for key, aliases in table.items() for alias in aliases}
+_ALIASES = {
+    alias: key
+    for table in (HEADER_FIELDS, SECTIONS)
+    for key, aliases in table.items()
+    for alias in aliases
+}
 
 _HEADING_PREFIX = re.compile(r"^#{1,6}\s+")
-_PLAIN_KEY = re.compile(r"^(?P<key>[A-Za-z][A-Za-z &/-]{0,40}?(?:\s*\([^()]{0,60}\))?)\s*:(?P<value>.*)$")
+_PLAIN_KEY = re.compile(
+    r"^(?P<key>[A-Za-z][A-Za-z &/-]{0,40}?(?:\s*\([^()]{0,60}\))?)\s*:(?P<value>.*)$"
+)
 # `Do Now (hard validity contract)`, `Next Up (optional):` are the sections they name.
 _QUALIFIER = re.compile(r"\s*\([^()]*\)\s*$")
-_FOCUS_TOKEN = re.compile(r"^\s*(?:\[(?P<bracketed>[^\]\s]+)\](?P<suffix>\.[A-Za-z0-9.]+)?|(?P<bare>[A-Za-z0-9][A-Za-z0-9._-]*))")
+_FOCUS_TOKEN = re.compile(
+    r"^\s*(?:\[(?P<bracketed>[^\]\s]+)\](?P<suffix>\.[A-Za-z0-9.]+)?|(?P<bare>[A-Za-z0-9][A-Za-z0-9._-]*))"
+)
 _CODE_SPAN = re.compile(r"(`+)(.+?)\1")
 
 
@@ -101,13 +119,13 @@ def split_key_line(text: str) -> tuple[str, str, bool] | None:
     rest = text
     heading = _HEADING_PREFIX.match(rest)
     if heading:
-        rest = rest[heading.end():]
+        rest = rest[heading.end() :]
     for mark in ("**", "__"):
         if rest.startswith(mark):
             close = rest.find(mark, len(mark))
             if close == -1:
                 return None
-            inner, after = rest[len(mark):close], rest[close + len(mark):]
+            inner, after = rest[len(mark) : close], rest[close + len(mark) :]
             if inner.rstrip().endswith(":"):
                 return _normalise_key(inner), after.strip(), True
             if after.lstrip().startswith(":"):

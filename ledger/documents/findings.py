@@ -23,9 +23,13 @@ from ledger.markdown.text import SourceText, parse_heading
 # Segments after the first may start with a digit: `PDEBENCH-CNS-SPECTRAL-40EP-001`.
 FINDING_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d{3,4}$")
 # Citations: a whole `WORD-…-NNN` not glued to a longer hyphenated name.
-_CITED_ID = re.compile(r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)-(\d{3,4})(?![A-Za-z0-9_]|-[A-Za-z0-9])")
+_CITED_ID = re.compile(
+    r"(?<![A-Za-z0-9_-])([A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)-(\d{3,4})(?![A-Za-z0-9_]|-[A-Za-z0-9])"
+)
 # A heading's title (see parse_heading) that starts with a finding id.
-_HEADING_ID = re.compile(r"^(?:\*\*)?`?(?P<id>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d{3,4})`?(?:\*\*)?(?:\s*[—–:-]+(?P<title>.*)|\s*$)")
+_HEADING_ID = re.compile(
+    r"^(?:\*\*)?`?(?P<id>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*-\d{3,4})`?(?:\*\*)?(?:\s*[—–:-]+(?P<title>.*)|\s*$)"
+)
 _MENTIONS_FINDINGS = re.compile(r"finding", re.IGNORECASE)
 # Categories the real process uses; the findings file adds its own.
 DEFAULT_CATEGORIES = frozenset({"POLICY", "CONFIG", "FORMAT", "DATA", "BUG", "PERF", "TEST", "ENV"})
@@ -70,8 +74,12 @@ class Finding:
 class FindingsDoc:
     path: Path
     findings: dict[str, Finding] = field(default_factory=dict)
-    duplicates: list[tuple[str, int, int]] = field(default_factory=list)  # id, first line, repeat line
-    section_lines: set[int] = field(default_factory=set, repr=False)  # findings defined by a heading
+    duplicates: list[tuple[str, int, int]] = field(
+        default_factory=list
+    )  # id, first line, repeat line
+    section_lines: set[int] = field(
+        default_factory=set, repr=False
+    )  # findings defined by a heading
 
     @property
     def categories(self) -> frozenset[str]:
@@ -100,7 +108,14 @@ def parse_findings(source: SourceText) -> FindingsDoc:
             heading = parse_heading(text)
             match = _HEADING_ID.match(heading[1]) if heading else None
             if match:
-                _add_section(doc, Finding(match.group("id"), line.number, synopsis=(match.group("title") or "").strip()))
+                _add_section(
+                    doc,
+                    Finding(
+                        match.group("id"),
+                        line.number,
+                        synopsis=(match.group("title") or "").strip(),
+                    ),
+                )
             continue
         if columns is None:
             columns = _header_columns([c.text for c in cells])
@@ -112,7 +127,11 @@ def parse_findings(source: SourceText) -> FindingsDoc:
         finding_id = texts[columns["id"]] if columns["id"] < len(texts) else ""
         if not FINDING_ID.match(finding_id):
             continue
-        values: dict[str, Any] = {key: texts[index] if index < len(texts) else "" for key, index in columns.items() if key != "id"}
+        values: dict[str, Any] = {
+            key: texts[index] if index < len(texts) else ""
+            for key, index in columns.items()
+            if key != "id"
+        }
         _add(doc, Finding(finding_id, line.number, **values))
     return doc
 
@@ -184,7 +203,9 @@ def find_citations(
     return found
 
 
-def workspace_citations(ws, doc: FindingsDoc, initiatives: list[str] | None = None) -> list[Citation]:
+def workspace_citations(
+    ws, doc: FindingsDoc, initiatives: list[str] | None = None
+) -> list[Citation]:
     """Citations in every plan file of the workspace (or of `initiatives`)."""
     names = initiatives if initiatives is not None else ws.initiatives()
     not_findings = frozenset(ws.initiatives())
@@ -194,7 +215,9 @@ def workspace_citations(ws, doc: FindingsDoc, initiatives: list[str] | None = No
         for plan in ws.plans(initiative):
             if plan.from_ledger:
                 continue  # the ledger's checklist rows: the ledger is not a plan file
-            citations.extend(find_citations(plan.source.text, plan.path, doc.categories, not_findings))
+            citations.extend(
+                find_citations(plan.source.text, plan.path, doc.categories, not_findings)
+            )
     return citations
 
 
@@ -209,14 +232,19 @@ def findings_report(ws) -> dict:
         if citation.id in doc.findings:
             cited_by.setdefault(citation.id, []).append(where)
         else:
-            unknown.append({"id": citation.id, "file": ws.relative(citation.path), "line": citation.line})
+            unknown.append(
+                {"id": citation.id, "file": ws.relative(citation.path), "line": citation.line}
+            )
     return {
         "file": ws.relative(ws.findings_path),
         "exists": ws.findings_path.exists(),
         "findings": [
-            {**finding.to_json(), "cited_by": cited_by.get(finding.id, [])} for finding in doc.findings.values()
+            {**finding.to_json(), "cited_by": cited_by.get(finding.id, [])}
+            for finding in doc.findings.values()
         ],
-        "duplicates": [{"id": i, "line": first, "repeated_at": again} for i, first, again in doc.duplicates],
+        "duplicates": [
+            {"id": i, "line": first, "repeated_at": again} for i, first, again in doc.duplicates
+        ],
         "unknown_citations": unknown,
         "ok": not unknown,
     }

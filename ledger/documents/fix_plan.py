@@ -45,8 +45,12 @@ _ATTEMPT = re.compile(
     r"^(?P<indent>\s*)(?P<bullet>[*+-])\s+(?:\*\*)?\[(?P<date>\d{4}-\d{2}-\d{2}[^\]]*)\](?:\*\*)?\s+"
     r"(?:\*\*)?Attempt\s+#(?P<number>\d+)"
 )
-_ATTEMPTS_FIELD = re.compile(r"^(?P<indent>\s*)[*+-]\s+(?:\*\*)?Attempts?\s+History(?:\*\*)?\s*:?", re.IGNORECASE)
-_FIELD = re.compile(r"^(?P<indent>\s*)[*+-]\s+(?:\*\*)?(?P<key>[A-Za-z][\w /&()-]{0,40}?)(?:\*\*)?\s*:(?:\*\*)?(?P<value>.*)$")
+_ATTEMPTS_FIELD = re.compile(
+    r"^(?P<indent>\s*)[*+-]\s+(?:\*\*)?Attempts?\s+History(?:\*\*)?\s*:?", re.IGNORECASE
+)
+_FIELD = re.compile(
+    r"^(?P<indent>\s*)[*+-]\s+(?:\*\*)?(?P<key>[A-Za-z][\w /&()-]{0,40}?)(?:\*\*)?\s*:(?:\*\*)?(?P<value>.*)$"
+)
 # Lines of attempt text that would start an entry-level heading.
 _ENTRY_HEADING = re.compile(r"^( {0,3})(#{1,3}(?=\s|$))")
 # The number a global entry's heading label carries: `(passed, attempt #23, run 3f9a1c)`.
@@ -106,7 +110,7 @@ class ChecklistItem:
         """`F1` when the item names a row of `initiative` (`<initiative>.F1`), else None."""
         prefix = initiative + "."
         if self.subject.startswith(prefix) and len(self.subject) > len(prefix):
-            return self.subject[len(prefix):]
+            return self.subject[len(prefix) :]
         return None
 
 
@@ -187,7 +191,9 @@ class LedgerDoc:
         from collections import Counter
 
         entries = self.history.entries if self.history else []
-        formats = Counter(fmt for a in entries for pattern, fmt in _WHEN_STYLES if pattern.match(a.date))
+        formats = Counter(
+            fmt for a in entries for pattern, fmt in _WHEN_STYLES if pattern.match(a.date)
+        )
         separators = Counter(a.row_separator for a in entries if a.rows and a.row_separator)
         return EntryStyle(
             when_format=formats.most_common(1)[0][0] if formats else DEFAULT_WHEN_FORMAT,
@@ -236,7 +242,13 @@ def parse_ledger(source: SourceText) -> LedgerDoc:
     _read_items(doc, lines, headings)
     if not doc.items:
         _read_global_history(doc, lines, headings)
-    doc.layout = LedgerLayout.ITEMS if doc.items else LedgerLayout.GLOBAL if doc.history else LedgerLayout.EMPTY
+    doc.layout = (
+        LedgerLayout.ITEMS
+        if doc.items
+        else LedgerLayout.GLOBAL
+        if doc.history
+        else LedgerLayout.EMPTY
+    )
     _read_checklist(doc, lines, headings)
     return doc
 
@@ -253,7 +265,11 @@ _CHECKBOX = re.compile(r"\s*[-*+]\s+\[[^\[\]]{0,3}\]\s")
 def _read_checklist(doc: LedgerDoc, lines: list[Line], headings) -> None:
     """The ledger's checklist items with an id (`- [x] ID.ROW: text`), outside code fences
     and outside global history entries (whose bodies are the loop's prose)."""
-    inside_entries = {n for a in (doc.history.entries if doc.history else []) for n in range(a.line, a.end_line + 1)}
+    inside_entries = {
+        n
+        for a in (doc.history.entries if doc.history else [])
+        for n in range(a.line, a.end_line + 1)
+    }
     heading_at = {index: title for index, _, title in headings}
     section, section_line = None, 0
     fences = FenceTracker()
@@ -270,7 +286,7 @@ def _read_checklist(doc: LedgerDoc, lines: list[Line], headings) -> None:
             continue
         token_start = line.start + match.start("token")
         body_start = line.start + match.start("body")
-        body = line.text[match.start("body"):]
+        body = line.text[match.start("body") :]
         doc.checklist.append(
             ChecklistItem(
                 subject=match.group("subject"),
@@ -301,7 +317,7 @@ def _headings(lines: list[Line]) -> list[tuple[int, int, str]]:
 def _section_end(lines: list[Line], headings, position: int) -> int:
     """Index of the last line before the next heading of the same or higher level."""
     index, level, _ = headings[position]
-    for other_index, other_level, _ in headings[position + 1:]:
+    for other_index, other_level, _ in headings[position + 1 :]:
         if other_level <= level:
             return other_index - 1
     return len(lines) - 1
@@ -314,11 +330,15 @@ def _read_items(doc: LedgerDoc, lines: list[Line], headings) -> None:
             continue
         item_id = normalise_hyphens(match.group("id"))
         end = _section_end(lines, headings, position)
-        item = LedgerItem(id=item_id, title=match.group("title"), line=index + 1, level=level, end_line=end + 1)
+        item = LedgerItem(
+            id=item_id, title=match.group("title"), line=index + 1, level=level, end_line=end + 1
+        )
         _read_item_body(item, lines, index + 1, end)
         if item_id in doc.items:
             doc.duplicate_items.append((item_id, doc.items[item_id].line, item.line))
-            doc.duplicate_numbers.setdefault(item_id, []).extend(a.number for a in item.attempts if a.number is not None)
+            doc.duplicate_numbers.setdefault(item_id, []).extend(
+                a.number for a in item.attempts if a.number is not None
+            )
             continue
         doc.items[item_id] = item
 
@@ -361,7 +381,9 @@ def _read_item_body(item: LedgerItem, lines: list[Line], first: int, last: int) 
         field_match = _FIELD.match(text)
         ends_block = field_indent is not None and indent <= field_indent
         if field_match and (field_indent is None or indent <= field_indent):
-            item.fields.setdefault(field_match.group("key").strip(), (index + 1, field_match.group("value").strip()))
+            item.fields.setdefault(
+                field_match.group("key").strip(), (index + 1, field_match.group("value").strip())
+            )
         if ends_block:
             in_attempts = False
             current = None
@@ -383,7 +405,7 @@ def _read_global_history(doc: LedgerDoc, lines: list[Line], headings) -> None:
         history = GlobalHistory(heading_line=index + 1, end_line=end + 1)
         # Every entry-shaped heading below the history heading, wherever it stands: the loop
         # appends at the end of the file, past later sections such as `## TODOs`.
-        later = headings[position + 1:]
+        later = headings[position + 1 :]
         for entry_position, (entry_index, entry_level, entry_title) in enumerate(later):
             if entry_level <= level:
                 continue
@@ -391,7 +413,10 @@ def _read_global_history(doc: LedgerDoc, lines: list[Line], headings) -> None:
             if not match:
                 continue
             # The entry runs to the next heading of its level or above (its own sub-headings stay in it).
-            entry_end = next((h[0] - 1 for h in later[entry_position + 1:] if h[1] <= entry_level), len(lines) - 1)
+            entry_end = next(
+                (h[0] - 1 for h in later[entry_position + 1 :] if h[1] <= entry_level),
+                len(lines) - 1,
+            )
             while entry_end > entry_index and not lines[entry_end].text.strip():
                 entry_end -= 1
             initiative, rows = split_subject(match.group("subject"))
@@ -446,14 +471,20 @@ def split_subject(subject: str) -> tuple[str, tuple[str, ...]]:
     head, _, rest = normalise_hyphens(subject).strip().partition(" ")
     initiative, dot, row_part = head.partition(".")
     row_text = row_part if dot else rest
-    rows = tuple(r for r in re.split(r"[/,\s–—]+|-(?=[A-Z])", row_text) if re.match(r"^[A-Za-z0-9]*\d[A-Za-z0-9.]*$", r))
+    rows = tuple(
+        r
+        for r in re.split(r"[/,\s–—]+|-(?=[A-Z])", row_text)
+        if re.match(r"^[A-Za-z0-9]*\d[A-Za-z0-9.]*$", r)
+    )
     return initiative, rows
 
 
 # ---------------------------------------------------------------- editing
 
 
-def append_attempt(doc: LedgerDoc, initiative: str, entry_lines: list[str], new_item_title: str | None = None) -> Splice:
+def append_attempt(
+    doc: LedgerDoc, initiative: str, entry_lines: list[str], new_item_title: str | None = None
+) -> Splice:
     """The splice that adds one attempt for `initiative` at the end of its block.
 
     `entry_lines` is the rendered entry without base indentation: the first
@@ -467,7 +498,12 @@ def append_attempt(doc: LedgerDoc, initiative: str, entry_lines: list[str], new_
         # with a newline) must not open another heading or a code fence that would hide
         # every entry after it.
         first, *body = entry_lines
-        return _insert_after(lines, _last_content_line(lines, doc.history.append_after), ["", first, *_inert_body(body)], eol)
+        return _insert_after(
+            lines,
+            _last_content_line(lines, doc.history.append_after),
+            ["", first, *_inert_body(body)],
+            eol,
+        )
     item = doc.items.get(initiative)
     if item is None:
         block = ["", f"## [{initiative}] {new_item_title or initiative}", "- Attempts History:"]
@@ -477,7 +513,9 @@ def append_attempt(doc: LedgerDoc, initiative: str, entry_lines: list[str], new_
     if item.attempt_insert_line is None:
         # No attempts block yet: add the field at the end of the item's content.
         at = _last_content_line(lines, item.end_line)
-        return _insert_after(lines, at, ["- Attempts History:", *_bullet(entry_lines, "  ", "*")], eol)
+        return _insert_after(
+            lines, at, ["- Attempts History:", *_bullet(entry_lines, "  ", "*")], eol
+        )
     return _insert_after(lines, item.attempt_insert_line, bullet, eol)
 
 
@@ -535,7 +573,13 @@ def _insert_after(lines: list[Line], line_number: int, new_lines: list[str], eol
 # ---------------------------------------------------------------- checklist rows
 
 
-def checklist_rows(doc: LedgerDoc, vocabulary, initiative: str, exclude: frozenset[str] = frozenset(), where: str | None = None) -> list:
+def checklist_rows(
+    doc: LedgerDoc,
+    vocabulary,
+    initiative: str,
+    exclude: frozenset[str] = frozenset(),
+    where: str | None = None,
+) -> list:
     """The ledger's checklist items naming a row of `initiative` (`<initiative>.F1: …`) as
     plan rows (kind "todo", the ledger as their file), the item's text after the id being
     both description and guidance, so `mark`/`do` edit them like a plan's checklist items.
@@ -552,7 +596,14 @@ def checklist_rows(doc: LedgerDoc, vocabulary, initiative: str, exclude: frozens
         section = item.section or "Checklist"
         title = section + (f" ({where})" if where else "")
         phase = phases.setdefault(
-            item.section_line, Phase(title=title, line=item.section_line, level=2, key=None, slug=derive_section_slug(section))
+            item.section_line,
+            Phase(
+                title=title,
+                line=item.section_line,
+                level=2,
+                key=None,
+                slug=derive_section_slug(section),
+            ),
         )
         rows.append(
             Row(

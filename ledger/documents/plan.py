@@ -24,7 +24,32 @@ _PHASE_KEY = re.compile(r"\bPhase\s+([A-Za-z0-9]+(?:\.[A-Za-z0-9]+)*)\b", re.IGN
 # A phase key that is a word: "Phase Final: Deprecation…" (not "Phase Exit Reviews",
 # "Phase Status:").
 _ORDINAL_KEYS = frozenset(
-    ["final", "last", "initial", "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+    [
+        "final",
+        "last",
+        "initial",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "first",
+        "second",
+        "third",
+        "fourth",
+        "fifth",
+        "sixth",
+        "seventh",
+        "eighth",
+        "ninth",
+        "tenth",
+    ]
 )
 _CHECKLIST = re.compile(r"^(\s*[-*+]\s+)(\[[^\[\]]{0,3}\])(\s+)(.*)$")
 _CHECKLIST_ID = re.compile(
@@ -95,7 +120,11 @@ class Row:
     def label(self) -> str:
         """How an attempt or a directive names the row: `Phase D.D1`, else its reference."""
         if self.phase and self.phase.key and self.ref in (self.id, self.qualified_id):
-            return self.id if self.id.startswith(self.phase.key + ".") else f"Phase {self.phase.key}.{self.id}"
+            return (
+                self.id
+                if self.id.startswith(self.phase.key + ".")
+                else f"Phase {self.phase.key}.{self.id}"
+            )
         return self.ref
 
     @property
@@ -209,7 +238,10 @@ class _PlanParser:
             cells = split_cells(line.text)
             if cells is None and _is_diff_row(line.text):
                 # Neither keep nor drop the table around it: its other rows still count.
-                self._diagnose(line, f"stray diff prefix {line.text[0]!r} before a table row; line ignored (remove the prefix)")
+                self._diagnose(
+                    line,
+                    f"stray diff prefix {line.text[0]!r} before a table row; line ignored (remove the prefix)",
+                )
                 continue
             if cells is None:
                 table = None
@@ -224,19 +256,37 @@ class _PlanParser:
                 continue
             repeated_header = _table_header(cells, line.number)
             if repeated_header is not None:
-                table = repeated_header  # a header row again (two tables run together): not a row "ID"
+                table = (
+                    repeated_header  # a header row again (two tables run together): not a row "ID"
+                )
                 continue
             self._table_row(table, line, cells)
         self._assign_slugs()
         return self.plan
 
     def _enter_section(self, line: Line, level: int, title: str) -> None:
-        title = unwrap_emphasis(title) or title  # `### **Checklist: …**` titles the section "Checklist: …"
+        title = (
+            unwrap_emphasis(title) or title
+        )  # `### **Checklist: …**` titles the section "Checklist: …"
         key_match = _PHASE_KEY.search(title)
-        key = key_match.group(1) if key_match and title.lstrip("*_ ").lower().startswith("phase") else None
-        if key is not None and len(key) > 3 and not any(ch.isdigit() for ch in key) and key.lower() not in _ORDINAL_KEYS:
+        key = (
+            key_match.group(1)
+            if key_match and title.lstrip("*_ ").lower().startswith("phase")
+            else None
+        )
+        if (
+            key is not None
+            and len(key) > 3
+            and not any(ch.isdigit() for ch in key)
+            and key.lower() not in _ORDINAL_KEYS
+        ):
             key = None  # "Phase Exit Reviews" names a section, not a phase
-        if key is None and self.phase is not None and self.phase.is_phase and level > self.phase.level:
+        if (
+            key is None
+            and self.phase is not None
+            and self.phase.is_phase
+            and level > self.phase.level
+        ):
             return  # a sub-heading inside a phase keeps its rows in that phase
         self.phase = Phase(title=title, line=line.number, level=level, key=key, slug="")
         self.plan.phases.append(self.phase)
@@ -250,7 +300,10 @@ class _PlanParser:
             return
         needed = max(table.id_col, table.state_col, table.guidance_col)
         if len(cells) <= needed:
-            self._diagnose(line, f"table row has {len(cells)} cells, header (line {table.header_line}) needs {needed + 1}")
+            self._diagnose(
+                line,
+                f"table row has {len(cells)} cells, header (line {table.header_line}) needs {needed + 1}",
+            )
             return
         row_id = normalise_hyphens(strip_marks(cells[table.id_col].text))
         if not ROW_ID.match(row_id):
@@ -261,15 +314,23 @@ class _PlanParser:
         token_match = STATE_TOKEN.search(state_cell.raw)
         if token_match:
             token = token_match.group()
-            state_span = (line.start + state_cell.start + token_match.start(), line.start + state_cell.start + token_match.end())
+            state_span = (
+                line.start + state_cell.start + token_match.start(),
+                line.start + state_cell.start + token_match.end(),
+            )
         else:
             token = ""
-            state_span = (line.start + state_cell.content_start, line.start + state_cell.content_end)
+            state_span = (
+                line.start + state_cell.content_start,
+                line.start + state_cell.content_end,
+            )
         state = self.vocabulary.classify(token) if token else None
         if state is None:
             self._diagnose(line, f"row {row_id}: unrecognised state {state_cell.text!r}")
         guidance = cells[table.guidance_col]
-        description_col = table.description_col if table.description_col < len(cells) else table.id_col
+        description_col = (
+            table.description_col if table.description_col < len(cells) else table.id_col
+        )
         self.plan.rows.append(
             Row(
                 id=row_id,
@@ -278,7 +339,10 @@ class _PlanParser:
                 state_token=token,
                 state_span=state_span,
                 guidance=guidance.text,
-                guidance_span=(line.start + guidance.content_start, line.start + guidance.content_end),
+                guidance_span=(
+                    line.start + guidance.content_start,
+                    line.start + guidance.content_end,
+                ),
                 phase=self.phase,
                 path=self.source.path,
                 line=line.number,
@@ -293,7 +357,9 @@ class _PlanParser:
         if len(filled) != 1:
             return False
         text = filled[0].text
-        return unwrap_emphasis(text) != text or not ROW_ID.match(normalise_hyphens(strip_marks(text)))
+        return unwrap_emphasis(text) != text or not ROW_ID.match(
+            normalise_hyphens(strip_marks(text))
+        )
 
     def _checklist_item(self, line: Line) -> None:
         match = _CHECKLIST.match(line.text)
@@ -307,7 +373,11 @@ class _PlanParser:
             return  # `- [see below] …`, `- [1] …`: a link or footnote, not a task
         token_start = line.start + len(match.group(1))
         if id_match:
-            row_id, id_end, has_id = id_match.group("id"), id_match.end(), True  # hyphens already normalised
+            row_id, id_end, has_id = (
+                id_match.group("id"),
+                id_match.end(),
+                True,
+            )  # hyphens already normalised
         else:
             # A task with no id (`- [ ] **Phase 1:** Core refactoring`) is still a row: counted,
             # listed, and named by its file and line.
@@ -344,13 +414,23 @@ class _PlanParser:
                 phase.slug = _slugify(phase.title) or "section"
                 continue
             start = self.lines[phase.line - 1].start
-            end = self.lines[phases[index + 1].line - 1].start if index + 1 < len(phases) else len(text)
-            phase.slug = _cited_slug(text[start:end], phase.key) or derive_phase_slug(phase.key, phase.title)
+            end = (
+                self.lines[phases[index + 1].line - 1].start
+                if index + 1 < len(phases)
+                else len(text)
+            )
+            phase.slug = _cited_slug(text[start:end], phase.key) or derive_phase_slug(
+                phase.key, phase.title
+            )
 
 
 def _cited_slug(section_text: str, key: str) -> str | None:
     """The `phase_<key>_*` report folder the phase's own text already uses."""
-    pattern = re.compile(r"reports/[^/\s`]+/(phase_" + re.escape(key.lower().replace(".", "_")) + r"(?:_[a-z0-9_]+)?)/")
+    pattern = re.compile(
+        r"reports/[^/\s`]+/(phase_"
+        + re.escape(key.lower().replace(".", "_"))
+        + r"(?:_[a-z0-9_]+)?)/"
+    )
     counts = Counter(m.group(1) for m in pattern.finditer(section_text))
     if not counts:
         return None
@@ -387,11 +467,15 @@ def assign_refs(rows: list[Row]) -> None:
     Claude-Code `phase_N_checklist.md` numbers its rows from `0.A`); the file and line
     (`implementation.md#L132`) for an item with no id, or an id twice in one phase."""
     ids = Counter(row.id for row in rows if row.has_id)
-    qualified = Counter(row.qualified_id for row in rows if row.has_id and row.phase and row.phase.key)
+    qualified = Counter(
+        row.qualified_id for row in rows if row.has_id and row.phase and row.phase.key
+    )
     in_file = Counter((row.path.name, row.id) for row in rows if row.has_id)
     for row in rows:
         by_file = f"{row.path.name}:{row.id}"
-        by_phase = qualified[row.qualified_id] == 1 and row.phase is not None and row.phase.key is not None
+        by_phase = (
+            qualified[row.qualified_id] == 1 and row.phase is not None and row.phase.key is not None
+        )
         if not row.has_id:
             row.ref = line_ref(row)
         elif ids[row.id] == 1:

@@ -40,19 +40,33 @@ class StateVocabulary:
         return None
 
     def token_for(self, state: RowState) -> str:
-        return {RowState.DONE: self.write_done, RowState.PARTIAL: self.write_partial, RowState.OPEN: self.write_open}[state]
+        return {
+            RowState.DONE: self.write_done,
+            RowState.PARTIAL: self.write_partial,
+            RowState.OPEN: self.write_open,
+        }[state]
 
     def parse_user_state(self, value: str) -> RowState:
         """Accept `done`, `x`, `[x]`, `P`, `partial`, `open`, `[ ]` ... from a command line."""
         key = value.strip().lower()
         names = {
-            "done": RowState.DONE, "x": RowState.DONE, "d": RowState.DONE, "complete": RowState.DONE,
-            "partial": RowState.PARTIAL, "p": RowState.PARTIAL, "blocked": RowState.PARTIAL, "in_progress": RowState.PARTIAL,
-            "open": RowState.OPEN, "todo": RowState.OPEN, "": RowState.OPEN,
+            "done": RowState.DONE,
+            "x": RowState.DONE,
+            "d": RowState.DONE,
+            "complete": RowState.DONE,
+            "partial": RowState.PARTIAL,
+            "p": RowState.PARTIAL,
+            "blocked": RowState.PARTIAL,
+            "in_progress": RowState.PARTIAL,
+            "open": RowState.OPEN,
+            "todo": RowState.OPEN,
+            "": RowState.OPEN,
         }
         if key in names:
             return names[key]
         state = self.classify(value.strip())
         if state is None:
-            raise ValueError(f"unknown state {value!r}: use done, partial or open (or [x], [P], [ ])")
+            raise ValueError(
+                f"unknown state {value!r}: use done, partial or open (or [x], [P], [ ])"
+            )
         return state

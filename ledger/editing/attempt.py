@@ -55,7 +55,12 @@ def add_manual_attempt(
             ws,
             initiative,
             lambda number, layout, style: renderer.render_lines(
-                "manual_attempt_global.md.j2" if layout == LedgerLayout.GLOBAL else "manual_attempt.md.j2", **context, **style, number=number
+                "manual_attempt_global.md.j2"
+                if layout == LedgerLayout.GLOBAL
+                else "manual_attempt.md.j2",
+                **context,
+                **style,
+                number=number,
             ),
             number=number,
         )

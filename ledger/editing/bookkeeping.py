@@ -52,13 +52,24 @@ def _rows_in(ws: Workspace, source: SourceText, row: Row) -> list[Row]:
 
 def _locate(rows: list[Row], row: Row) -> Row:
     """The same row in a fresh parse: same id and phase, nearest line."""
-    same = [r for r in rows if r.id == row.id and (r.phase.key if r.phase else None) == (row.phase.key if row.phase else None)]
+    same = [
+        r
+        for r in rows
+        if r.id == row.id
+        and (r.phase.key if r.phase else None) == (row.phase.key if row.phase else None)
+    ]
     if not same:
         raise BadInput(f"row {row.id} is gone from the plan (edited while ledger ran?)", row.path)
     return min(same, key=lambda r: abs(r.line - row.line))
 
 
-def change_row(ws: Workspace, row: Row, new_state: RowState | None, note: str | None, replacing: str | None = None) -> RowChange:
+def change_row(
+    ws: Workspace,
+    row: Row,
+    new_state: RowState | None,
+    note: str | None,
+    replacing: str | None = None,
+) -> RowChange:
     """Set `row`'s state token and/or append `note` to its guidance.
 
     `replacing`: a note ledger wrote earlier; when the guidance still ends with it, `note`
@@ -70,9 +81,12 @@ def change_row(ws: Workspace, row: Row, new_state: RowState | None, note: str | 
     source = SourceText.read(row.path)
     new_text, change = _plan_row_change(ws, row, source, new_state, note, replacing)
     if new_text is not None:
+
         def replan(text: str, sha256: str) -> str | None:
             nonlocal change
-            again, change = _plan_row_change(ws, row, SourceText(row.path, text, sha256), new_state, note, replacing)
+            again, change = _plan_row_change(
+                ws, row, SourceText(row.path, text, sha256), new_state, note, replacing
+            )
             return again
 
         write_atomic(ws.write_target(change.path), new_text, source.sha256, replan=replan)
@@ -81,7 +95,12 @@ def change_row(ws: Workspace, row: Row, new_state: RowState | None, note: str | 
 
 
 def _plan_row_change(
-    ws: Workspace, row: Row, source: SourceText, new_state: RowState | None, note: str | None, replacing: str | None
+    ws: Workspace,
+    row: Row,
+    source: SourceText,
+    new_state: RowState | None,
+    note: str | None,
+    replacing: str | None,
 ) -> tuple[str | None, RowChange]:
     """The new text of `row`'s file with the change made (None: nothing to change), and the change."""
     rows = _rows_in(ws, source, row)
@@ -90,7 +109,9 @@ def _plan_row_change(
     token_after = fresh.state_token
     if new_state is not None:
         if new_state != fresh.state:
-            token_after = _token_in_use(rows, fresh, new_state) or ws.config.states.token_for(new_state)
+            token_after = _token_in_use(rows, fresh, new_state) or ws.config.states.token_for(
+                new_state
+            )
         if not fresh.state_token:
             raise BadInput(f"row {fresh.id} has no state token to change", fresh.path, fresh.line)
         if token_after != fresh.state_token:
@@ -99,7 +120,11 @@ def _plan_row_change(
     if note:
         # Stripped before escaping: a trailing line break would become a trailing space that
         # the cell's text does not hold, so the next run could not find its note to replace.
-        safe = escape_cell_text(note.strip()) if fresh.kind == RowKind.TABLE else " ".join(note.split())
+        safe = (
+            escape_cell_text(note.strip())
+            if fresh.kind == RowKind.TABLE
+            else " ".join(note.split())
+        )
         start, end = fresh.guidance_span
         if safe.strip():
             note_splice = _note_splice(source.text[start:end], start, end, safe, replacing)
@@ -108,10 +133,16 @@ def _plan_row_change(
         if not _only_target_changed(source, new_text, fresh, ws):
             # Backticks in the note paired with ones already in the row: escape them all.
             if note_splice is not None and fresh.kind == RowKind.TABLE:
-                note_splice = Splice(note_splice.start, note_splice.end, escape_backticks(note_splice.text))
+                note_splice = Splice(
+                    note_splice.start, note_splice.end, escape_backticks(note_splice.text)
+                )
                 new_text = apply_splices(source.text, splices + [note_splice])
             if not _only_target_changed(source, new_text, fresh, ws):
-                raise BadInput(f"editing row {fresh.id} would change other rows or cells; nothing written", fresh.path, fresh.line)
+                raise BadInput(
+                    f"editing row {fresh.id} would change other rows or cells; nothing written",
+                    fresh.path,
+                    fresh.line,
+                )
     else:
         new_text = None
     return new_text, RowChange(
@@ -138,24 +169,35 @@ def _note_splice(guidance: str, start: int, end: int, note: str, replacing: str 
 def _token_in_use(rows: list[Row], target: Row, state: RowState) -> str | None:
     """The token this file already writes for `state` in other rows like `target` (a table
     that marks done rows `[D]` keeps getting `[D]`), the most common one; None when none does."""
-    tokens = Counter(r.state_token for r in rows if r is not target and r.kind == target.kind and r.state == state)
+    tokens = Counter(
+        r.state_token
+        for r in rows
+        if r is not target and r.kind == target.kind and r.state == state
+    )
     return tokens.most_common(1)[0][0] if tokens else None
 
 
 def _only_target_changed(source: SourceText, new_text: str, target: Row, ws: Workspace) -> bool:
     """The edited document still has the same rows, cell for cell, apart from `target`'s
     state and guidance: the guard that no edit can damage the table around it."""
+
     def shape(text: str) -> list[tuple]:
         rows = _rows_in(ws, SourceText(source.path, text, ""), target)
         if target.kind == RowKind.TODO:
             # The whole ledger must keep its shape too: every checklist item and attempt.
             doc = parse_ledger(SourceText(source.path, text, ""))
-            others = [(i.subject, i.line, i.token, i.body) for i in doc.checklist if i.line != target.line]
+            others = [
+                (i.subject, i.line, i.token, i.body) for i in doc.checklist if i.line != target.line
+            ]
             rows_shape = [(r.id, r.kind, r.line) for r in rows if r.line == target.line]
             return [*others, *rows_shape, *((a.line, a.text) for a in doc.all_attempts())]
         return [
             (r.id, r.kind, r.line)
-            + ((None, None, None if r.kind == RowKind.CHECKLIST else r.description) if r.line == target.line else (r.state_token, r.guidance, r.description))
+            + (
+                (None, None, None if r.kind == RowKind.CHECKLIST else r.description)
+                if r.line == target.line
+                else (r.state_token, r.guidance, r.description)
+            )
             for r in rows
         ]
 
@@ -211,11 +253,20 @@ def add_attempt(
         source = SourceText(path, "# Fix Plan Ledger\n", None)
     new_text, added = _plan_attempt(ws, initiative, source, render, item_title, number, fall_back)
     if write:
+
         def replan(text: str, sha256: str) -> str:
             # Another program edited the ledger meanwhile: the entry goes into its version
             # (renumbered if it added an attempt of this initiative).
             nonlocal added
-            again, added = _plan_attempt(ws, initiative, SourceText(path, text, sha256), render, item_title, number, fall_back)
+            again, added = _plan_attempt(
+                ws,
+                initiative,
+                SourceText(path, text, sha256),
+                render,
+                item_title,
+                number,
+                fall_back,
+            )
             return again
 
         write_atomic(ws.write_target(path), new_text, source.sha256, replan=replan)
@@ -239,33 +290,54 @@ def _plan_attempt(
     if requested is not None:
         try:
             check_number(doc, initiative, requested)
-            _check_archived_number(ws, archives, initiative, requested, next_number_with_archives(doc, initiative, archives))
+            _check_archived_number(
+                ws,
+                archives,
+                initiative,
+                requested,
+                next_number_with_archives(doc, initiative, archives),
+            )
         except BadInput:
             if not fall_back:
                 raise
             requested_taken = True
         else:
             requested_taken = False
-        number = next_number_with_archives(doc, initiative, archives) if requested_taken else requested
+        number = (
+            next_number_with_archives(doc, initiative, archives) if requested_taken else requested
+        )
     else:
         number = next_number_with_archives(doc, initiative, archives)
     layout = LedgerLayout.GLOBAL if doc.layout == LedgerLayout.GLOBAL else LedgerLayout.ITEMS
     style = doc.entry_style().context(datetime.now(UTC))
-    splice = append_attempt(doc, initiative, render(number, layout, style), new_item_title=item_title)
+    splice = append_attempt(
+        doc, initiative, render(number, layout, style), new_item_title=item_title
+    )
     new_text = apply_splices(source.text, [splice])
-    line = new_text[: splice.start].count("\n") + 1 + (1 if splice.text.startswith(("\n", "\r")) else 0)
+    line = (
+        new_text[: splice.start].count("\n")
+        + 1
+        + (1 if splice.text.startswith(("\n", "\r")) else 0)
+    )
     after = parse_ledger(SourceText(path, new_text, ""))
-    if len(after.attempts_for(initiative)) != len(doc.attempts_for(initiative)) + 1 or len(after.all_attempts()) != len(doc.all_attempts()) + 1:
+    if (
+        len(after.attempts_for(initiative)) != len(doc.attempts_for(initiative)) + 1
+        or len(after.all_attempts()) != len(doc.all_attempts()) + 1
+    ):
         # e.g. an unclosed ``` above the insertion point would swallow the new entry.
         raise BadInput(
             f"attempt #{number} of {initiative} would not read back from the ledger at line {line} "
             "(an unclosed code fence above it?); nothing written",
             path,
         )
-    return new_text, AttemptAdded(path=path, number=number, layout=layout, line=line, requested=requested)
+    return new_text, AttemptAdded(
+        path=path, number=number, layout=layout, line=line, requested=requested
+    )
 
 
-def _check_archived_number(ws: Workspace, archives: list[LedgerDoc], initiative: str, number: int, next_free: int) -> None:
+def _check_archived_number(
+    ws: Workspace, archives: list[LedgerDoc], initiative: str, number: int, next_free: int
+) -> None:
     """Refuse a pre-assigned number an archived attempt of `initiative` already has."""
     for archive in archives:
         line = archive.used_numbers(initiative).get(number)

@@ -33,7 +33,13 @@ class ScaffoldResult:
     notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
-        return {"root": str(self.root), "created": self.created, "updated": self.updated, "kept": self.kept, "notes": self.notes}
+        return {
+            "root": str(self.root),
+            "created": self.created,
+            "updated": self.updated,
+            "kept": self.kept,
+            "notes": self.notes,
+        }
 
 
 def init_workspace(root: Path, with_git: bool = False) -> ScaffoldResult:
@@ -63,7 +69,12 @@ def init_workspace(root: Path, with_git: bool = False) -> ScaffoldResult:
     _create_file(root, config.findings, renderer.render("findings.md.j2"), result)
     for template in sorted(PACKAGE_TEMPLATES.glob("*.md.j2")):
         if template.name not in SCAFFOLD_ONLY:
-            _create_file(root, f"{config.templates}/{template.name}", template.read_text(encoding="utf-8"), result)
+            _create_file(
+                root,
+                f"{config.templates}/{template.name}",
+                template.read_text(encoding="utf-8"),
+                result,
+            )
 
     if with_git:
         setup_git(root, config, result)

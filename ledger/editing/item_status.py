@@ -14,7 +14,8 @@ from ledger.markdown.text import SourceText, dominant_eol
 from ledger.workspace import Workspace
 
 _STATUS_FIELD = re.compile(
-    r"^(?P<lead>\s*[*+-]\s+(?:\*\*)?Status(?:\*\*)?\s*:(?:\*\*)?[ \t]*)(?P<value>.*?)(?P<tail>[ \t]*)$", re.IGNORECASE
+    r"^(?P<lead>\s*[*+-]\s+(?:\*\*)?Status(?:\*\*)?\s*:(?:\*\*)?[ \t]*)(?P<value>.*?)(?P<tail>[ \t]*)$",
+    re.IGNORECASE,
 )
 
 
@@ -26,7 +27,9 @@ class StatusChange:
     after: ItemStatus
 
 
-def set_item_status(ws: Workspace, initiative: str, status: str | ItemStatus, lock_timeout_s: float) -> StatusChange:
+def set_item_status(
+    ws: Workspace, initiative: str, status: str | ItemStatus, lock_timeout_s: float
+) -> StatusChange:
     """Set the ledger item's `Status:` field to `status`, changing only the field's value
     (or, when the item has none, inserting `- Status: <status>` under its heading)."""
     try:
@@ -42,15 +45,25 @@ def set_item_status(ws: Workspace, initiative: str, status: str | ItemStatus, lo
         doc = parse_ledger(source)
         item = doc.items.get(initiative)
         if item is None:
-            layout = "keeps one global Attempts History, no items" if doc.layout == LedgerLayout.GLOBAL else "has no such item"
-            raise BadInput(f"the ledger {layout}: no [{initiative}] item to set a Status on", ws.relative(path))
+            layout = (
+                "keeps one global Attempts History, no items"
+                if doc.layout == LedgerLayout.GLOBAL
+                else "has no such item"
+            )
+            raise BadInput(
+                f"the ledger {layout}: no [{initiative}] item to set a Status on", ws.relative(path)
+            )
         lines = source.lines()
         if "Status" in item.fields:
             number = item.fields["Status"][0]
             line = lines[number - 1]
             match = _STATUS_FIELD.match(line.text)
             if match is None:
-                raise BadInput(f"[{initiative}]'s Status field is not a `- Status: value` line", ws.relative(path), number)
+                raise BadInput(
+                    f"[{initiative}]'s Status field is not a `- Status: value` line",
+                    ws.relative(path),
+                    number,
+                )
             before = match.group("value")
             start = line.start + match.start("value")
             splice = Splice(start, start + len(before), status)
@@ -58,8 +71,11 @@ def set_item_status(ws: Workspace, initiative: str, status: str | ItemStatus, lo
             number, before = item.line + 1, None
             anchor = lines[item.line - 1]
             eol = dominant_eol(lines)
-            splice = (Splice(anchor.next_start, anchor.next_start, f"- Status: {status}{eol}") if anchor.eol
-                      else Splice(anchor.end, anchor.end, f"{eol}- Status: {status}"))
+            splice = (
+                Splice(anchor.next_start, anchor.next_start, f"- Status: {status}{eol}")
+                if anchor.eol
+                else Splice(anchor.end, anchor.end, f"{eol}- Status: {status}")
+            )
         if before != status:
             write_atomic(path, apply_splices(source.text, [splice]), source.sha256)
             ws.reload_path(path)

@@ -58,7 +58,8 @@ def workspace_lock(root: Path, timeout_s: float, repair: bool = True) -> Iterato
         lock.acquire()
     except Timeout:
         raise WorkspaceLocked(
-            f"workspace is locked by another ledger command; waited {timeout_s:g}s (--lock-timeout)", path
+            f"workspace is locked by another ledger command; waited {timeout_s:g}s (--lock-timeout)",
+            path,
         ) from None
     try:
         # Temp files of a ledger killed mid-write: no live ledger owns them while we hold the lock.
@@ -85,4 +86,7 @@ def _repair_quietly(root: Path) -> None:
         for line in repair_at(root):
             print(f"[ledger] {line}", file=sys.stderr)
     except (LedgerError, OSError, StopIteration, KeyError) as exc:
-        print(f"[ledger] a half-recorded run could not be completed ({exc}); see ledger repair", file=sys.stderr)
+        print(
+            f"[ledger] a half-recorded run could not be completed ({exc}); see ledger repair",
+            file=sys.stderr,
+        )

@@ -83,7 +83,11 @@ def _lines(text: str) -> list[str]:
 
 def _hunks(base: list[str], side: list[str], name: str) -> list[_Hunk]:
     matcher = SequenceMatcher(None, base, side, autojunk=False)
-    return [_Hunk(o1, o2, s1, s2, name) for tag, o1, o2, s1, s2 in matcher.get_opcodes() if tag != "equal"]
+    return [
+        _Hunk(o1, o2, s1, s2, name)
+        for tag, o1, o2, s1, s2 in matcher.get_opcodes()
+        if tag != "equal"
+    ]
 
 
 def _overlap(a: _Hunk, b: _Hunk) -> bool:
@@ -110,9 +114,17 @@ def _clusters(hunks: list[_Hunk]) -> list[list[_Hunk]]:
     return clusters
 
 
-def merge_texts(base: str, ours: str, theirs: str, *, is_ledger: bool = False,
-                vocabulary: StateVocabulary | None = None, marker_size: int = 7,
-                labels: tuple[str, str] = ("ours", "theirs"), keep: str = OURS) -> MergeResult:
+def merge_texts(
+    base: str,
+    ours: str,
+    theirs: str,
+    *,
+    is_ledger: bool = False,
+    vocabulary: StateVocabulary | None = None,
+    marker_size: int = 7,
+    labels: tuple[str, str] = ("ours", "theirs"),
+    keep: str = OURS,
+) -> MergeResult:
     """`keep`: the side (OURS or THEIRS) whose attempt numbers stand, because it is already
     published; its new entries come first and the other side's are renumbered to follow."""
     vocabulary = vocabulary or StateVocabulary()
@@ -153,8 +165,8 @@ def _side_version(b, side, hunks, start, end, name):
     version: list[tuple[str, str]] = []
     cursor = start
     for hunk in sorted(hunks, key=lambda h: (h.o1, h.o2)):
-        version.extend((line, BASE) for line in b[cursor:hunk.o1])
-        version.extend((line, name) for line in side[hunk.s1:hunk.s2])
+        version.extend((line, BASE) for line in b[cursor : hunk.o1])
+        version.extend((line, name) for line in side[hunk.s1 : hunk.s2])
         cursor = hunk.o2
     version.extend((line, BASE) for line in b[cursor:end])
     return version
@@ -196,12 +208,13 @@ def _slots(side: list[str], hunks: list[_Hunk]) -> _Slots | None:
             slots.replaced[hunk.o1 + offset] = side[hunk.s1 + offset]
         if new > old:
             # Lines beyond the 1:1 replacements are read as appended after them.
-            slots.inserted.setdefault(hunk.o2, []).extend(side[hunk.s1 + old:hunk.s2])
+            slots.inserted.setdefault(hunk.o2, []).extend(side[hunk.s1 + old : hunk.s2])
     return slots
 
 
-def _resolve(b, o, t, by_side, start, end, vocabulary, notes, keep=OURS,
-             is_ledger=False) -> list[tuple[str, str]] | None:
+def _resolve(
+    b, o, t, by_side, start, end, vocabulary, notes, keep=OURS, is_ledger=False
+) -> list[tuple[str, str]] | None:
     ours, theirs = _slots(o, by_side[OURS]), _slots(t, by_side[THEIRS])
     if ours is None or theirs is None:
         return None
@@ -257,7 +270,9 @@ def _inserts_entry(version: list[tuple[str, str]]) -> bool:
     return any(origin != BASE and _ENTRY_START.match(line) for line, origin in version)
 
 
-def _merge_insertions(mine: list[str], other: list[str], is_ledger: bool = False) -> list[tuple[str, str]]:
+def _merge_insertions(
+    mine: list[str], other: list[str], is_ledger: bool = False
+) -> list[tuple[str, str]]:
     if not other:
         return [(line, OURS) for line in mine]
     if not mine:
@@ -271,8 +286,13 @@ def _merge_insertions(mine: list[str], other: list[str], is_ledger: bool = False
     return _merge_insertions_ordered(mine, OURS, other, THEIRS, is_ledger)
 
 
-def _merge_insertions_ordered(first: list[str], first_origin: str, second: list[str], second_origin: str,
-                              is_ledger: bool = False):
+def _merge_insertions_ordered(
+    first: list[str],
+    first_origin: str,
+    second: list[str],
+    second_origin: str,
+    is_ledger: bool = False,
+):
     shared = 0
     while shared < min(len(first), len(second)) and first[shared] == second[shared]:
         shared += 1
@@ -302,7 +322,7 @@ def _merge_insertions_ordered(first: list[str], first_origin: str, second: list[
 
 def _split_eol(line: str) -> tuple[str, str]:
     body = line.rstrip("\r\n")
-    return body, line[len(body):]
+    return body, line[len(body) :]
 
 
 def merge_line(base: str, ours: str, theirs: str, vocabulary: StateVocabulary) -> str | None:
@@ -326,30 +346,36 @@ def _merge_appends(b: str, o: str, t: str) -> str | None:
             return t  # theirs already holds our addition and more
         if o.rstrip().startswith(t.rstrip()):
             return o
-        return o.rstrip() + t[len(stem):].rstrip() + o[len(o.rstrip()):]
+        return o.rstrip() + t[len(stem) :].rstrip() + o[len(o.rstrip()) :]
     return None
 
 
 def _merge_run_notes(b: str, o: str, t: str) -> str | None:
     """Both sides ran the row: each replaced the base's closing run note with its own.
     Keep both new notes (ours first); anything else changed differently stays a conflict."""
+
     def split(text: str) -> tuple[str, str] | None:
         starts = [m.start() for m in _RUN_NOTE_START.finditer(text)]
         if not starts or not _RUN_NOTE_END.search(text, starts[-1]):
             return None
-        return text[: starts[-1]], text[starts[-1]:]
+        return text[: starts[-1]], text[starts[-1] :]
 
     base, ours, theirs = (split(x) for x in (b, o, t))
     if base is None or ours is None or theirs is None or not base[0] == ours[0] == theirs[0]:
         return None
     their_note = theirs[1].strip()
-    return o.rstrip() + " " + their_note + o[len(o.rstrip()):]
+    return o.rstrip() + " " + their_note + o[len(o.rstrip()) :]
 
 
 def _merge_state(b: str, o: str, t: str, vocabulary: StateVocabulary) -> str | None:
     """Cell or token text whose only content is a state token."""
     base, ours, theirs = (STATE_TOKEN.search(x) for x in (b, o, t))
-    if base is None or ours is None or theirs is None or any(STATE_TOKEN.sub("", x).strip(" `*_") for x in (b, o, t)):
+    if (
+        base is None
+        or ours is None
+        or theirs is None
+        or any(STATE_TOKEN.sub("", x).strip(" `*_") for x in (b, o, t))
+    ):
         return None
     states = [vocabulary.classify(token.group()) for token in (ours, theirs)]
     return o if _ATTENTION[states[0]] >= _ATTENTION[states[1]] else t
@@ -414,7 +440,9 @@ def _pick(base: str, ours: str, theirs: str) -> str | None:
 # ---------------------------------------------------------------- attempt numbers
 
 
-def _renumber_incoming(out: list[tuple[str, str]], notes: list[str], renumbered: str = THEIRS) -> list[tuple[str, str]]:
+def _renumber_incoming(
+    out: list[tuple[str, str]], notes: list[str], renumbered: str = THEIRS
+) -> list[tuple[str, str]]:
     """Give the `renumbered` side's new attempts the numbers after the other side's, per
     initiative, when their numbers collide; each one's text then says what it was."""
     from ledger.documents.fix_plan import LedgerLayout, parse_ledger
@@ -434,7 +462,9 @@ def _renumber_incoming(out: list[tuple[str, str]], notes: list[str], renumbered:
         for attempt in attempts:
             match = pattern.search(lines[attempt.line - 1])
             if match:
-                numbered.append((attempt.line - 1, int(match.group(2)), origin[attempt.line - 1] == renumbered))
+                numbered.append(
+                    (attempt.line - 1, int(match.group(2)), origin[attempt.line - 1] == renumbered)
+                )
         incoming = [(index, number) for index, number, is_theirs in numbered if is_theirs]
         kept = [number for _, number, is_theirs in numbered if not is_theirs]
         if not incoming or not kept:
@@ -445,7 +475,9 @@ def _renumber_incoming(out: list[tuple[str, str]], notes: list[str], renumbered:
         if offset <= 0:
             continue
         for index, number in incoming:
-            lines[index] = _renumbered_line(lines[index], pattern, number, number + offset, doc.layout == LedgerLayout.GLOBAL)
+            lines[index] = _renumbered_line(
+                lines[index], pattern, number, number + offset, doc.layout == LedgerLayout.GLOBAL
+            )
             notes.append(
                 f"{initiative}: attempt #{number} renumbered #{number + offset} "
                 f"(to follow the other side's attempts, up to #{max(kept)}); update text that cites #{number}"
@@ -466,7 +498,7 @@ def _renumbered_line(line: str, pattern: re.Pattern, old: int, new: int, is_glob
             body = body[:label_end] + f", {note}" + body[label_end:]
             line = body + eol
         return pattern.sub(lambda m: f"{m.group(1)}{new}", line, count=1)
-    return line[: match.start()] + f"{match.group(1)}{new} ({note})" + line[match.end():]
+    return line[: match.start()] + f"{match.group(1)}{new} ({note})" + line[match.end() :]
 
 
 # ---------------------------------------------------------------- files
@@ -511,8 +543,15 @@ def git_operation(environ=None, cwd=None) -> str:
     return REBASE
 
 
-def merge_files(base_path, current_path, other_path, path: str | None, marker_size: int = 7, settings_root=None,
-                operation: str | None = None) -> MergeResult:
+def merge_files(
+    base_path,
+    current_path,
+    other_path,
+    path: str | None,
+    marker_size: int = 7,
+    settings_root=None,
+    operation: str | None = None,
+) -> MergeResult:
     """Merge the three files git hands a driver, writing the result over `current_path`.
 
     `operation`: MERGE or REBASE (see `git_operation`, which decides when it is None)."""
@@ -523,7 +562,10 @@ def merge_files(base_path, current_path, other_path, path: str | None, marker_si
     from ledger.errors import LedgerError
     from ledger.markdown.text import decode_markdown
 
-    texts = [decode_markdown(Path(p).read_bytes(), Path(p)) for p in (base_path, current_path, other_path)]
+    texts = [
+        decode_markdown(Path(p).read_bytes(), Path(p))
+        for p in (base_path, current_path, other_path)
+    ]
     try:
         # Git runs drivers at the top of the work tree, where the settings live.
         config = load_config(Path(settings_root) if settings_root else Path.cwd())

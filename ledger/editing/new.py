@@ -36,15 +36,24 @@ def new_initiative(ws, initiative: str, title: str, lock_timeout_s: float = 10.0
         for plan_root in ws.config.plan_roots:
             existing = ws.root / plan_root / initiative
             if existing.is_dir() and any(existing.glob("*.md")):
-                raise BadInput(f"initiative {initiative} already has a plan folder", ws.relative(existing))
+                raise BadInput(
+                    f"initiative {initiative} already has a plan folder", ws.relative(existing)
+                )
         plan_text = render_reported(renderer, "plan.md.j2", **context)
-        item_lines = render_reported(renderer, "ledger_item.md.j2", **context).rstrip("\r\n").splitlines()
+        item_lines = (
+            render_reported(renderer, "ledger_item.md.j2", **context).rstrip("\r\n").splitlines()
+        )
         write_bytes_atomic(plan_path, plan_text.encode("utf-8"))
         result.created.append(ws.relative(plan_path))
 
         path = ws.ledger_path
         if not path.exists():
-            text = renderer.render("fix_plan.md.j2").rstrip("\n") + "\n\n" + "\n".join(item_lines) + "\n"
+            text = (
+                renderer.render("fix_plan.md.j2").rstrip("\n")
+                + "\n\n"
+                + "\n".join(item_lines)
+                + "\n"
+            )
             write_bytes_atomic(path, text.encode("utf-8"))
             result.created.append(ws.relative(path))
             return result

@@ -64,7 +64,9 @@ def fault_point(step: str) -> None:
 def write_journal(root: Path, entry: dict) -> None:
     from ledger.editing.writes import write_bytes_atomic
 
-    write_bytes_atomic(journal_path(root), (json.dumps(entry, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+    write_bytes_atomic(
+        journal_path(root), (json.dumps(entry, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+    )
 
 
 def clear_journal(root: Path) -> None:
@@ -113,16 +115,25 @@ def complete_journal(ws) -> list[str]:
     initiative = entry["initiative"]
     context = entry["context"]
     current = read_manifest(folder)
-    if isinstance(entry.get("manifest"), dict) and (current is None or current.get("complete") is not True):
+    if isinstance(entry.get("manifest"), dict) and (
+        current is None or current.get("complete") is not True
+    ):
         write_manifest(folder, entry["manifest"])
         done.append("manifest completed")
     if entry.get("new_state"):
         state = RowState(entry["new_state"])
         ws.reload_path(ws.root / entry["plan"])
-        row = next(r for r in ws.rows(initiative) if r.id == entry["row"] and ws.relative(r.path) == entry["plan"]
-                   and (r.phase.key if r.phase else None) == entry.get("phase"))
+        row = next(
+            r
+            for r in ws.rows(initiative)
+            if r.id == entry["row"]
+            and ws.relative(r.path) == entry["plan"]
+            and (r.phase.key if r.phase else None) == entry.get("phase")
+        )
         note = entry["note"]
-        written = escape_cell_text(note.strip()) if row.kind == RowKind.TABLE else " ".join(note.split())
+        written = (
+            escape_cell_text(note.strip()) if row.kind == RowKind.TABLE else " ".join(note.split())
+        )
         if not (row.state == state and row.guidance.rstrip().endswith(written)):
             change = change_row(ws, row, state, note, replacing=entry.get("replacing"))
             done.append(f"row {row.id} -> {entry['new_state']}")
@@ -141,7 +152,10 @@ def complete_journal(ws) -> list[str]:
             ws,
             initiative,
             lambda number, layout, style: renderer.render_lines(
-                "attempt_global.md.j2" if layout == LedgerLayout.GLOBAL else "attempt.md.j2", **context, **style, number=number
+                "attempt_global.md.j2" if layout == LedgerLayout.GLOBAL else "attempt.md.j2",
+                **context,
+                **style,
+                number=number,
             ),
             item_title=entry.get("item_title"),
             number=entry.get("attempt_number"),
@@ -149,7 +163,10 @@ def complete_journal(ws) -> list[str]:
         )
         done.append(f"attempt #{attempt.number} of {initiative}")
     clear_journal(ws.root)
-    return [f"completed the half-recorded run {entry['folder']}: " + ", ".join(done or ["nothing was missing"])]
+    return [
+        f"completed the half-recorded run {entry['folder']}: "
+        + ", ".join(done or ["nothing was missing"])
+    ]
 
 
 def repair_at(root: Path) -> list[str]:
@@ -204,7 +221,11 @@ class RunClaim:
         another name appends another line."""
         if self._handle is None:
             return
-        line = {"folder": _relative(self.root, folder), "staging": _relative(self.root, staging), "pid": os.getpid()}
+        line = {
+            "folder": _relative(self.root, folder),
+            "staging": _relative(self.root, staging),
+            "pid": os.getpid(),
+        }
         self._handle.write((json.dumps(line) + "\n").encode("utf-8"))
 
     def finish(self) -> None:
@@ -307,16 +328,29 @@ def abandon_dead_runs(root: Path) -> list[str]:
         with handle:
             token = path.name[: -len(".run")] if path.name.endswith(".run") else None
             for line in _claimed_folders(handle.read()) if token else []:
-                staging = root / line.get("staging", "") if isinstance(line.get("staging"), str) else None
-                if staging is not None and staging != root and staging.is_dir() and not staging.is_symlink():
+                staging = (
+                    root / line.get("staging", "") if isinstance(line.get("staging"), str) else None
+                )
+                if (
+                    staging is not None
+                    and staging != root
+                    and staging.is_dir()
+                    and not staging.is_symlink()
+                ):
                     shutil.rmtree(staging, ignore_errors=True)
                 report = root / line["folder"]
                 manifest = read_manifest(report)
-                if manifest is None or manifest.get("run_id") != token or manifest.get("complete") is True:
+                if (
+                    manifest is None
+                    or manifest.get("run_id") != token
+                    or manifest.get("complete") is True
+                ):
                     continue  # not this run's folder (another process took the name), or recorded
                 if "abandoned" not in manifest:
                     mark_abandoned(report, manifest)
-                    done.append(f"marked abandoned the run {line['folder'].rstrip('/')}/: {ABANDONED_WHY}")
+                    done.append(
+                        f"marked abandoned the run {line['folder'].rstrip('/')}/: {ABANDONED_WHY}"
+                    )
             path.unlink(missing_ok=True)
     return done
 
@@ -332,11 +366,21 @@ def abandon_unowned_folders(ws) -> list[str]:
     done: list[str] = []
     for initiative in ws.initiatives():
         for folder, manifest in iter_manifests(ws.report_root(initiative)):
-            if manifest.get("tool") != "ledger do" or manifest.get("complete") is True or "abandoned" in manifest:
+            if (
+                manifest.get("tool") != "ledger do"
+                or manifest.get("complete") is True
+                or "abandoned" in manifest
+            ):
                 continue
             rel = ws.relative(folder)
             if rel in live:
                 continue
-            mark_abandoned(folder, manifest, "a ledger do that never finished writing it (no running ledger do owns it)")
-            done.append(f"marked abandoned the run {rel}/: no running ledger do owns it and it never finished")
+            mark_abandoned(
+                folder,
+                manifest,
+                "a ledger do that never finished writing it (no running ledger do owns it)",
+            )
+            done.append(
+                f"marked abandoned the run {rel}/: no running ledger do owns it and it never finished"
+            )
     return done

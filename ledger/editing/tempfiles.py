@@ -44,7 +44,9 @@ def _folders_written(root: Path) -> list[Path]:
 def leftovers_in(folder: Path) -> list[Path]:
     try:
         with os.scandir(folder) as entries:
-            return sorted(Path(e.path) for e in entries if TEMP_NAME.match(e.name) and not e.is_symlink())
+            return sorted(
+                Path(e.path) for e in entries if TEMP_NAME.match(e.name) and not e.is_symlink()
+            )
     except OSError:
         return []
 

@@ -37,7 +37,9 @@ def _read_or_none(path: Path) -> bytes | None:
         return None
 
 
-def write_atomic(path: Path, text: str, expected_sha256: str | None, replan: Replan | None = None) -> None:
+def write_atomic(
+    path: Path, text: str, expected_sha256: str | None, replan: Replan | None = None
+) -> None:
     """Replace `path` with `text`, which was planned on the content hashing `expected_sha256`,
     without ever losing an edit another program makes meanwhile (compare-and-swap).
 
@@ -67,7 +69,10 @@ def write_atomic(path: Path, text: str, expected_sha256: str | None, replan: Rep
             if _sha(current) != expected_sha256 and not _appended_to(current, planned_on):
                 os.unlink(tmp_name)
                 if replan is None or current is None:
-                    raise ConcurrentEdit("file changed on disk since it was read; nothing written, run the command again", path)
+                    raise ConcurrentEdit(
+                        "file changed on disk since it was read; nothing written, run the command again",
+                        path,
+                    )
                 expected_sha256, planned_on = hashlib.sha256(current).hexdigest(), current
                 new_text = replan(decode_markdown(current, path), expected_sha256)
                 if new_text is None:
@@ -84,16 +89,24 @@ def write_atomic(path: Path, text: str, expected_sha256: str | None, replan: Rep
         if replaced is None:
             # No exchange: only `current` is known; what it added to the plan's base is kept.
             if planned_on is not None and current is not None and current != planned_on:
-                _append(path, current[len(planned_on):])
+                _append(path, current[len(planned_on) :])
             return
         if planned_on is not None and replaced != planned_on:
             _recover_lost_write(path, planned_on, replaced, data)
         return
-    raise ConcurrentEdit(f"file kept changing while ledger wrote it ({MAX_REPLANS} tries); nothing written, run the command again", path)
+    raise ConcurrentEdit(
+        f"file kept changing while ledger wrote it ({MAX_REPLANS} tries); nothing written, run the command again",
+        path,
+    )
 
 
 def _appended_to(current: bytes | None, planned_on: bytes | None) -> bool:
-    return current is not None and planned_on is not None and len(current) > len(planned_on) and current.startswith(planned_on)
+    return (
+        current is not None
+        and planned_on is not None
+        and len(current) > len(planned_on)
+        and current.startswith(planned_on)
+    )
 
 
 def _append(path: Path, data: bytes) -> None:
@@ -169,12 +182,15 @@ def _recover_lost_write(path: Path, planned_on: bytes, replaced: bytes, ours: by
     case: a log line, `echo >> plan.md`) is appended to our version; any other change puts
     their version back and refuses."""
     if replaced.startswith(planned_on):
-        _append(path, replaced[len(planned_on):])
+        _append(path, replaced[len(planned_on) :])
         return
     back = _swap_in(path, replaced)
     if back is not None and back != ours and back.startswith(ours):
-        _append(path, back[len(ours):])  # and they appended to ours in the meantime: kept too
-    raise ConcurrentEdit("file changed on disk while it was written; their version kept, nothing written, run the command again", path)
+        _append(path, back[len(ours) :])  # and they appended to ours in the meantime: kept too
+    raise ConcurrentEdit(
+        "file changed on disk while it was written; their version kept, nothing written, run the command again",
+        path,
+    )
 
 
 def _swap_in(path: Path, data: bytes) -> bytes | None:
@@ -205,7 +221,13 @@ def _exchange(source: str, target: Path) -> bool:
 
             libc = ctypes.CDLL(None, use_errno=True)
             _renameat2 = libc.renameat2
-            _renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+            _renameat2.argtypes = [
+                ctypes.c_int,
+                ctypes.c_char_p,
+                ctypes.c_int,
+                ctypes.c_char_p,
+                ctypes.c_uint,
+            ]
             _renameat2.restype = ctypes.c_int
         except (OSError, AttributeError):
             _renameat2 = False
@@ -213,7 +235,12 @@ def _exchange(source: str, target: Path) -> bool:
         return False
     import ctypes
 
-    if _renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(str(target)), _RENAME_EXCHANGE) == 0:
+    if (
+        _renameat2(
+            _AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(str(target)), _RENAME_EXCHANGE
+        )
+        == 0
+    ):
         return True
     err = ctypes.get_errno()
     if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOENT):

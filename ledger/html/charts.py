@@ -36,7 +36,9 @@ class ChartBox:
     pad_bottom: int = 14
 
 
-def runtime_svg(runs: list[dict], bands: dict | None, box: ChartBox = ChartBox(), label: str = "runtime") -> Markup:
+def runtime_svg(
+    runs: list[dict], bands: dict | None, box: ChartBox = ChartBox(), label: str = "runtime"
+) -> Markup:
     """An inline SVG of durations over runs, with the baseline and the warn/fail bands.
 
     `runs`: dicts with `duration_s` (number), `outcome` and `when` (text), oldest
@@ -44,7 +46,9 @@ def runtime_svg(runs: list[dict], bands: dict | None, box: ChartBox = ChartBox()
     "fail"} thresholds in seconds, or None. Returns markup built only from
     numbers and escaped text.
     """
-    points = [r for r in runs if isinstance(r.get("duration_s"), (int, float)) and r["duration_s"] >= 0]
+    points = [
+        r for r in runs if isinstance(r.get("duration_s"), (int, float)) and r["duration_s"] >= 0
+    ]
     w, h = box.width, box.height
     x0, x1 = box.pad_left, w - box.pad_right
     y0, y1 = box.pad_top, h - box.pad_bottom  # y0 top, y1 bottom
@@ -55,7 +59,9 @@ def runtime_svg(runs: list[dict], bands: dict | None, box: ChartBox = ChartBox()
         f"<title>{title}</title>",
     ]
     if not points:
-        parts.append(f'<text x="{w / 2:g}" y="{h / 2 + 4:g}" text-anchor="middle" class="muted">no timed runs</text></svg>')
+        parts.append(
+            f'<text x="{w / 2:g}" y="{h / 2 + 4:g}" text-anchor="middle" class="muted">no timed runs</text></svg>'
+        )
         return Markup("".join(parts))
     durations = [float(p["duration_s"]) for p in points]
     top = max(durations)
@@ -73,26 +79,44 @@ def runtime_svg(runs: list[dict], bands: dict | None, box: ChartBox = ChartBox()
         return round(x0 + (x1 - x0) * index / (len(points) - 1), 2)
 
     if drawn_bands:
-        warn_y, fail_y, base_y = y(drawn_bands["warn"]), y(drawn_bands["fail"]), y(drawn_bands["baseline"])
-        parts.append(f'<rect class="band-ok" x="{x0}" y="{warn_y}" width="{x1 - x0}" height="{round(y1 - warn_y, 2)}"/>')
-        parts.append(f'<rect class="band-warn" x="{x0}" y="{fail_y}" width="{x1 - x0}" height="{round(warn_y - fail_y, 2)}"/>')
-        parts.append(f'<rect class="band-fail" x="{x0}" y="{y0}" width="{x1 - x0}" height="{round(fail_y - y0, 2)}"/>')
+        warn_y, fail_y, base_y = (
+            y(drawn_bands["warn"]),
+            y(drawn_bands["fail"]),
+            y(drawn_bands["baseline"]),
+        )
+        parts.append(
+            f'<rect class="band-ok" x="{x0}" y="{warn_y}" width="{x1 - x0}" height="{round(y1 - warn_y, 2)}"/>'
+        )
+        parts.append(
+            f'<rect class="band-warn" x="{x0}" y="{fail_y}" width="{x1 - x0}" height="{round(warn_y - fail_y, 2)}"/>'
+        )
+        parts.append(
+            f'<rect class="band-fail" x="{x0}" y="{y0}" width="{x1 - x0}" height="{round(fail_y - y0, 2)}"/>'
+        )
         parts.append(f'<line class="baseline" x1="{x0}" y1="{base_y}" x2="{x1}" y2="{base_y}"/>')
     parts.append(f'<line class="axis" x1="{x0}" y1="{y1}" x2="{x1}" y2="{y1}"/>')
     parts.append(f'<line class="axis" x1="{x0}" y1="{y0}" x2="{x0}" y2="{y1}"/>')
-    parts.append(f'<text class="tick" x="{x0 - 3}" y="{y0 + 7}" text-anchor="end">{escape(format_duration(top))}</text>')
+    parts.append(
+        f'<text class="tick" x="{x0 - 3}" y="{y0 + 7}" text-anchor="end">{escape(format_duration(top))}</text>'
+    )
     parts.append(f'<text class="tick" x="{x0 - 3}" y="{y1}" text-anchor="end">0</text>')
     parts.append(f'<text class="tick" x="{x0}" y="{h - 2}">run 1</text>')
     if len(points) > 1:
-        parts.append(f'<text class="tick" x="{x1}" y="{h - 2}" text-anchor="end">run {len(points)}</text>')
+        parts.append(
+            f'<text class="tick" x="{x1}" y="{h - 2}" text-anchor="end">run {len(points)}</text>'
+        )
     if len(points) > 1:
         path = " ".join(f"{x(i)},{y(d)}" for i, d in enumerate(durations))
         parts.append(f'<polyline class="trend" points="{path}"/>')
     for index, (point, duration) in enumerate(zip(points, durations, strict=True)):
         outcome = str(point.get("outcome") or "unknown")
         css = outcome if Outcome.known(outcome) else "unknown"
-        tip = escape(f"run {index + 1}: {format_duration(duration)} {outcome} {point.get('when') or ''}".strip())
-        parts.append(f'<circle class="pt {css}" cx="{x(index)}" cy="{y(duration)}" r="3"><title>{tip}</title></circle>')
+        tip = escape(
+            f"run {index + 1}: {format_duration(duration)} {outcome} {point.get('when') or ''}".strip()
+        )
+        parts.append(
+            f'<circle class="pt {css}" cx="{x(index)}" cy="{y(duration)}" r="3"><title>{tip}</title></circle>'
+        )
     parts.append("</svg>")
     return Markup("".join(parts))
 
@@ -105,6 +129,9 @@ def usable_bands(bands: dict | None) -> dict | None:
         values = {key: float(bands[key]) for key in ("baseline", "warn", "fail")}
     except (KeyError, TypeError, ValueError):
         return None
-    if not all(v > 0 for v in values.values()) or not values["baseline"] <= values["warn"] <= values["fail"]:
+    if (
+        not all(v > 0 for v in values.values())
+        or not values["baseline"] <= values["warn"] <= values["fail"]
+    ):
         return None
     return values

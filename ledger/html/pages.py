@@ -59,13 +59,25 @@ def file_links(folder: Path, folder_href: str, names: list[str], page_dir: Path)
     the name: one lstat, where relative_link resolves the file's whole real path."""
     links = []
     for name in names:
-        if folder_href != "./" and name not in ("", ".", "..") and "/" not in name and os.sep not in name:
+        if (
+            folder_href != "./"
+            and name not in ("", ".", "..")
+            and "/" not in name
+            and os.sep not in name
+        ):
             try:
                 mode = os.lstat(os.path.join(folder, name)).st_mode
             except (OSError, ValueError):
                 mode = 0  # absent (evidence never committed): a link to where it belongs, as relative_link gives
             if not stat.S_ISLNK(mode):
-                links.append({"name": name, "href": folder_href + _quote_path(name) + ("/" if stat.S_ISDIR(mode) else "")})
+                links.append(
+                    {
+                        "name": name,
+                        "href": folder_href
+                        + _quote_path(name)
+                        + ("/" if stat.S_ISDIR(mode) else ""),
+                    }
+                )
                 continue
         if is_inside(folder, folder / name):
             links.append({"name": name, "href": relative_link(folder / name, page_dir)})
@@ -80,7 +92,11 @@ def _quote_path(path: str) -> str:
 
 def _counts(values: list[str | None], keys: tuple[str, ...]) -> dict[str, int]:
     counter = Counter(v or "unknown" for v in values)
-    return {key: counter.get(key, 0) for key in keys if counter.get(key, 0) or key in (RowState.DONE, RowState.PARTIAL, RowState.OPEN)}
+    return {
+        key: counter.get(key, 0)
+        for key in keys
+        if counter.get(key, 0) or key in (RowState.DONE, RowState.PARTIAL, RowState.OPEN)
+    }
 
 
 def _audit_counts(values: list[str | None]) -> dict[str, int]:
@@ -96,9 +112,13 @@ PROOFS = ("attested", "reproduced", "not reproduced")
 
 def _proof_counts(rows: list[dict]) -> dict[str, int]:
     attested = sum(1 for r in rows if r["attested_by"])
-    reproduced = sum(1 for r in rows if r["reproduction"] and all(x["reproduced"] for x in r["reproduction"]))
+    reproduced = sum(
+        1 for r in rows if r["reproduction"] and all(x["reproduced"] for x in r["reproduction"])
+    )
     not_reproduced = sum(1 for r in rows if any(not x["reproduced"] for x in r["reproduction"]))
-    return {key: n for key, n in zip(PROOFS, (attested, reproduced, not_reproduced), strict=True) if n}
+    return {
+        key: n for key, n in zip(PROOFS, (attested, reproduced, not_reproduced), strict=True) if n
+    }
 
 
 def _percentages(counts: dict[str, int], total: int) -> list[dict]:
@@ -106,7 +126,11 @@ def _percentages(counts: dict[str, int], total: int) -> list[dict]:
     if total <= 0:
         return []
     return [
-        {"state": state, "count": counts.get(state, 0), "pct": round(100.0 * counts.get(state, 0) / total, 3)}
+        {
+            "state": state,
+            "count": counts.get(state, 0),
+            "pct": round(100.0 * counts.get(state, 0) / total, 3),
+        }
         for state in STATES
         if counts.get(state, 0)
     ]
@@ -134,11 +158,16 @@ class PageData:
         """The row's recorded runs, oldest first: the audit's own list and its already-read
         manifests (a `ledger verify` re-run checks a run; it is not one of the row's runs)."""
         evidence = self.classifier.evidence(initiative)
-        return [(folder, evidence.checker.check(folder).manifest) for folder in evidence.recorded_folders(row)]
+        return [
+            (folder, evidence.checker.check(folder).manifest)
+            for folder in evidence.recorded_folders(row)
+        ]
 
     def attempts_naming(self, initiative: str, row: Row) -> set[int]:
         """id() of each ledger attempt that names the row: the audit's own answer (it asked first)."""
-        return {id(found.attempt) for found in self.classifier.evidence(initiative).attempts_naming(row)}
+        return {
+            id(found.attempt) for found in self.classifier.evidence(initiative).attempts_naming(row)
+        }
 
     @cached_property
     def ledger_doc(self):
@@ -163,7 +192,14 @@ class PageData:
             for line, phase_rows in by_phase.items():
                 phase = phase_rows[0].phase
                 row_data = [
-                    self.row(initiative, row, audit.get(id(row)), self.runs_of(initiative, row), _naming(timeline, self.attempts_naming(initiative, row)), page_dir)
+                    self.row(
+                        initiative,
+                        row,
+                        audit.get(id(row)),
+                        self.runs_of(initiative, row),
+                        _naming(timeline, self.attempts_naming(initiative, row)),
+                        page_dir,
+                    )
                     for row in phase_rows
                 ]
                 counts = _counts([r["state"] for r in row_data], STATES)
@@ -192,7 +228,10 @@ class PageData:
             "id": initiative,
             "title": title,
             "page": f"{INITIATIVE_DIR}/{initiative}.html",
-            "plans": [{"path": ws.relative(plan.path), "href": relative_link(plan.path, page_dir)} for plan in plans],
+            "plans": [
+                {"path": ws.relative(plan.path), "href": relative_link(plan.path, page_dir)}
+                for plan in plans
+            ],
             "total": len(all_rows),
             "done": counts.get(RowState.DONE, 0),
             "counts": counts,
@@ -203,12 +242,23 @@ class PageData:
             "phases": phases,
             "attempts": attempts,
             "runs": runs,
-            "latest_run": max((r["latest"]["when"] for r in all_rows if r["latest"] and r["latest"]["when"]), default=None),
+            "latest_run": max(
+                (r["latest"]["when"] for r in all_rows if r["latest"] and r["latest"]["when"]),
+                default=None,
+            ),
             "diagnostics": [str(d) for plan in plans for d in plan.diagnostics],
             **self.findings(initiative),
         }
 
-    def row(self, initiative: str, row: Row, audit: RowAudit | None, mine: list[tuple[Path, dict]], mentions: list[dict], page_dir: Path) -> dict:
+    def row(
+        self,
+        initiative: str,
+        row: Row,
+        audit: RowAudit | None,
+        mine: list[tuple[Path, dict]],
+        mentions: list[dict],
+        page_dir: Path,
+    ) -> dict:
         """One row's data; `mine`: its recorded runs (folder, manifest), oldest first; `mentions`:
         the attempts naming it, in timeline order."""
         ws = self.ws
@@ -231,8 +281,12 @@ class PageData:
             files: dict = manifest["files"] if isinstance(manifest.get("files"), dict) else {}
             latest = {
                 **runs[-1],
-                "counts": manifest.get("counts") if isinstance(manifest.get("counts"), dict) else None,
-                "files": file_links(folder, str(runs[-1]["href"]), [*sorted(files), "manifest.json"], page_dir),
+                "counts": manifest.get("counts")
+                if isinstance(manifest.get("counts"), dict)
+                else None,
+                "files": file_links(
+                    folder, str(runs[-1]["href"]), [*sorted(files), "manifest.json"], page_dir
+                ),
             }
         selectors = find_selectors(row.guidance) or find_selectors(row.description)
         cited = None if latest else self.cited_evidence(initiative, row, page_dir)
@@ -242,7 +296,9 @@ class PageData:
             "qualified_id": row.display_id,
             "description": row.description,
             "description_html": markdown_inline(row.description),
-            "guidance_html": markdown_inline(row.guidance) if row.kind == RowKind.TABLE else Markup(""),
+            "guidance_html": markdown_inline(row.guidance)
+            if row.kind == RowKind.TABLE
+            else Markup(""),
             "state": row.state,
             "token": row.state_token,
             **self.audit_data(audit, page_dir),
@@ -255,7 +311,9 @@ class PageData:
             "cited": cited,
             "runs": runs,
             "bands": usable_bands(bands),
-            "chart": runtime_svg(runs, bands, label=f"{row.id} runtime over {len(runs)} runs") if runs else None,
+            "chart": runtime_svg(runs, bands, label=f"{row.id} runtime over {len(runs)} runs")
+            if runs
+            else None,
             "attempts": [{"label": a["number_label"], "anchor": a["anchor"]} for a in mentions],
         }
 
@@ -286,28 +344,41 @@ class PageData:
         for plan in self.ws.plans(initiative):
             if plan.from_ledger:
                 continue  # the ledger's checklist rows: the ledger is not a plan file (as audit counts)
-            for citation in find_citations(plan.source.text, plan.path, doc.categories, self.initiative_ids):
-                cited.setdefault(citation.id, []).append(f"{self.ws.relative(citation.path)}:{citation.line}")
+            for citation in find_citations(
+                plan.source.text, plan.path, doc.categories, self.initiative_ids
+            ):
+                cited.setdefault(citation.id, []).append(
+                    f"{self.ws.relative(citation.path)}:{citation.line}"
+                )
         found = []
         for finding_id, places in cited.items():
             finding = doc.findings.get(finding_id)
-            found.append({
-                "id": finding_id,
-                "defined": finding is not None,
-                "line": finding.line if finding else None,
-                "date": finding.date if finding else "",
-                "status": finding.status if finding else "",
-                "synopsis_html": markdown_inline(finding.synopsis) if finding else Markup(""),
-                "evidence_html": markdown_inline(finding.evidence) if finding else Markup(""),
-                "cited_at": places,
-            })
+            found.append(
+                {
+                    "id": finding_id,
+                    "defined": finding is not None,
+                    "line": finding.line if finding else None,
+                    "date": finding.date if finding else "",
+                    "status": finding.status if finding else "",
+                    "synopsis_html": markdown_inline(finding.synopsis) if finding else Markup(""),
+                    "evidence_html": markdown_inline(finding.evidence) if finding else Markup(""),
+                    "cited_at": places,
+                }
+            )
         return {"findings": found, "findings_file": self.ws.relative(doc.path)}
 
     def audit_data(self, audit: RowAudit | None, page_dir: Path) -> dict:
         """The row's audit as the page shows it: the class and, in the audit's own words, what
         backs it further (attestation, `ledger verify` results) or why it fails."""
         if audit is None:
-            return {"audit": None, "audit_label": None, "attested_by": None, "reproduction": [], "audit_reason": None, "audit_failing": False}
+            return {
+                "audit": None,
+                "audit_label": None,
+                "attested_by": None,
+                "reproduction": [],
+                "audit_reason": None,
+                "audit_failing": False,
+            }
         return {
             "audit": audit.audit,
             "audit_label": audit.label,
@@ -365,19 +436,26 @@ class PageData:
             first = _HEADING_MARK.sub("", first)
             if attempt.label:
                 first = first.removesuffix(f"({attempt.label})").rstrip()
-            found.append((id(attempt), {
-                    "number": attempt.number,
-                    "number_label": f"#{attempt.number}" if attempt.number is not None else attempt.date,
-                    "date": attempt.date,
-                    "line": attempt.line,
-                    "anchor": f"attempt-{attempt.line}",
-                    "label": attempt.label,
-                    "rows": list(attempt.rows),
-                    "text": attempt.text,
-                    "headline_html": markdown_inline(_strip_attempt_prefix(first)),
-                    "more": rest.strip(),
-                    "more_html": markdown_block(rest),
-                }))
+            found.append(
+                (
+                    id(attempt),
+                    {
+                        "number": attempt.number,
+                        "number_label": f"#{attempt.number}"
+                        if attempt.number is not None
+                        else attempt.date,
+                        "date": attempt.date,
+                        "line": attempt.line,
+                        "anchor": f"attempt-{attempt.line}",
+                        "label": attempt.label,
+                        "rows": list(attempt.rows),
+                        "text": attempt.text,
+                        "headline_html": markdown_inline(_strip_attempt_prefix(first)),
+                        "more": rest.strip(),
+                        "more_html": markdown_block(rest),
+                    },
+                )
+            )
         return found
 
     def index(self, initiatives: list[dict]) -> dict:

@@ -46,7 +46,9 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def make_server(workspace_root: Path, site_dir: Path, port: int = 0) -> tuple[http.server.ThreadingHTTPServer, str]:
+def make_server(
+    workspace_root: Path, site_dir: Path, port: int = 0
+) -> tuple[http.server.ThreadingHTTPServer, str]:
     """A server bound to 127.0.0.1 and the URL of the site's index on it."""
     workspace_root, site_dir = workspace_root.resolve(), site_dir.resolve()
     try:
@@ -55,14 +57,18 @@ def make_server(workspace_root: Path, site_dir: Path, port: int = 0) -> tuple[ht
     except ValueError:
         prefix, document_root = "/", site_dir
     handler = type("BoundSiteHandler", (SiteHandler,), {"index_path": prefix + "index.html"})
-    server = http.server.ThreadingHTTPServer((HOST, port), partial(handler, directory=str(document_root)))
+    server = http.server.ThreadingHTTPServer(
+        (HOST, port), partial(handler, directory=str(document_root))
+    )
     server.daemon_threads = True
     host, bound_port = server.server_address[:2]
     assert isinstance(host, str)  # an AF_INET server's address (bytes only for AF_UNIX)
     return server, f"http://{host}:{bound_port}{prefix}index.html"
 
 
-def serve_site(workspace_root: Path, site_dir: Path, port: int, echo: Callable[[str], None]) -> None:
+def serve_site(
+    workspace_root: Path, site_dir: Path, port: int, echo: Callable[[str], None]
+) -> None:
     try:
         server, url = make_server(workspace_root, site_dir, port)
     except OSError as exc:
@@ -76,4 +82,3 @@ def serve_site(workspace_root: Path, site_dir: Path, port: int, echo: Callable[[
         echo("stopped")
     finally:
         server.server_close()
-

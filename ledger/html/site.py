@@ -65,7 +65,9 @@ def default_out_dir(ws: Workspace) -> Path:
 def _check_out_dir(ws: Workspace, out_dir: Path) -> Path:
     out_dir = out_dir.resolve()
     if out_dir == ws.root or out_dir in ws.root.parents:
-        raise BadInput(f"refusing to write the site into {out_dir}: it holds the workspace; name a sub-folder with -o")
+        raise BadInput(
+            f"refusing to write the site into {out_dir}: it holds the workspace; name a sub-folder with -o"
+        )
     if out_dir.exists() and not out_dir.is_dir():
         raise BadInput(f"-o {out_dir} exists and is not a folder")
     return out_dir
@@ -90,7 +92,9 @@ def build_site(ws: Workspace, out_dir: Path | None = None, now: datetime | None 
     }
 
 
-def _write_pages(ws: Workspace, out_dir: Path, initiatives: list[dict], index: dict, now: datetime | None) -> list[Path]:
+def _write_pages(
+    ws: Workspace, out_dir: Path, initiatives: list[dict], index: dict, now: datetime | None
+) -> list[Path]:
     env = html_environment(ws)
     generated = (now or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     common = {
@@ -99,7 +103,11 @@ def _write_pages(ws: Workspace, out_dir: Path, initiatives: list[dict], index: d
         "ledger_file": ws.relative(ws.ledger_path),
         "audit_classes": AUDIT_CLASSES,
         "states": STATES,
-        "guardrail": {"warn": ws.config.guardrail_warn, "fail": ws.config.guardrail_fail, "runs": ws.config.baseline_runs},
+        "guardrail": {
+            "warn": ws.config.guardrail_warn,
+            "fail": ws.config.guardrail_fail,
+            "runs": ws.config.baseline_runs,
+        },
     }
     written: list[Path] = []
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,7 +117,12 @@ def _write_pages(ws: Workspace, out_dir: Path, initiatives: list[dict], index: d
     written.append(index_path)
     for item in initiatives:
         page = out_dir / item["page"]
-        _write(page, _render_page(env, "html/initiative.html.j2", **common, item=item, index=index, base="../"))
+        _write(
+            page,
+            _render_page(
+                env, "html/initiative.html.j2", **common, item=item, index=index, base="../"
+            ),
+        )
         written.append(page)
     return written
 

@@ -10,7 +10,9 @@ FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 def closes(marker: str, text: str) -> bool:
     """Does `text` close a block opened by `marker`? Same character, at least as long (CommonMark)."""
     match = FENCE.match(text)
-    return match is not None and match.group(1)[0] == marker[0] and len(match.group(1)) >= len(marker)
+    return (
+        match is not None and match.group(1)[0] == marker[0] and len(match.group(1)) >= len(marker)
+    )
 
 
 class FenceTracker:

@@ -20,11 +20,13 @@ def apply_splices(text: str, splices: list[Splice]) -> str:
     ordered = sorted(splices, key=lambda s: (s.start, s.end))
     for earlier, later in pairwise(ordered):
         if later.start < earlier.end:
-            raise ValueError(f"overlapping edits at {earlier.start}-{earlier.end} and {later.start}-{later.end}")
+            raise ValueError(
+                f"overlapping edits at {earlier.start}-{earlier.end} and {later.start}-{later.end}"
+            )
     pieces: list[str] = []
     cursor = 0
     for splice in ordered:
-        pieces.append(text[cursor:splice.start])
+        pieces.append(text[cursor : splice.start])
         pieces.append(splice.text)
         cursor = splice.end
     pieces.append(text[cursor:])

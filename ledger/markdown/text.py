@@ -153,7 +153,7 @@ def parse_heading(text: str) -> tuple[int, str] | None:
     match = _HEADING_START.match(text)
     if match is None:
         return None
-    title = text[match.end():].strip().rstrip("#").rstrip()
+    title = text[match.end() :].strip().rstrip("#").rstrip()
     return len(match.group(1)), title
 
 

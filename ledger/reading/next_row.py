@@ -36,7 +36,9 @@ class NextRow:
 @dataclass
 class NextAnswer:
     found: NextRow | None
-    waiting: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (initiative, row ref, unmet)
+    waiting: list[tuple[str, str, list[str]]] = field(
+        default_factory=list
+    )  # (initiative, row ref, unmet)
     skipped_items: list[tuple[str, str]] = field(default_factory=list)  # (initiative, status)
 
 
@@ -74,7 +76,9 @@ def next_row(ws: Workspace, initiative: str | None = None) -> NextAnswer:
     if initiative is not None:
         ws.check_initiative_id(initiative)
         if initiative not in ws.initiatives():
-            raise BadInput(f"unknown initiative {initiative!r} (initiatives: {', '.join(ws.initiatives()) or 'none'})")
+            raise BadInput(
+                f"unknown initiative {initiative!r} (initiatives: {', '.join(ws.initiatives()) or 'none'})"
+            )
     doc = ws.ledger_doc()
     answer = NextAnswer(None)
     for name in [initiative] if initiative else ws.initiatives():
@@ -84,7 +88,11 @@ def next_row(ws: Workspace, initiative: str | None = None) -> NextAnswer:
             if initiative is None and status.split()[:1] and status.split()[0] in _SKIPPED_STATUSES:
                 answer.skipped_items.append((name, status))
                 continue
-            needed = depends_on("Depends on: " + item.fields["Depends on"][1]) if "Depends on" in item.fields else []
+            needed = (
+                depends_on("Depends on: " + item.fields["Depends on"][1])
+                if "Depends on" in item.fields
+                else []
+            )
             unmet = [other for other in needed if not _initiative_done(ws, other)]
             if unmet:
                 answer.waiting.append((name, "*", unmet))

@@ -78,7 +78,9 @@ class Profile:
         return data
 
 
-def baseline_bands(durations_of_passing_runs: list[float], warn: float, fail: float, last_n: int) -> Bands | None:
+def baseline_bands(
+    durations_of_passing_runs: list[float], warn: float, fail: float, last_n: int
+) -> Bands | None:
     """Median of the last `last_n` passing durations, and the warn/fail thresholds as multiples of it."""
     # statistics.median, not numpy: `ledger do` calls this after every run and numpy's
     # import alone would cost more than the arithmetic on five numbers.
@@ -93,13 +95,27 @@ def baseline_bands(durations_of_passing_runs: list[float], warn: float, fail: fl
 
 def guardrails(ws: Workspace, runs: list[dict]) -> dict | None:
     """Bands for the dashboard: `runs` are dicts with duration_s and outcome, oldest first."""
-    passing = [float(r["duration_s"]) for r in runs if r.get("outcome") == Outcome.PASSED and isinstance(r.get("duration_s"), (int, float))]
-    bands = baseline_bands(passing, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs)
+    passing = [
+        float(r["duration_s"])
+        for r in runs
+        if r.get("outcome") == Outcome.PASSED and isinstance(r.get("duration_s"), (int, float))
+    ]
+    bands = baseline_bands(
+        passing, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs
+    )
     return asdict(bands) if bands else None
 
 
-def verdict_for_new_run(ws: Workspace, initiative: str, row_id: str, plan: str, duration_s: float, outcome: str,
-                        selector: str | None = None, history: list | None = None) -> str | None:
+def verdict_for_new_run(
+    ws: Workspace,
+    initiative: str,
+    row_id: str,
+    plan: str,
+    duration_s: float,
+    outcome: str,
+    selector: str | None = None,
+    history: list | None = None,
+) -> str | None:
     """The guardrail line `ledger do` prints and records, against the passing runs of the same selector before this one.
 
     `history`: the row's (folder, manifest) pairs when the caller has read them already."""
@@ -108,19 +124,25 @@ def verdict_for_new_run(ws: Workspace, initiative: str, row_id: str, plan: str, 
     if history is None:
         history = row_manifests(ws.report_root(initiative), row_id, plan)
     previous = [float(m["duration_s"]) for _, m in history if counts_for_baseline(m, selector)]
-    bands = baseline_bands(previous, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs)
+    bands = baseline_bands(
+        previous, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs
+    )
     if bands is None:
         return "no baseline yet (first passing run)"
     return bands.describe(duration_s)
 
 
-def profile_row(ws: Workspace, initiative: str, reference: str) -> tuple[Profile, list[tuple[Path, dict]]]:
+def profile_row(
+    ws: Workspace, initiative: str, reference: str
+) -> tuple[Profile, list[tuple[Path, dict]]]:
     import numpy
 
     from ledger.running.selector import find_selectors
 
     row = ws.find_row(initiative, reference)
-    manifests = [(f, m) for f, m in row_manifests(ws.report_root(initiative), row.id, ws.relative(row.path))]
+    manifests = [
+        (f, m) for f, m in row_manifests(ws.report_root(initiative), row.id, ws.relative(row.path))
+    ]
     selectors = find_selectors(row.guidance) or find_selectors(row.description)
     current = selectors[0] if selectors else None
     profile = Profile(initiative, row.id, current)
@@ -129,7 +151,9 @@ def profile_row(ws: Workspace, initiative: str, reference: str) -> tuple[Profile
         profile.runs.append(
             Run(
                 folder=ws.relative(folder) + "/",
-                when=str(manifest.get("finished_at") or manifest.get("started_at") or folder.parent.name),
+                when=str(
+                    manifest.get("finished_at") or manifest.get("started_at") or folder.parent.name
+                ),
                 duration_s=float(duration) if isinstance(duration, (int, float)) else None,
                 outcome=manifest.get("outcome"),
                 complete=manifest.get("complete") is True,
@@ -141,7 +165,9 @@ def profile_row(ws: Workspace, initiative: str, reference: str) -> tuple[Profile
     # A counted run always has a duration (counts_for_baseline): the filter only tells mypy.
     timed = [r.duration_s for r in profile.runs if r.counted and r.duration_s is not None]
     profile.count = len(timed)
-    profile.excluded = sum(1 for r in profile.runs if r.complete and r.duration_s is not None and not r.counted)
+    profile.excluded = sum(
+        1 for r in profile.runs if r.complete and r.duration_s is not None and not r.counted
+    )
     if timed:
         values = numpy.asarray(timed, dtype=float)
         profile.mean_s = float(values.mean())
@@ -152,8 +178,12 @@ def profile_row(ws: Workspace, initiative: str, reference: str) -> tuple[Profile
     # The newest passing run is judged against the ones before it, as `ledger do` judged it.
     if passing:
         before = passing[:-1]
-        prior = baseline_bands(before, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs)
-        profile.latest_verdict = prior.describe(passing[-1]) if prior else "no baseline yet (first passing run)"
+        prior = baseline_bands(
+            before, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs
+        )
+        profile.latest_verdict = (
+            prior.describe(passing[-1]) if prior else "no baseline yet (first passing run)"
+        )
     profile.bands = baseline_bands(
         passing, ws.config.guardrail_warn, ws.config.guardrail_fail, ws.config.baseline_runs
     )
@@ -161,7 +191,11 @@ def profile_row(ws: Workspace, initiative: str, reference: str) -> tuple[Profile
 
 
 def write_runtime_profile(
-    ws: Workspace, profile: Profile, manifests: list[tuple[Path, dict]], now: str, lock_timeout_s: float = 10.0
+    ws: Workspace,
+    profile: Profile,
+    manifests: list[tuple[Path, dict]],
+    now: str,
+    lock_timeout_s: float = 10.0,
 ) -> Path | None:
     """Render runtime_profile.md into the newest intact report folder and add it to that folder's manifest."""
     import json
@@ -175,7 +209,11 @@ def write_runtime_profile(
 
     # Never write into (and re-hash) a folder whose evidence no longer matches its manifest:
     # that would launder an edited log.
-    intact = [(f, m) for f, m in manifests if m.get("complete") is True and check_folder(f).status == FolderStatus.INTACT]
+    intact = [
+        (f, m)
+        for f, m in manifests
+        if m.get("complete") is True and check_folder(f).status == FolderStatus.INTACT
+    ]
     if not intact:
         return None
     folder, manifest = intact[-1]
@@ -198,7 +236,11 @@ def write_runtime_profile(
         manifest=manifest,
         env=env,
         generated_at=now,
-        sparkline=sparkline_svg([r.duration_s for r in timed if r.duration_s is not None], [r.outcome or "" for r in timed], bands),
+        sparkline=sparkline_svg(
+            [r.duration_s for r in timed if r.duration_s is not None],
+            [r.outcome or "" for r in timed],
+            bands,
+        ),
     )
     target = folder / "runtime_profile.md"
     with workspace_lock(ws.root, lock_timeout_s):

@@ -44,7 +44,10 @@ def red_green_pair(ws: Workspace, manifests: list) -> dict | None:
     if pair is None:
         return None
     red, green = pair
-    return {TddStep.RED: ws.relative(red) + "/", TddStep.GREEN: ws.relative(green) + "/" if green else None}
+    return {
+        TddStep.RED: ws.relative(red) + "/",
+        TddStep.GREEN: ws.relative(green) + "/" if green else None,
+    }
 
 
 def row_details(ws: Workspace, initiative: str, reference: str) -> dict:
@@ -83,7 +86,12 @@ def row_details(ws: Workspace, initiative: str, reference: str) -> dict:
             for attempt in doc.timeline_for(initiative):
                 if row.id in attempt.rows or mentions_row(attempt.text, row):
                     attempts.append(
-                        {"number": attempt.number, "date": attempt.date, "line": attempt.line, "text": attempt.text.split("\n", 1)[0]}
+                        {
+                            "number": attempt.number,
+                            "date": attempt.date,
+                            "line": attempt.line,
+                            "text": attempt.text.split("\n", 1)[0],
+                        }
                     )
     return {
         "initiative": initiative,

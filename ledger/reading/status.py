@@ -15,8 +15,11 @@ from ledger.workspace import Workspace
 
 def _counts(rows: list[Row]) -> dict[str, int]:
     counter = Counter(row.state or "unknown" for row in rows)
-    return {"rows": len(rows), **{state: counter[state] for state in (RowState.DONE, RowState.PARTIAL, RowState.OPEN)},
-            "unknown": counter["unknown"]}
+    return {
+        "rows": len(rows),
+        **{state: counter[state] for state in (RowState.DONE, RowState.PARTIAL, RowState.OPEN)},
+        "unknown": counter["unknown"],
+    }
 
 
 def row_data(ws: Workspace, row: Row) -> dict:
@@ -68,4 +71,7 @@ def workspace_status(ws: Workspace, initiative: str | None = None) -> dict:
     initiatives = [initiative] if initiative else ws.initiatives()
     if initiative:
         ws.initiative_dir(initiative)
-    return {"root": str(ws.root), "initiatives": [initiative_status(ws, name) for name in initiatives]}
+    return {
+        "root": str(ws.root),
+        "initiatives": [initiative_status(ws, name) for name in initiatives],
+    }

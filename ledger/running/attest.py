@@ -29,7 +29,9 @@ def default_key_path() -> Path:
     explicit = os.environ.get(KEY_ENV)
     if explicit:
         return Path(explicit).expanduser()
-    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    config_home = os.environ.get("XDG_CONFIG_HOME") or os.path.join(
+        os.path.expanduser("~"), ".config"
+    )
     return Path(config_home) / "ledger" / "key"
 
 
@@ -77,7 +79,9 @@ def trusted_keys() -> dict[str, Key]:
     return keys
 
 
-def init_key(path: Path | None = None, workspace_root: Path | None = None, force: bool = False) -> tuple[Key, bool]:
+def init_key(
+    path: Path | None = None, workspace_root: Path | None = None, force: bool = False
+) -> tuple[Key, bool]:
     """Create the key file (mode 0600, its folder 0700); an existing key is kept unless `force`.
 
     Returns the key and whether it was created. Refuses a path inside the workspace: a key
@@ -88,7 +92,9 @@ def init_key(path: Path | None = None, workspace_root: Path | None = None, force
         root = workspace_root.resolve()
         resolved = target.resolve()
         if resolved == root or root in resolved.parents:
-            raise BadInput(f"refusing to put the key inside the workspace ({target}); keep it outside, e.g. ~/.config/ledger/key")
+            raise BadInput(
+                f"refusing to put the key inside the workspace ({target}); keep it outside, e.g. ~/.config/ledger/key"
+            )
     existing = _read_key(target)
     if existing is not None and not force:
         return existing, False

@@ -37,7 +37,11 @@ DEFAULT_TIMEOUT_S = 110.0
 
 def effective_timeout(ws: Workspace, given: float | None) -> float | None:
     """`--timeout N` (0: none), else `[tool.ledger] timeout`, else DEFAULT_TIMEOUT_S."""
-    value = given if given is not None else (ws.config.timeout if ws.config.timeout is not None else DEFAULT_TIMEOUT_S)
+    value = (
+        given
+        if given is not None
+        else (ws.config.timeout if ws.config.timeout is not None else DEFAULT_TIMEOUT_S)
+    )
     return value or None
 
 
@@ -117,7 +121,9 @@ def apply_directive(ws: Workspace, options: DoOptions) -> list[str]:
         return []
     from ledger.running.do_target import read_target
 
-    target = read_target(ws, options.from_input, options.initiative or None, options.row or None, options.selector)
+    target = read_target(
+        ws, options.from_input, options.initiative or None, options.row or None, options.selector
+    )
     options.initiative, options.row = target.initiative, target.row
     if options.selector is None and target.selector is not None:
         options.selector, options.selector_source = target.selector, target.source
@@ -131,7 +137,9 @@ def prepare(ws: Workspace, options: DoOptions) -> PreparedRun:
     """Everything decided and checked before anything is created (a refusal here leaves no trace)."""
     notes = apply_directive(ws, options)
     row = ws.find_row(options.initiative, options.row)
-    resolved = resolve_selector(ws, row, options.selector, options.selector_source, options.selector_where)
+    resolved = resolve_selector(
+        ws, row, options.selector, options.selector_source, options.selector_where
+    )
     chosen = None
     if options.report_dir or options.at:
         # Imported only when asked for: everything before the test starts is fixed cost.
@@ -141,11 +149,21 @@ def prepare(ws: Workspace, options: DoOptions) -> PreparedRun:
     # A ledger that cannot take the attempt (binary, not UTF-8, an unclosed code fence)
     # would fail only after the run, leaving evidence and a flipped row without their
     # attempt: refuse before running anything.
-    add_attempt(ws, options.initiative, lambda number, layout, style: [f"### {utc_now():%Y-%m-%dT%H:%MZ} — {options.initiative} {row.id} (check)"]
-                if layout == LedgerLayout.GLOBAL else [f"[{utc_now():%Y-%m-%d}] Attempt #{number} — check"], write=False,
-                number=options.attempt_number)
+    add_attempt(
+        ws,
+        options.initiative,
+        lambda number, layout, style: (
+            [f"### {utc_now():%Y-%m-%dT%H:%MZ} — {options.initiative} {row.id} (check)"]
+            if layout == LedgerLayout.GLOBAL
+            else [f"[{utc_now():%Y-%m-%d}] Attempt #{number} — check"]
+        ),
+        write=False,
+        number=options.attempt_number,
+    )
     slug = phase_slug(row, options.slug or (chosen.slug if chosen else None))
-    report_dir = plan_report_dir(ws.report_root(options.initiative), slug, utc_now(), chosen.at if chosen else None)
+    report_dir = plan_report_dir(
+        ws.report_root(options.initiative), slug, utc_now(), chosen.at if chosen else None
+    )
     # ledger's own pytest options (the cache folder must not lead outside): refused before anything is created.
     from ledger.running.selector_policy import ledger_run_options
 
@@ -159,8 +177,12 @@ def describe_run(ws: Workspace, prepared: PreparedRun, options: DoOptions) -> li
     from ledger.running.selector_policy import ledger_run_options
 
     args = prepared.selector.selector.args
-    argv = pytest_argv(["pytest", *args], prepared.report_dir.path / "junit.xml", ledger_run_options(ws.root, prepared.report_dir.path, args),
-                       python=prepared.interpreter.path)
+    argv = pytest_argv(
+        ["pytest", *args],
+        prepared.report_dir.path / "junit.xml",
+        ledger_run_options(ws.root, prepared.report_dir.path, args),
+        python=prepared.interpreter.path,
+    )
     lines = [
         f"row:        {options.initiative} {prepared.row.ref} ({ws.relative(prepared.row.path)}:{prepared.row.line}) state {prepared.row.state_token or '?'}",
         f"selector:   {prepared.selector.selector.display}  (from {prepared.selector.source})",
@@ -169,7 +191,8 @@ def describe_run(ws: Workspace, prepared: PreparedRun, options: DoOptions) -> li
         f"timeout:    {options.timeout_s:g}s" if options.timeout_s else "timeout:    none",
         f"argv:       {json.dumps(argv)}",
         f"env:        {json.dumps(prepared.selector.env)}",
-        f"report dir: {ws.relative(prepared.report_dir.path)}/" + (f"  (folder chosen by {prepared.chosen_folder.by})" if prepared.chosen_folder else ""),
+        f"report dir: {ws.relative(prepared.report_dir.path)}/"
+        + (f"  (folder chosen by {prepared.chosen_folder.by})" if prepared.chosen_folder else ""),
         _state_line(ws, options),
         f"attempt:    appended to {ws.relative(ws.ledger_path)}",
     ]
@@ -181,9 +204,15 @@ def _state_line(ws: Workspace, options: DoOptions) -> str:
         return "state:      unchanged (--no-flip)"
     if options.expect == Expectation.FAIL:
         return "state:      unchanged (--expect fail: exit 0 when the tests fail, 9 when they pass)"
-    errors = f"-> {ws.config.states.write_partial}" if options.flip_on_error else "unchanged (--flip-on-error to change)"
-    return (f"on pass:    state -> {ws.config.states.write_done}; on failure: -> {ws.config.states.write_partial}; "
-            f"on collection/usage error: {errors}; no tests or all skipped: unchanged")
+    errors = (
+        f"-> {ws.config.states.write_partial}"
+        if options.flip_on_error
+        else "unchanged (--flip-on-error to change)"
+    )
+    return (
+        f"on pass:    state -> {ws.config.states.write_done}; on failure: -> {ws.config.states.write_partial}; "
+        f"on collection/usage error: {errors}; no tests or all skipped: unchanged"
+    )
 
 
 # Once the tests have run, their record waits this long for the lock (at least): a finished
@@ -233,7 +262,10 @@ def _interrupt_handling():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    previous = {
+        signum: signal.getsignal(signum)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    }
     signal.signal(signal.SIGTERM, _terminated)
     if previous[signal.SIGHUP] is not signal.SIG_IGN:  # nohup's choice is kept
         signal.signal(signal.SIGHUP, _terminated)
@@ -260,8 +292,14 @@ def _defer_sigint(echo: Echo) -> None:
         signal.signal(signal.SIGHUP, note)
 
 
-def _execute(ws: Workspace, options: DoOptions, prepared: PreparedRun, echo: Echo, record_lock=None,
-             after_record=None) -> DoResult:
+def _execute(
+    ws: Workspace,
+    options: DoOptions,
+    prepared: PreparedRun,
+    echo: Echo,
+    record_lock=None,
+    after_record=None,
+) -> DoResult:
     """Stage the evidence folder, run the tests (no lock held), write the evidence, then take
     `record_lock()` to record the run in the plan and the ledger (and `after_record(result)`
     under the same lock).
@@ -286,7 +324,9 @@ def _execute(ws: Workspace, options: DoOptions, prepared: PreparedRun, echo: Ech
         return result
 
 
-def _run_tests(ws: Workspace, options: DoOptions, prepared: PreparedRun, staged: StagedRun, echo: Echo) -> RunResult:
+def _run_tests(
+    ws: Workspace, options: DoOptions, prepared: PreparedRun, staged: StagedRun, echo: Echo
+) -> RunResult:
     from ledger.running.runner import RunRequest, run_streaming
 
     echo(f"[ledger] {options.initiative} {prepared.row.id}: {prepared.selector.selector.display}")
@@ -304,8 +344,15 @@ def _run_tests(ws: Workspace, options: DoOptions, prepared: PreparedRun, staged:
     )
 
 
-def _result(ws: Workspace, options: DoOptions, prepared: PreparedRun, staged: StagedRun, run: RunResult,
-            evidence: Evidence, recorded: Recorded) -> DoResult:
+def _result(
+    ws: Workspace,
+    options: DoOptions,
+    prepared: PreparedRun,
+    staged: StagedRun,
+    run: RunResult,
+    evidence: Evidence,
+    recorded: Recorded,
+) -> DoResult:
     return DoResult(
         initiative=options.initiative,
         row=prepared.row.id,

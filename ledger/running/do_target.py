@@ -35,7 +35,9 @@ def check_timestamp(value: str, by: str, now: datetime | None = None) -> str:
     moment = datetime.strptime(value, TIMESTAMP_FORMAT).replace(tzinfo=UTC)
     now = now or datetime.now(UTC)
     if moment > now + timedelta(seconds=FUTURE_SLACK_S):
-        raise BadInput(f"{by}: {value} is in the future; a folder dated later than its run would stay the newest")
+        raise BadInput(
+            f"{by}: {value} is in the future; a folder dated later than its run would stay the newest"
+        )
     return value
 
 
@@ -55,10 +57,14 @@ def folder_from_path(ws, initiative: str, text: str, by: str) -> ChosenFolder:
         return ChosenFolder(check_timestamp(parts[0], by), None, by)
     if len(parts) == 2:
         return ChosenFolder(check_timestamp(parts[0], by), check_slug(parts[1]), by)
-    raise BadInput(f"{by}: {text!r} must be {ws.relative(report_root)}/<TS>/ or {ws.relative(report_root)}/<TS>/<slug>/")
+    raise BadInput(
+        f"{by}: {text!r} must be {ws.relative(report_root)}/<TS>/ or {ws.relative(report_root)}/<TS>/<slug>/"
+    )
 
 
-def choose_folder(ws, initiative: str, report_dir: str | None, at: str | None) -> ChosenFolder | None:
+def choose_folder(
+    ws, initiative: str, report_dir: str | None, at: str | None
+) -> ChosenFolder | None:
     if report_dir and at:
         raise BadInput("--report-dir and --at both choose the folder; pass one")
     if report_dir:
@@ -90,7 +96,9 @@ class DirectiveTarget:
 _ROW_WORD = re.compile(r"(?<![\w.\-–—])(?:Phase\s+)?([A-Z]{1,3}\d+[a-z]?(?:\.\d+)?)(?![\w\-–—])")
 
 
-def read_target(ws, path_text: str, initiative: str | None, row: str | None, selector: str | None) -> DirectiveTarget:
+def read_target(
+    ws, path_text: str, initiative: str | None, row: str | None, selector: str | None
+) -> DirectiveTarget:
     """Initiative, row, selector and artifacts folder from a directive; arguments given win."""
     from ledger.documents.directive import artifacts_path, parse_directive, parse_focus
     from ledger.markdown.text import SourceText
@@ -105,17 +113,27 @@ def read_target(ws, path_text: str, initiative: str | None, row: str | None, sel
     focus = directive.fields.get("focus")
     focus_text = focus.full_text if focus else ""
     if initiative is None:
-        found_initiative, found_row, token = parse_focus(focus_text, ws.known_initiatives()) if focus_text else (None, None, "")
+        found_initiative, found_row, token = (
+            parse_focus(focus_text, ws.known_initiatives()) if focus_text else (None, None, "")
+        )
         if found_initiative is None:
-            raise BadInput(f"Focus names no initiative of this workspace ({token or focus_text or 'no Focus:'!r}); "
-                           "pass INITIATIVE ROW", where, focus.line if focus else None)
+            raise BadInput(
+                f"Focus names no initiative of this workspace ({token or focus_text or 'no Focus:'!r}); "
+                "pass INITIATIVE ROW",
+                where,
+                focus.line if focus else None,
+            )
         initiative = found_initiative
         notes.append(f"initiative {initiative} from Focus")
         if row is None:
             row = found_row or _row_in_prose(ws, initiative, focus_text)
             if row is None:
-                raise BadInput(f"Focus names {initiative} but no row of it ({focus_text.strip()[:80]!r}); "
-                               f"pass the row: ledger do --from-input {path_text} {initiative} ROW", where, focus.line if focus else None)
+                raise BadInput(
+                    f"Focus names {initiative} but no row of it ({focus_text.strip()[:80]!r}); "
+                    f"pass the row: ledger do --from-input {path_text} {initiative} ROW",
+                    where,
+                    focus.line if focus else None,
+                )
             notes.append(f"row {row} from Focus")
     elif row is None:
         raise BadInput("pass both INITIATIVE and ROW, or neither (then Focus decides)")
@@ -123,7 +141,9 @@ def read_target(ws, path_text: str, initiative: str | None, row: str | None, sel
     if from_mapped:
         selector = _mapped_selector(ws, directive, where, initiative, row, notes)
     artifacts = directive.fields.get("artifacts")
-    report_dir = artifacts_path(artifacts.full_text) if artifacts and artifacts.value.strip() else None
+    report_dir = (
+        artifacts_path(artifacts.full_text) if artifacts and artifacts.value.strip() else None
+    )
     if report_dir:
         notes.append(f"report folder from Artifacts: {report_dir}")
     mapped = directive.fields.get("mapped_tests")
@@ -142,23 +162,33 @@ def _row_in_prose(ws, initiative: str, text: str) -> str | None:
     return None
 
 
-def _mapped_selector(ws, directive, where: str, initiative: str, row: str, notes: list[str]) -> str | None:
+def _mapped_selector(
+    ws, directive, where: str, initiative: str, row: str, notes: list[str]
+) -> str | None:
     mapped = directive.fields.get("mapped_tests")
     if mapped is None:
         notes.append("no Mapped tests: the row's own selector")
         return None
     selectors, says_none = mapped_selectors_of(mapped.full_text)
     if says_none or not selectors:
-        notes.append(f"Mapped tests says none ({mapped.value.strip()[:60]!r}): the row's own selector")
+        notes.append(
+            f"Mapped tests says none ({mapped.value.strip()[:60]!r}): the row's own selector"
+        )
         return None
     if len(selectors) == 1:
         notes.append("selector from Mapped tests")
         return selectors[0]
     # `a.py::x, b.py::y`: node ids run together as one pytest command.
-    if all(looks_like_selector(s) and not s.startswith("pytest") and " " not in s for s in selectors):
+    if all(
+        looks_like_selector(s) and not s.startswith("pytest") and " " not in s for s in selectors
+    ):
         notes.append("selector from Mapped tests (node ids run together)")
         return "pytest " + " ".join(selectors)
-    raise BadInput(f"Mapped tests holds {len(selectors)} selectors; pick one with --selector", where, mapped.line)
+    raise BadInput(
+        f"Mapped tests holds {len(selectors)} selectors; pick one with --selector",
+        where,
+        mapped.line,
+    )
 
 
 def mapped_selectors_of(value: str) -> tuple[list[str], bool]:
@@ -166,6 +196,10 @@ def mapped_selectors_of(value: str) -> tuple[list[str], bool]:
     split: list[str] = []
     for selector in selectors:
         # A plain list `a.py::x, b.py::y` is one piece to the directive checker.
-        pieces = [p.strip() for p in selector.split(",")] if "::" in selector and "," in selector else [selector]
+        pieces = (
+            [p.strip() for p in selector.split(",")]
+            if "::" in selector and "," in selector
+            else [selector]
+        )
         split.extend(p for p in pieces if p)
     return split, says_none

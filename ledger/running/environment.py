@@ -51,7 +51,11 @@ def capture_environment(
     return {
         "python": interpreter,
         "packages": versions,
-        "platform": {"system": platform.system(), "release": platform.release(), "machine": platform.machine()},
+        "platform": {
+            "system": platform.system(),
+            "release": platform.release(),
+            "machine": platform.machine(),
+        },
         "cpu": cpu_info(),
         "memory": memory_info(),
         "gpus": nvidia_gpus(),
@@ -68,11 +72,35 @@ MAX_PACKAGES = 40
 MAX_SCANNED_FILES = 3000
 # Import names whose distribution is named otherwise.
 _DISTRIBUTION_OF = {
-    "sklearn": "scikit-learn", "skimage": "scikit-image", "cv2": "opencv-python", "PIL": "pillow",
-    "yaml": "pyyaml", "git": "gitpython", "bs4": "beautifulsoup4", "dateutil": "python-dateutil",
-    "attr": "attrs", "google": "protobuf", "tf_keras": "tf-keras", "lightning_fabric": "lightning-fabric",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "cv2": "opencv-python",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "git": "gitpython",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "attr": "attrs",
+    "google": "protobuf",
+    "tf_keras": "tf-keras",
+    "lightning_fabric": "lightning-fabric",
 }
-_SKIPPED_DIRS = frozenset({".git", ".venv", "venv", "env", "node_modules", "site-packages", "build", "dist", "__pycache__", ".tox", ".nox", "reports"})
+_SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".venv",
+        "venv",
+        "env",
+        "node_modules",
+        "site-packages",
+        "build",
+        "dist",
+        "__pycache__",
+        ".tox",
+        ".nox",
+        "reports",
+    }
+)
 
 
 def project_packages(root: Path, configured: Iterable[str] | None = None) -> list[str]:
@@ -129,9 +157,14 @@ def declared_dependencies(root: Path) -> list[str]:
         requirements = list(project.get("dependencies") or [])
         for group in (project.get("optional-dependencies") or {}).values():
             requirements += list(group or [])
-        names += [n for n in map(requirement_name, (r for r in requirements if isinstance(r, str))) if n]
-        poetry = ((data.get("tool") or {}).get("poetry") or {})
-        for table in (poetry.get("dependencies") or {}, *((g or {}).get("dependencies") or {} for g in (poetry.get("group") or {}).values())):
+        names += [
+            n for n in map(requirement_name, (r for r in requirements if isinstance(r, str))) if n
+        ]
+        poetry = (data.get("tool") or {}).get("poetry") or {}
+        for table in (
+            poetry.get("dependencies") or {},
+            *((g or {}).get("dependencies") or {} for g in (poetry.get("group") or {}).values()),
+        ):
             names += [name for name in table if name.lower() != "python"]
     for path in sorted(root.glob("requirements*.txt")) + sorted(root.glob("requirements/*.txt")):
         names += [n for n in map(requirement_name, _read_lines(path)) if n]
@@ -169,16 +202,27 @@ def _setup_py_requires(path: Path) -> list[str]:
         return []
     names: list[str] = []
     for node in ast.walk(tree):
-        if isinstance(node, ast.keyword) and node.arg in ("install_requires", "tests_require") and isinstance(node.value, (ast.List, ast.Tuple)):
+        if (
+            isinstance(node, ast.keyword)
+            and node.arg in ("install_requires", "tests_require")
+            and isinstance(node.value, (ast.List, ast.Tuple))
+        ):
             for item in node.value.elts:
-                if isinstance(item, ast.Constant) and isinstance(item.value, str) and (name := requirement_name(item.value)):
+                if (
+                    isinstance(item, ast.Constant)
+                    and isinstance(item.value, str)
+                    and (name := requirement_name(item.value))
+                ):
                     names.append(name)
     return names
 
 
 # `pytest.importorskip("lightning")`, `importlib.import_module("tensorflow")`
 _IMPORT_CALL = re.compile(r"\b(?:importorskip|import_module)\(\s*[\"']([A-Za-z_][\w.]*)[\"']")
-_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*))", re.M)
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b|import[ \t]+([A-Za-z_][\w.]*(?:[ \t]*,[ \t]*[A-Za-z_][\w.]*)*))",
+    re.M,
+)
 
 
 def imported_packages(root: Path) -> list[str]:
@@ -186,7 +230,12 @@ def imported_packages(root: Path) -> list[str]:
     (standard library and the workspace's own packages left out)."""
     from collections import Counter
 
-    own = {p.stem if p.suffix == ".py" else p.name for folder in (root, root / "src") if folder.is_dir() for p in folder.iterdir()}
+    own = {
+        p.stem if p.suffix == ".py" else p.name
+        for folder in (root, root / "src")
+        if folder.is_dir()
+        for p in folder.iterdir()
+    }
     counts: Counter[str] = Counter()
     for path in _python_files(root):
         try:
@@ -202,7 +251,11 @@ def imported_packages(root: Path) -> list[str]:
                 modules.update(part.strip().split(".")[0] for part in match.group(2).split(","))
         counts.update(modules)
     stdlib = set(sys.stdlib_module_names) | {"__future__"}
-    third_party = [m for m, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])) if m not in stdlib and m not in own and not m.startswith("_")]
+    third_party = [
+        m
+        for m, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if m not in stdlib and m not in own and not m.startswith("_")
+    ]
     return [_DISTRIBUTION_OF.get(m, m) for m in third_party]
 
 
@@ -267,14 +320,20 @@ def interpreter_snapshot(
     try:
         completed = subprocess.run(
             [python, "-c", _SNAPSHOT_SCRIPT, *names],
-            capture_output=True, text=True, timeout=SNAPSHOT_TIMEOUT_S, check=False,
-            env=dict(os.environ if environ is None else environ), stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=SNAPSHOT_TIMEOUT_S,
+            check=False,
+            env=dict(os.environ if environ is None else environ),
+            stdin=subprocess.DEVNULL,
         )
         data = json.loads(completed.stdout) if completed.returncode == 0 else None
     except (OSError, subprocess.SubprocessError, ValueError):
         data = None
     if not isinstance(data, dict):
-        return {"version": None, "implementation": None, "executable": python}, {name: None for name in names}
+        return {"version": None, "implementation": None, "executable": python}, {
+            name: None for name in names
+        }
     info = data.get("python") or {}
     # The path as it was run (a venv's bin/python), not the base interpreter it links to.
     info["executable"] = python
@@ -354,7 +413,9 @@ def parse_nvidia_smi_csv(text: str) -> list[dict[str, Any]]:
         if len(fields) != 3 or not fields[0]:
             continue  # prose such as "No devices were found" is not a GPU
         name, driver, memory = fields
-        gpus.append({"name": name, "driver": driver or None, "memory_total_mib": _int_or_none(memory)})
+        gpus.append(
+            {"name": name, "driver": driver or None, "memory_total_mib": _int_or_none(memory)}
+        )
     return gpus
 
 
@@ -379,9 +440,15 @@ def git_state(workspace_root: Path) -> dict[str, Any] | None:
     # Untracked files are left out: report folders and caches would otherwise make every run "dirty".
     # Before the first commit, anything staged shows here too (as an added entry).
     try:
-        status = subprocess.run([executable, "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
-                                cwd=workspace_root, capture_output=True, text=True, timeout=GIT_TIMEOUT_S,
-                                check=False, stdin=subprocess.DEVNULL)
+        status = subprocess.run(
+            [executable, "status", "--porcelain=v2", "--branch", "--untracked-files=no"],
+            cwd=workspace_root,
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if status.returncode != 0:
@@ -398,8 +465,12 @@ def git_state(workspace_root: Path) -> dict[str, Any] | None:
     if oid is None or head is None:
         return None
     detached = head == "(detached)"
-    return {"branch": None if detached else head, "commit": None if oid == "(initial)" else oid, "dirty": dirty,
-            "detached": detached}
+    return {
+        "branch": None if detached else head,
+        "commit": None if oid == "(initial)" else oid,
+        "dirty": dirty,
+        "detached": detached,
+    }
 
 
 # Formatting helpers: small and pure so a Jinja2 template can register them as filters.
@@ -449,10 +520,14 @@ def render_snapshot_text(env: Mapping[str, Any]) -> str:
     system = env.get("platform") or {}
     cpu = env.get("cpu") or {}
     memory = env.get("memory") or {}
-    lines = [f"Python {python.get('version')} ({python.get('implementation')}, {python.get('executable')})"]
+    lines = [
+        f"Python {python.get('version')} ({python.get('implementation')}, {python.get('executable')})"
+    ]
     if (env.get("interpreter") or {}).get("why"):
         lines.append(f"Interpreter chosen: {env['interpreter']['why']}")
-    lines += [format_package(name, version) for name, version in (env.get("packages") or {}).items()]
+    lines += [
+        format_package(name, version) for name, version in (env.get("packages") or {}).items()
+    ]
     lines += [
         f"Platform: {system.get('system')} {system.get('release')} {system.get('machine')}",
         f"CPU model: {cpu.get('model') or 'unknown'}",

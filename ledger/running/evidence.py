@@ -44,7 +44,9 @@ class ReportDir:
 
 def check_slug(slug: str) -> str:
     if not SLUG.match(slug) or ".." in slug:
-        raise BadInput(f"invalid slug {slug!r}: use lowercase letters, digits, '_', '-', '.' (e.g. phase_d_hardening)")
+        raise BadInput(
+            f"invalid slug {slug!r}: use lowercase letters, digits, '_', '-', '.' (e.g. phase_d_hardening)"
+        )
     return slug
 
 
@@ -61,7 +63,9 @@ def phase_slug(row, override: str | None) -> str:
     return "evidence"
 
 
-def plan_report_dir(report_root: Path, slug: str, now: datetime, at: str | None = None) -> ReportDir:
+def plan_report_dir(
+    report_root: Path, slug: str, now: datetime, at: str | None = None
+) -> ReportDir:
     """The first `<TS>/<slug>` at or after `now` that does not exist yet.
 
     `at`: a timestamp folder chosen beforehand (a supervisor's `Artifacts:`, `do --at`); it is
@@ -85,8 +89,15 @@ def plan_report_dir(report_root: Path, slug: str, now: datetime, at: str | None 
         moment += timedelta(seconds=1)
 
 
-def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: datetime, at: str | None = None,
-                      run_id: str | None = None, claim=None) -> ReportDir:
+def create_report_dir(
+    workspace_root: Path,
+    report_root: Path,
+    slug: str,
+    now: datetime,
+    at: str | None = None,
+    run_id: str | None = None,
+    claim=None,
+) -> ReportDir:
     """Create a new report folder, refusing any path that leaves the workspace.
 
     The folder appears with a `"complete": false` manifest already inside: it is
@@ -105,8 +116,16 @@ def create_report_dir(workspace_root: Path, report_root: Path, slug: str, now: d
         staging = Path(tempfile.mkdtemp(prefix=f".{slug}.", suffix=".tmp", dir=planned.path.parent))
         try:
             os.chmod(staging, default_mode(directory=True))  # mkdtemp's 0700 ignores the umask
-            write_manifest(staging, {"version": MANIFEST_VERSION, "complete": False, "tool": "ledger do", "started_at": planned.timestamp,
-                                     **({"run_id": run_id} if run_id else {})})
+            write_manifest(
+                staging,
+                {
+                    "version": MANIFEST_VERSION,
+                    "complete": False,
+                    "tool": "ledger do",
+                    "started_at": planned.timestamp,
+                    **({"run_id": run_id} if run_id else {}),
+                },
+            )
             if planned.path.exists() or planned.path.is_symlink():
                 raise FileExistsError(planned.path)
             if claim is not None:
@@ -178,7 +197,7 @@ def record_region(data: bytes) -> bytes | None:
     if end <= start:
         return None
     newline = data.find(b"\n", end)
-    return data[start:] if newline < 0 else data[start:newline + 1]
+    return data[start:] if newline < 0 else data[start : newline + 1]
 
 
 def region_hashes(folder: Path, files: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
@@ -198,7 +217,9 @@ def region_hashes(folder: Path, files: dict[str, str]) -> tuple[dict[str, str], 
 def manifest_payload(manifest: dict) -> bytes:
     """The bytes the seal and the attestation cover: every field but those two, canonically."""
     fields = {k: v for k, v in manifest.items() if k not in (SEAL, ATTESTATION)}
-    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
+        "utf-8"
+    )
 
 
 def seal_manifest(manifest: dict, key=None) -> dict:
@@ -234,7 +255,9 @@ def read_manifest(folder: Path) -> dict | None:
     return data if isinstance(data, dict) else None
 
 
-def timestamp_folders(report_root: Path, leftovers: list[Path] | None = None) -> list[tuple[Path, list[Path]]]:
+def timestamp_folders(
+    report_root: Path, leftovers: list[Path] | None = None
+) -> list[tuple[Path, list[Path]]]:
     """Each `<TS>/` folder under the report root with its sub-folders, both sorted by name.
 
     One listing per folder (scandir, no stat per entry): audits walk thousands of them.
@@ -255,7 +278,9 @@ def timestamp_folders(report_root: Path, leftovers: list[Path] | None = None) ->
         children = sorted(e.path for e in listed if e.is_dir())
         tree.append((Path(stamp), [Path(c) for c in children]))
         if leftovers is not None:
-            leftovers += sorted(Path(e.path) for e in listed if TEMP_NAME.match(e.name) and not e.is_symlink())
+            leftovers += sorted(
+                Path(e.path) for e in listed if TEMP_NAME.match(e.name) and not e.is_symlink()
+            )
     return tree
 
 
@@ -267,7 +292,11 @@ def run_folders(tree: list[tuple[Path, list[Path]]], has_manifest=None):
             # `.slug.*.tmp`: a folder still being created (or abandoned by a killed process).
             if slug_dir.name.startswith("."):
                 continue
-            if has_manifest(str(slug_dir)) if has_manifest is not None else os.path.isfile(os.path.join(slug_dir, MANIFEST)):
+            if (
+                has_manifest(str(slug_dir))
+                if has_manifest is not None
+                else os.path.isfile(os.path.join(slug_dir, MANIFEST))
+            ):
                 yield slug_dir
 
 
@@ -279,7 +308,9 @@ def iter_manifests(report_root: Path):
             yield folder, manifest
 
 
-def row_manifests(report_root: Path, row_id: str, source: str | None = None) -> list[tuple[Path, dict]]:
+def row_manifests(
+    report_root: Path, row_id: str, source: str | None = None
+) -> list[tuple[Path, dict]]:
     """Manifests recorded for one row, oldest first."""
     found = []
     for folder, manifest in iter_manifests(report_root):

@@ -30,7 +30,9 @@ class GitBusy(LedgerError):
 class CommitGuard:
     repo_root: Path
     branch: str
-    dirty_before: list[str] = field(default_factory=list)  # our paths with changes made before the run
+    dirty_before: list[str] = field(
+        default_factory=list
+    )  # our paths with changes made before the run
 
 
 def current_branch(root: Path) -> str:
@@ -66,16 +68,31 @@ def ensure_committable(root: Path, paths: list[Path]) -> CommitGuard:
         )
     unmerged = sorted({path for path, stage in repo.index.entries if stage != 0})
     if unmerged:
-        shown = ", ".join(unmerged[:5]) + (f" and {len(unmerged) - 5} more" if len(unmerged) > 5 else "")
-        raise GitRefused(f"--commit refused: unmerged paths {shown}; resolve the conflict and commit it first")
+        shown = ", ".join(unmerged[:5]) + (
+            f" and {len(unmerged) - 5} more" if len(unmerged) > 5 else ""
+        )
+        raise GitRefused(
+            f"--commit refused: unmerged paths {shown}; resolve the conflict and commit it first"
+        )
     git_dir = Path(repo.git_dir)
-    for marker, what in (("MERGE_HEAD", "a merge"), ("CHERRY_PICK_HEAD", "a cherry-pick"), ("REVERT_HEAD", "a revert"),
-                         ("rebase-merge", "a rebase"), ("rebase-apply", "a rebase or am")):
+    for marker, what in (
+        ("MERGE_HEAD", "a merge"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick"),
+        ("REVERT_HEAD", "a revert"),
+        ("rebase-merge", "a rebase"),
+        ("rebase-apply", "a rebase or am"),
+    ):
         if (git_dir / marker).exists():
-            raise GitRefused(f"--commit refused: {what} is in progress ({marker}); finish or abort it first")
+            raise GitRefused(
+                f"--commit refused: {what} is in progress ({marker}); finish or abort it first"
+            )
     repo_root = Path(repo.working_tree_dir).resolve()
     relative = [_relative(repo_root, p) for p in paths if p.exists()]
-    dirty = repo.git.status("--porcelain", "--untracked-files=no", "--", *relative).splitlines() if relative else []
+    dirty = (
+        repo.git.status("--porcelain", "--untracked-files=no", "--", *relative).splitlines()
+        if relative
+        else []
+    )
     return CommitGuard(repo_root, repo.active_branch.name, [line[3:] for line in dirty])
 
 
@@ -111,7 +128,9 @@ def _ignored(repo, relative: list[str]) -> list[str]:
     if not relative:
         return []
     # Exit 1 means none is ignored: not an error here.
-    _, out, _ = repo.git.check_ignore("--no-index", "--", *relative, with_extended_output=True, with_exceptions=False)
+    _, out, _ = repo.git.check_ignore(
+        "--no-index", "--", *relative, with_extended_output=True, with_exceptions=False
+    )
     ignored = set(out.splitlines())
     tracked = set(repo.git.ls_files("--", *ignored).splitlines()) if ignored else set()
     return sorted(ignored - tracked)
@@ -131,7 +150,9 @@ def commit_paths(guard: CommitGuard, paths: list[Path], message: str) -> dict:
         repo.git.add("-f", "--", *relative)
         repo.git.commit("--only", "--no-edit", "-m", message, "--", *relative)
     except git.GitCommandError as exc:
-        detail = next((line.strip() for line in str(exc.stderr or exc).splitlines() if line.strip()), str(exc))
+        detail = next(
+            (line.strip() for line in str(exc.stderr or exc).splitlines() if line.strip()), str(exc)
+        )
         detail = detail.removeprefix("stderr: ").strip("'")
         error = GitBusy if "index.lock" in detail else GitRefused
         raise error(f"--commit: git failed: {detail}") from None

@@ -51,8 +51,12 @@ def _display(root: Path, path: Path) -> str:
         return str(path)
 
 
-def resolve_interpreter(root: Path, configured: str | None, config_source: Path | None = None,
-                        environ: Mapping[str, str] | None = None) -> Interpreter:
+def resolve_interpreter(
+    root: Path,
+    configured: str | None,
+    config_source: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Interpreter:
     """The workspace's Python; a configured one that does not exist is an error, never a fallback."""
     environ = os.environ if environ is None else environ
     root = Path(root)
@@ -64,19 +68,25 @@ def resolve_interpreter(root: Path, configured: str | None, config_source: Path 
             candidate = _venv_python(candidate) or candidate
         if not candidate.is_file() or not os.access(candidate, os.X_OK):
             where = config_source.name if config_source else "[tool.ledger]"
-            raise BadInput(f"[tool.ledger] python = {configured!r} is not an executable Python ({where})", config_source)
+            raise BadInput(
+                f"[tool.ledger] python = {configured!r} is not an executable Python ({where})",
+                config_source,
+            )
         return Interpreter(str(candidate), "config", f"[tool.ledger] python = {configured!r}")
     for name in WORKSPACE_VENVS:
         python = _venv_python(root / name)
         if python is not None:
-            return Interpreter(str(python), "workspace-venv", f"the workspace's {name}/ ({_display(root, python)})")
+            return Interpreter(
+                str(python), "workspace-venv", f"the workspace's {name}/ ({_display(root, python)})"
+            )
     active = environ.get("VIRTUAL_ENV")
     if active:
         python = _venv_python(Path(active))
         if python is not None:
             return Interpreter(str(python), "virtual-env", f"the active $VIRTUAL_ENV ({active})")
     return Interpreter(
-        sys.executable, "ledger",
+        sys.executable,
+        "ledger",
         "ledger's own (no [tool.ledger] python, no .venv/ or venv/ in the workspace, no active $VIRTUAL_ENV)",
     )
 

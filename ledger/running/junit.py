@@ -50,10 +50,19 @@ def parse_junit(path: Path | str) -> JUnitCounts:
         tags = {child.tag for child in case}
         if "error" in tags:
             errors += 1
-            if any(child.tag == "error" and child.get("message") == "collection failure" for child in case):
+            if any(
+                child.tag == "error" and child.get("message") == "collection failure"
+                for child in case
+            ):
                 collection_errors += 1
         elif "failure" in tags:
             failed += 1
         elif "skipped" in tags:
             skipped += 1
-    return JUnitCounts(tests=tests, failed=failed, errors=errors, skipped=skipped, collection_errors=collection_errors)
+    return JUnitCounts(
+        tests=tests,
+        failed=failed,
+        errors=errors,
+        skipped=skipped,
+        collection_errors=collection_errors,
+    )

@@ -106,7 +106,9 @@ class Recorded:
     notices: list[str] = field(default_factory=list)
 
 
-def stage_run(ws: Workspace, options: DoOptions, prepared: PreparedRun, claim: RunClaim) -> StagedRun:
+def stage_run(
+    ws: Workspace, options: DoOptions, prepared: PreparedRun, claim: RunClaim
+) -> StagedRun:
     """Create the evidence folder (claimed by this run's registration, `claim`), write its
     staged manifest, start what can be done while the tests run (`_start_background`)."""
     from ledger.editing.repair import fault_point
@@ -124,13 +126,24 @@ def stage_run(ws: Workspace, options: DoOptions, prepared: PreparedRun, claim: R
         claim.claim(folder, staging)
         fault_point("report-claimed")
 
-    report = create_report_dir(ws.root, ws.report_root(options.initiative), prepared.report_dir.slug, utc_now(),
-                               chosen.at if chosen else None, run_id=claim.token, claim=claimed)
+    report = create_report_dir(
+        ws.root,
+        ws.report_root(options.initiative),
+        prepared.report_dir.slug,
+        utc_now(),
+        chosen.at if chosen else None,
+        run_id=claim.token,
+        claim=claimed,
+    )
     fault_point("report-created")
     folder = report.path
     args = prepared.selector.selector.args
-    argv = pytest_argv(["pytest", *args], folder / "junit.xml", ledger_run_options(ws.root, folder, args),
-                       python=prepared.interpreter.path)
+    argv = pytest_argv(
+        ["pytest", *args],
+        folder / "junit.xml",
+        ledger_run_options(ws.root, folder, args),
+        python=prepared.interpreter.path,
+    )
     manifest = {
         "version": MANIFEST_VERSION,
         "complete": False,
@@ -147,13 +160,22 @@ def stage_run(ws: Workspace, options: DoOptions, prepared: PreparedRun, claim: R
         "env_overrides": prepared.selector.env,
         # A folder dated before the run (chosen by the supervisor): its time is the choice's, not the run's.
         "report_dir_chosen": {"by": chosen.by, "timestamp": chosen.at} if chosen else None,
-        "directive": options.from_input and ws.relative(Path(options.from_input) if Path(options.from_input).is_absolute() else ws.root / options.from_input),
-        "started_at": report.timestamp if chosen is None else utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "directive": options.from_input
+        and ws.relative(
+            Path(options.from_input)
+            if Path(options.from_input).is_absolute()
+            else ws.root / options.from_input
+        ),
+        "started_at": report.timestamp
+        if chosen is None
+        else utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "run_id": claim.token,  # names its registration while it runs (ledger.editing.repair.RunClaim)
     }
     # Written first so a run killed half-way leaves a folder that says so.
     write_manifest(folder, manifest)
-    return StagedRun(report, argv, manifest, renderer, *_start_background(ws, options, prepared, renderer))
+    return StagedRun(
+        report, argv, manifest, renderer, *_start_background(ws, options, prepared, renderer)
+    )
 
 
 def _start_background(ws: Workspace, options: DoOptions, prepared: PreparedRun, renderer: Renderer):
@@ -174,8 +196,12 @@ def _start_background(ws: Workspace, options: DoOptions, prepared: PreparedRun, 
         from ledger.running.environment import capture_environment, project_packages
 
         # The package list (a scan of the workspace when no settings name it) is made here too.
-        return capture_environment(ws.root, project_packages(ws.root, ws.config.packages),
-                                   environ={**os.environ, **prepared.selector.env}, python=prepared.interpreter.path)
+        return capture_environment(
+            ws.root,
+            project_packages(ws.root, ws.config.packages),
+            environ={**os.environ, **prepared.selector.env},
+            python=prepared.interpreter.path,
+        )
 
     history = pool.submit(earlier)
     environment = pool.submit(snapshot)
@@ -183,8 +209,14 @@ def _start_background(ws: Workspace, options: DoOptions, prepared: PreparedRun, 
     return pool, environment, history
 
 
-def write_evidence(ws: Workspace, options: DoOptions, prepared: PreparedRun, staged: StagedRun,
-                   run: RunResult, echo: Echo) -> Evidence:
+def write_evidence(
+    ws: Workspace,
+    options: DoOptions,
+    prepared: PreparedRun,
+    staged: StagedRun,
+    run: RunResult,
+    echo: Echo,
+) -> Evidence:
     """The folder's files once the tests ended: the snapshot, the outcome, summary.md and the
     hashes of everything in it (the complete manifest is returned, written by the record)."""
     from ledger.running.evidence import remove_basetemp
@@ -195,8 +227,13 @@ def write_evidence(ws: Workspace, options: DoOptions, prepared: PreparedRun, sta
     env = _write_snapshot(folder, staged, prepared, run.terminated)
     counts = read_counts(folder / "junit.xml")
     verdict = classify_outcome(
-        run, counts, options.timeout_s, read_log(folder / "pytest.log"), prepared.selector.selector.args,
-        (ws.root, ws.root.resolve()), expect=options.expect,
+        run,
+        counts,
+        options.timeout_s,
+        read_log(folder / "pytest.log"),
+        prepared.selector.selector.args,
+        (ws.root, ws.root.resolve()),
+        expect=options.expect,
     )
     outcome, reason = verdict.outcome, verdict.reason
     if outcome is Outcome.TIMEOUT and options.timeout_is_default:
@@ -204,8 +241,16 @@ def write_evidence(ws: Workspace, options: DoOptions, prepared: PreparedRun, sta
     from ledger.reading.profile import verdict_for_new_run
 
     row = prepared.row
-    guardrail = verdict_for_new_run(ws, options.initiative, row.id, ws.relative(row.path), run.duration_s, outcome,
-                                    prepared.selector.selector.text, staged.history)
+    guardrail = verdict_for_new_run(
+        ws,
+        options.initiative,
+        row.id,
+        ws.relative(row.path),
+        run.duration_s,
+        outcome,
+        prepared.selector.selector.text,
+        staged.history,
+    )
     if guardrail:
         echo(f"[ledger] runtime guardrail: {guardrail}")
     git = env.get("git") or {}
@@ -225,21 +270,29 @@ def write_evidence(ws: Workspace, options: DoOptions, prepared: PreparedRun, sta
         "git_dirty": git.get("dirty"),
         "guardrail": guardrail,
     }
-    context = template_context(ws, options, prepared, staged.report, manifest, staged.previous_duration_s)
-    (folder / "summary.md").write_text(staged.renderer.render("summary.md.j2", **context, files=_listed_files(folder)),
-                                       encoding="utf-8")
+    context = template_context(
+        ws, options, prepared, staged.report, manifest, staged.previous_duration_s
+    )
+    (folder / "summary.md").write_text(
+        staged.renderer.render("summary.md.j2", **context, files=_listed_files(folder)),
+        encoding="utf-8",
+    )
     manifest = {**manifest, "complete": True, **_hashed(folder)}
     return Evidence(manifest, context, outcome, reason, counts, guardrail)
 
 
-def _write_snapshot(folder: Path, staged: StagedRun, prepared: PreparedRun, terminated: bool) -> dict:
+def _write_snapshot(
+    folder: Path, staged: StagedRun, prepared: PreparedRun, terminated: bool
+) -> dict:
     """env.json and env_snapshot.txt from the snapshot taken while the tests ran."""
     from ledger.running.environment import render_snapshot_text
 
     env = _snapshot_result(staged.environment, terminated)
     staged.snapshot_pool.shutdown(wait=not terminated)
     env["interpreter"] = prepared.interpreter.to_json()
-    (folder / "env.json").write_text(json.dumps(env, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "env.json").write_text(
+        json.dumps(env, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     (folder / "env_snapshot.txt").write_text(render_snapshot_text(env), encoding="utf-8")
     return env
 
@@ -252,15 +305,26 @@ def _hashed(folder: Path) -> dict:
     return {"files": files, **({"regions": regions} if regions else {})}
 
 
-def record_in_plan(ws: Workspace, options: DoOptions, prepared: PreparedRun, staged: StagedRun,
-                   evidence: Evidence, claim: RunClaim) -> Recorded:
+def record_in_plan(
+    ws: Workspace,
+    options: DoOptions,
+    prepared: PreparedRun,
+    staged: StagedRun,
+    evidence: Evidence,
+    claim: RunClaim,
+) -> Recorded:
     """Under the workspace lock: the plan and the ledger as they are now (both re-read), a
     journal first so a record killed half-way is completed later (`ledger repair`); the run's
     registration (`claim`) ends with the record."""
     from ledger.editing.bookkeeping import add_attempt, change_row
     from ledger.editing.repair import clear_journal, fault_point, write_journal
 
-    row, folder, context, manifest = prepared.row, staged.folder, evidence.context, evidence.manifest
+    row, folder, context, manifest = (
+        prepared.row,
+        staged.folder,
+        evidence.context,
+        evidence.manifest,
+    )
     ws.reload_path(row.path)
     state_before = state_after = row.state
     state_changed = False
@@ -271,15 +335,24 @@ def record_in_plan(ws: Workspace, options: DoOptions, prepared: PreparedRun, sta
     item_title = _plan_title(ws, options.initiative, row)
     # What the record writes, kept until both edits are made: a run killed between them is
     # completed from it (ledger repair, or the next writing command).
-    write_journal(ws.root, {
-        "folder": ws.relative(folder) + "/", "initiative": options.initiative, "row": row.id,
-        "phase": row.phase.key if row.phase else None, "plan": ws.relative(row.path),
-        "new_state": new_state if flipping else None,
-        "note": note, "replacing": replacing, "context": json.loads(json.dumps(context, default=str)),
-        "item_title": item_title, "attempt_number": options.attempt_number,
-        # The complete manifest too: a run killed before it is written still gets it.
-        "manifest": json.loads(json.dumps(manifest, default=str)),
-    })
+    write_journal(
+        ws.root,
+        {
+            "folder": ws.relative(folder) + "/",
+            "initiative": options.initiative,
+            "row": row.id,
+            "phase": row.phase.key if row.phase else None,
+            "plan": ws.relative(row.path),
+            "new_state": new_state if flipping else None,
+            "note": note,
+            "replacing": replacing,
+            "context": json.loads(json.dumps(context, default=str)),
+            "item_title": item_title,
+            "attempt_number": options.attempt_number,
+            # The complete manifest too: a run killed before it is written still gets it.
+            "manifest": json.loads(json.dumps(manifest, default=str)),
+        },
+    )
     fault_point("record-start")
     write_manifest(folder, manifest)
     fault_point("after-manifest")
@@ -296,7 +369,10 @@ def record_in_plan(ws: Workspace, options: DoOptions, prepared: PreparedRun, sta
         ws,
         options.initiative,
         lambda number, layout, style: staged.renderer.render_lines(
-            "attempt_global.md.j2" if layout == LedgerLayout.GLOBAL else "attempt.md.j2", **context, **style, number=number
+            "attempt_global.md.j2" if layout == LedgerLayout.GLOBAL else "attempt.md.j2",
+            **context,
+            **style,
+            number=number,
         ),
         item_title=item_title,
         number=options.attempt_number,
@@ -319,14 +395,21 @@ def _new_state(options: DoOptions, row: Row, outcome: Outcome) -> RowState | Non
     from ledger.running.outcome import Outcome, row_state_after
 
     new_state = row_state_after(outcome, options.flip_on_error)
-    if options.flip and new_state == RowState.PARTIAL and row.state == RowState.DONE and outcome is Outcome.NO_TESTS:
+    if (
+        options.flip
+        and new_state == RowState.PARTIAL
+        and row.state == RowState.DONE
+        and outcome is Outcome.NO_TESTS
+    ):
         new_state = None  # 0 collected says nothing about the work: never a demotion
     if outcome is Outcome.TIMEOUT and options.timeout_is_default and not options.flip_on_error:
         new_state = None  # ledger's own default limit, not one the user chose: a tooling limit, not a regression
     return new_state
 
 
-def previous_row_note(ws: Workspace, initiative: str, row: Row, history: list | None = None) -> str | None:
+def previous_row_note(
+    ws: Workspace, initiative: str, row: Row, history: list | None = None
+) -> str | None:
     """The note the newest flipping `ledger do` of this row wrote into its guidance cell.
 
     `history`: the row's manifests, already read (`row_history`)."""
@@ -343,8 +426,13 @@ def row_history(ws: Workspace, initiative: str, row: Row) -> list:
     return row_manifests(ws.report_root(initiative), row.id, ws.relative(row.path))
 
 
-def previous_duration(ws: Workspace, initiative: str, row: Row, history: list | None = None,
-                      selector: str | None = None) -> float | None:
+def previous_duration(
+    ws: Workspace,
+    initiative: str,
+    row: Row,
+    history: list | None = None,
+    selector: str | None = None,
+) -> float | None:
     history = row_history(ws, initiative, row) if history is None else history
     for _, manifest in reversed(history):
         if counts_for_baseline(manifest, selector):
@@ -363,7 +451,10 @@ def _snapshot_result(future, terminated: bool) -> dict:
     try:
         return future.result(timeout=TERMINATED_SNAPSHOT_WAIT_S if terminated else None)
     except FutureTimeout:
-        return {"captured": False, "why": "terminated (SIGTERM/SIGHUP) before the environment snapshot finished"}
+        return {
+            "captured": False,
+            "why": "terminated (SIGTERM/SIGHUP) before the environment snapshot finished",
+        }
 
 
 def _prepare_record(renderer: Renderer) -> None:
@@ -374,14 +465,28 @@ def _prepare_record(renderer: Renderer) -> None:
     renderer.load(RECORD_TEMPLATES)
 
 
-def classify_outcome(result, counts: dict | None, timeout_s: float | None, log_text: str = "", args=(), roots=(),
-                     expect: str = Expectation.PASS):
+def classify_outcome(
+    result,
+    counts: dict | None,
+    timeout_s: float | None,
+    log_text: str = "",
+    args=(),
+    roots=(),
+    expect: str = Expectation.PASS,
+):
     """The run's Verdict (outcome, reason, summary line) under ledger/running/outcome.py's rule."""
     from ledger.running.outcome import classify
 
     return classify(
-        exit_code=result.exit_code, junit=counts, log_text=log_text, args=args,
-        timed_out=result.timed_out, interrupted=result.interrupted, timeout_s=timeout_s, expect=expect, roots=roots,
+        exit_code=result.exit_code,
+        junit=counts,
+        log_text=log_text,
+        args=args,
+        timed_out=result.timed_out,
+        interrupted=result.interrupted,
+        timeout_s=timeout_s,
+        expect=expect,
+        roots=roots,
     )
 
 
@@ -433,10 +538,15 @@ def format_bytes(value: int | None) -> str:
 def _listed_files(folder: Path) -> list[str]:
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     # The staged manifest (complete: false) is already in the folder; it is listed once, last.
-    return [n for n in names if n not in ("summary.md", "manifest.json")] + ["summary.md", "manifest.json"]
+    return [n for n in names if n not in ("summary.md", "manifest.json")] + [
+        "summary.md",
+        "manifest.json",
+    ]
 
 
-def template_context(ws, options, prepared: PreparedRun, report: ReportDir, manifest: dict, previous) -> dict:
+def template_context(
+    ws, options, prepared: PreparedRun, report: ReportDir, manifest: dict, previous
+) -> dict:
     """What summary.md, the row's note and the attempt are rendered with."""
     from ledger.running.outcome import Outcome
 

@@ -17,8 +17,13 @@ class ResolvedSelector:
     env: dict[str, str]  # config overrides under the selector's own prefixes
 
 
-def resolve_selector(ws: Workspace, row: Row, override: str | None, override_source: str | None = None,
-                     override_where: str | None = None) -> ResolvedSelector:
+def resolve_selector(
+    ws: Workspace,
+    row: Row,
+    override: str | None,
+    override_source: str | None = None,
+    override_where: str | None = None,
+) -> ResolvedSelector:
     """The row's selector (or `override`), checked against the workspace's selector policy;
     a refusal names `override_where` (the directive's file:line) or else the source."""
     from ledger.running.selector_policy import SelectorPolicy

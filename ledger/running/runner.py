@@ -63,7 +63,12 @@ class RunResult:
     terminated: bool = False  # interrupted by SIGTERM/SIGHUP rather than Ctrl-C
 
 
-def pytest_argv(command: Sequence[str], junit_path: Path, own_options: Sequence[str] = (), python: str | None = None) -> list[str]:
+def pytest_argv(
+    command: Sequence[str],
+    junit_path: Path,
+    own_options: Sequence[str] = (),
+    python: str | None = None,
+) -> list[str]:
     """`pytest ARGS…` as run under `python` (default: this interpreter), with a JUnit report at `junit_path`
     and ledger's `own_options` (cache and basetemp, `selector_policy.ledger_run_options`).
 
@@ -72,7 +77,14 @@ def pytest_argv(command: Sequence[str], junit_path: Path, own_options: Sequence[
     """
     if not command or command[0] != "pytest":
         raise ValueError(f"not a pytest command: {list(command)!r}")
-    return [python or sys.executable, "-m", "pytest", *command[1:], f"--junitxml={junit_path}", *own_options]
+    return [
+        python or sys.executable,
+        "-m",
+        "pytest",
+        *command[1:],
+        f"--junitxml={junit_path}",
+        *own_options,
+    ]
 
 
 def format_elapsed(elapsed_s: float, previous_s: float | None) -> str:
@@ -182,7 +194,9 @@ def _interrupts_ignored():
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {signum: signal.signal(signum, lambda *_: None) for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        signum: signal.signal(signum, lambda *_: None) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         yield
     finally:
@@ -197,7 +211,9 @@ def _signal_group(pgid: int, signum: int) -> None:
         pass
 
 
-def _stop_group(process: _TestProcess, first_signal: int, log, lines: _LineEcho, grace_s: float | None = None) -> None:
+def _stop_group(
+    process: _TestProcess, first_signal: int, log, lines: _LineEcho, grace_s: float | None = None
+) -> None:
     """Ask the whole group to stop, keep what it prints meanwhile, SIGKILL what is left after
     the grace period (`grace_s`, default GRACE_S read at call time)."""
     _signal_group(process.pid, first_signal)
@@ -265,15 +281,25 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
                 echo("[ledger] interrupted: stopping the test process group")
                 # A second Ctrl-C while the group winds down must not abandon it half-stopped.
                 with _interrupts_ignored():
-                    _stop_group(process, signal.SIGINT, log, lines, TERMINATED_GRACE_S if terminated else None)
+                    _stop_group(
+                        process,
+                        signal.SIGINT,
+                        log,
+                        lines,
+                        TERMINATED_GRACE_S if terminated else None,
+                    )
             if timed_out:
-                echo(f"[ledger] timeout after {request.timeout_s:g}s: killing the test process group")
+                echo(
+                    f"[ledger] timeout after {request.timeout_s:g}s: killing the test process group"
+                )
                 _stop_group(process, signal.SIGTERM, log, lines)
             _reap(process)
             exit_code = process.returncode
             leftovers = _stop_leftovers(process, rss.seen)
         if leftovers:
-            echo(f"[ledger] stopped {leftovers} process(es) the tests left running after pytest exited")
+            echo(
+                f"[ledger] stopped {leftovers} process(es) the tests left running after pytest exited"
+            )
         lines.flush()
         log.flush()
         os.fsync(log.fileno())
@@ -286,13 +312,17 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
         timed_out=timed_out,
         interrupted=interrupted,
         terminated=terminated,
-        peak_rss_bytes=max(filter(None, (rss.peak, getattr(process, "ledger_max_rss", None))), default=None),
+        peak_rss_bytes=max(
+            filter(None, (rss.peak, getattr(process, "ledger_max_rss", None))), default=None
+        ),
         started_at=_iso(started),
         finished_at=_iso(time.time()),
     )
 
 
-def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s: Callable[[], float | None], echo) -> bool:
+def _pump(
+    process, log, lines: _LineEcho, deadline, clock, previous_s: Callable[[], float | None], echo
+) -> bool:
     """Copy output until pytest exits (then drain briefly) or the pipe closes and it exits.
     Returns True when the deadline passed first."""
     fd = process.stdout.fileno()
@@ -311,7 +341,11 @@ def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s: Callable[
                 if deadline is not None and now >= deadline:
                     return True
                 # Without a pidfd the exit is noticed by polling.
-                wait = (0.5 if pidfd is not None else 0.1) if deadline is None else max(0.0, min(0.5, deadline - now))
+                wait = (
+                    (0.5 if pidfd is not None else 0.1)
+                    if deadline is None
+                    else max(0.0, min(0.5, deadline - now))
+                )
                 events = selector.select(wait)
                 for key, _ in events:
                     if key.data == "exit":
@@ -322,7 +356,9 @@ def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s: Callable[
                         continue
                     if not chunk:
                         # The pipe closed; the process may still be running (it closed stdout itself).
-                        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+                        remaining = (
+                            None if deadline is None else max(0.0, deadline - time.monotonic())
+                        )
                         reaped = _reap(process, remaining)
                         _note_end(process)
                         return not reaped
@@ -330,7 +366,9 @@ def _pump(process, log, lines: _LineEcho, deadline, clock, previous_s: Callable[
                     lines.feed(chunk)
                     last_output = time.monotonic()
                 if not events and time.monotonic() - last_output >= HEARTBEAT_S:
-                    echo(f"[ledger] still running, {format_elapsed(time.monotonic() - clock, previous_s())}")
+                    echo(
+                        f"[ledger] still running, {format_elapsed(time.monotonic() - clock, previous_s())}"
+                    )
                     last_output = time.monotonic()
     finally:
         if pidfd is not None:
@@ -407,7 +445,11 @@ def _stop_leftovers(process, seen: dict[int, float]) -> int:
             try:
                 # Only this run's orphans: other runs of this process (verify's parallel jobs)
                 # have children here too, with their own run id.
-                if os.getsid(child.pid) != own_session and run_id and child.environ().get(RUN_ID_VARIABLE) == run_id:
+                if (
+                    os.getsid(child.pid) != own_session
+                    and run_id
+                    and child.environ().get(RUN_ID_VARIABLE) == run_id
+                ):
                     targets[child.pid] = child
             except (OSError, psutil.Error):
                 pass

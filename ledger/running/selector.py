@@ -35,7 +35,9 @@ class Selector:
 
     @property
     def display(self) -> str:
-        prefix = " ".join(f"{k}={shlex.quote(v) if v else chr(34) * 2}" for k, v in self.env.items())
+        prefix = " ".join(
+            f"{k}={shlex.quote(v) if v else chr(34) * 2}" for k, v in self.env.items()
+        )
         command = shlex.join(["pytest", *self.args])
         return f"{prefix} {command}" if prefix else command
 
@@ -69,7 +71,9 @@ def looks_like_selector(span: str) -> bool:
         tokens = tokens[1:]
     if not tokens:
         return False
-    if tokens[0] == "pytest" or (len(tokens) >= 3 and _PYTHON.match(tokens[0]) and tokens[1:3] == ["-m", "pytest"]):
+    if tokens[0] == "pytest" or (
+        len(tokens) >= 3 and _PYTHON.match(tokens[0]) and tokens[1:3] == ["-m", "pytest"]
+    ):
         return True
     return len(tokens) == 1 and bool(_NODE_ID.match(tokens[0])) and "::" in tokens[0]
 
@@ -107,7 +111,10 @@ def parse_selector(text: str) -> Selector:
         if not ENV_NAME.match(name):
             raise UnsafeSelector(f"selector {text!r}: {tokens[0]!r} is not a NAME=value prefix")
         if _SUBSTITUTION.search(value):
-            raise UnsafeSelector(f"selector {text!r}: {tokens[0]!r} holds shell substitution; ledger never runs a shell", rule=SelectorRule.NO_SHELL)
+            raise UnsafeSelector(
+                f"selector {text!r}: {tokens[0]!r} holds shell substitution; ledger never runs a shell",
+                rule=SelectorRule.NO_SHELL,
+            )
         env[name] = value
         tokens = tokens[1:]
     if not tokens:
@@ -119,10 +126,16 @@ def parse_selector(text: str) -> Selector:
     elif len(tokens) == 1 and "::" in tokens[0] and _NODE_ID.match(tokens[0]):
         args = tokens
     else:
-        raise UnsafeSelector(f"selector {text!r} is not a pytest invocation (only `[NAME=value ...] pytest ...` runs)", rule=SelectorRule.PYTEST_ONLY)
+        raise UnsafeSelector(
+            f"selector {text!r} is not a pytest invocation (only `[NAME=value ...] pytest ...` runs)",
+            rule=SelectorRule.PYTEST_ONLY,
+        )
     for arg in args:
         if _SHELL_SYNTAX.search(arg):
-            raise UnsafeSelector(f"selector {text!r} contains shell syntax {arg!r}; ledger never runs a shell", rule=SelectorRule.NO_SHELL)
+            raise UnsafeSelector(
+                f"selector {text!r} contains shell syntax {arg!r}; ledger never runs a shell",
+                rule=SelectorRule.NO_SHELL,
+            )
         if _is_elided(arg):
             raise UnsafeSelector(
                 f"selector {text!r} is elided ({arg!r} stands for text the plan left out); "

@@ -39,20 +39,22 @@ from ledger.running.selector import Selector, parse_selector
 # seed, log verbosity or determinism; none names a file, a module, a command or a library
 # to load. PYTHONHASHSEED is the one PYTHON* name: it only seeds str/bytes hashing (its
 # value is checked: an integer 0..4294967295 or "random").
-DEFAULT_ALLOWED_ENV = frozenset({
-    "CUDA_VISIBLE_DEVICES",
-    "HIP_VISIBLE_DEVICES",
-    "OMP_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS",
-    "PYTHONHASHSEED",
-    "TF_CPP_MIN_LOG_LEVEL",
-    "TF_DETERMINISTIC_OPS",
-    "CUBLAS_WORKSPACE_CONFIG",
-    "TOKENIZERS_PARALLELISM",
-})
+DEFAULT_ALLOWED_ENV = frozenset(
+    {
+        "CUDA_VISIBLE_DEVICES",
+        "HIP_VISIBLE_DEVICES",
+        "OMP_NUM_THREADS",
+        "MKL_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "NUMEXPR_NUM_THREADS",
+        "VECLIB_MAXIMUM_THREADS",
+        "PYTHONHASHSEED",
+        "TF_CPP_MIN_LOG_LEVEL",
+        "TF_DETERMINISTIC_OPS",
+        "CUBLAS_WORKSPACE_CONFIG",
+        "TOKENIZERS_PARALLELISM",
+    }
+)
 
 _HASHSEED = re.compile(r"^(?:random|\d{1,10})$")
 
@@ -64,6 +66,7 @@ def _any(value: str) -> str | None:
 def _choice(*allowed: str) -> Callable[[str], str | None]:
     def check(value: str) -> str | None:
         return None if value in allowed else f"must be one of {', '.join(allowed)}"
+
     return check
 
 
@@ -76,11 +79,19 @@ def _number(value: str) -> str | None:
 
 
 def _report_chars(value: str) -> str | None:
-    return None if value and set(value) <= set("fEsxXpPaAwN") else "must be characters from fEsxXpPaAwN"
+    return (
+        None
+        if value and set(value) <= set("fEsxXpPaAwN")
+        else "must be characters from fEsxXpPaAwN"
+    )
 
 
 def _workers(value: str) -> str | None:
-    return None if value in ("auto", "logical") or re.fullmatch(r"\d{1,4}", value) else "must be a number, auto or logical"
+    return (
+        None
+        if value in ("auto", "logical") or re.fullmatch(r"\d{1,4}", value)
+        else "must be a number, auto or logical"
+    )
 
 
 def _plugin_off(value: str) -> str | None:
@@ -92,12 +103,33 @@ def _plugin_off(value: str) -> str | None:
 
 
 # Options that take no value.
-FLAGS = frozenset({
-    "-v", "--verbose", "-q", "--quiet", "-x", "--exitfirst", "-s", "-l", "--showlocals",
-    "--lf", "--last-failed", "--ff", "--failed-first", "--nf", "--new-first",
-    "--collect-only", "--co", "--no-header", "--no-summary", "--strict-markers",
-    "--disable-warnings", "--disable-pytest-warnings", "--runxfail",
-})
+FLAGS = frozenset(
+    {
+        "-v",
+        "--verbose",
+        "-q",
+        "--quiet",
+        "-x",
+        "--exitfirst",
+        "-s",
+        "-l",
+        "--showlocals",
+        "--lf",
+        "--last-failed",
+        "--ff",
+        "--failed-first",
+        "--nf",
+        "--new-first",
+        "--collect-only",
+        "--co",
+        "--no-header",
+        "--no-summary",
+        "--strict-markers",
+        "--disable-warnings",
+        "--disable-pytest-warnings",
+        "--runxfail",
+    }
+)
 # Options that take one value, with the check for it.
 VALUED: dict[str, Callable[[str], str | None]] = {
     "-k": _any,  # pytest's own expression language, never eval'd
@@ -121,7 +153,9 @@ SHORT_FLAGS = frozenset(option[1] for option in FLAGS if len(option) == 2)
 SHORT_VALUED = frozenset(option[1] for option in VALUED if len(option) == 2)
 # The options that read pytest's cache; `selectors --collect` runs without the cache
 # (it must not write one), so it collects without them.
-CACHE_OPTIONS = frozenset({"--lf", "--last-failed", "--ff", "--failed-first", "--nf", "--new-first"})
+CACHE_OPTIONS = frozenset(
+    {"--lf", "--last-failed", "--ff", "--failed-first", "--nf", "--new-first"}
+)
 CACHE_VALUED = frozenset({"--lfnf", "--last-failed-no-failures"})
 
 _REPORTS_INSTEAD = "prints information instead of running tests, so a run with it proves nothing"
@@ -129,17 +163,38 @@ _CONFIG = "changes which configuration or conftest files pytest reads"
 _WRITES = "writes files where ledger does not choose"
 # Why notable options are refused (every option not in FLAGS/VALUED is refused anyway).
 REFUSED_REASONS = {
-    "--version": _REPORTS_INSTEAD, "-V": _REPORTS_INSTEAD, "--help": _REPORTS_INSTEAD, "-h": _REPORTS_INSTEAD,
-    "--markers": _REPORTS_INSTEAD, "--fixtures": _REPORTS_INSTEAD, "--funcargs": _REPORTS_INSTEAD,
-    "--fixtures-per-test": _REPORTS_INSTEAD, "--setup-only": _REPORTS_INSTEAD, "--setup-plan": _REPORTS_INSTEAD,
-    "--setup-show": _REPORTS_INSTEAD, "--cache-show": _REPORTS_INSTEAD, "--trace-config": _REPORTS_INSTEAD,
-    "-c": _CONFIG, "--config-file": _CONFIG, "--inifile": _CONFIG, "-o": _CONFIG, "--override-ini": _CONFIG,
-    "--rootdir": _CONFIG, "--confcutdir": _CONFIG, "--noconftest": _CONFIG,
+    "--version": _REPORTS_INSTEAD,
+    "-V": _REPORTS_INSTEAD,
+    "--help": _REPORTS_INSTEAD,
+    "-h": _REPORTS_INSTEAD,
+    "--markers": _REPORTS_INSTEAD,
+    "--fixtures": _REPORTS_INSTEAD,
+    "--funcargs": _REPORTS_INSTEAD,
+    "--fixtures-per-test": _REPORTS_INSTEAD,
+    "--setup-only": _REPORTS_INSTEAD,
+    "--setup-plan": _REPORTS_INSTEAD,
+    "--setup-show": _REPORTS_INSTEAD,
+    "--cache-show": _REPORTS_INSTEAD,
+    "--trace-config": _REPORTS_INSTEAD,
+    "-c": _CONFIG,
+    "--config-file": _CONFIG,
+    "--inifile": _CONFIG,
+    "-o": _CONFIG,
+    "--override-ini": _CONFIG,
+    "--rootdir": _CONFIG,
+    "--confcutdir": _CONFIG,
+    "--noconftest": _CONFIG,
     "--basetemp": "pytest deletes that folder before the run; ledger sets its own inside the report folder",
-    "--debug": _WRITES, "--log-file": _WRITES, "--junitxml": _WRITES, "--junit-xml": _WRITES,
-    "--result-log": _WRITES, "--resultlog": _WRITES, "--cache-clear": _WRITES,
+    "--debug": _WRITES,
+    "--log-file": _WRITES,
+    "--junitxml": _WRITES,
+    "--junit-xml": _WRITES,
+    "--result-log": _WRITES,
+    "--resultlog": _WRITES,
+    "--cache-clear": _WRITES,
     "--pyargs": "imports its arguments as modules",
-    "-W": "imports the module its warning category names", "--pythonwarnings": "imports the module its warning category names",
+    "-W": "imports the module its warning category names",
+    "--pythonwarnings": "imports the module its warning category names",
     "--": "ends option parsing; write test paths and options plainly",
 }
 
@@ -178,9 +233,17 @@ class SelectorPolicy:
                 rule=SelectorRule.ENV_ALLOWLIST,
             )
         if "\x00" in value:
-            raise UnsafeSelector(f"selector {selector.text!r}: {name} holds a NUL byte", rule=SelectorRule.ENV_ALLOWLIST)
-        if name == "PYTHONHASHSEED" and not (_HASHSEED.match(value) and (value == "random" or int(value) <= 4294967295)):
-            raise UnsafeSelector(f"selector {selector.text!r}: PYTHONHASHSEED must be an integer 0..4294967295 or random", rule=SelectorRule.ENV_ALLOWLIST)
+            raise UnsafeSelector(
+                f"selector {selector.text!r}: {name} holds a NUL byte",
+                rule=SelectorRule.ENV_ALLOWLIST,
+            )
+        if name == "PYTHONHASHSEED" and not (
+            _HASHSEED.match(value) and (value == "random" or int(value) <= 4294967295)
+        ):
+            raise UnsafeSelector(
+                f"selector {selector.text!r}: PYTHONHASHSEED must be an integer 0..4294967295 or random",
+                rule=SelectorRule.ENV_ALLOWLIST,
+            )
 
     # ------------------------------------------------------------------ options and paths
 
@@ -219,7 +282,7 @@ class SelectorPolicy:
                 position += 1
                 continue
             if letter in SHORT_VALUED:
-                value = arg[position + 1:]
+                value = arg[position + 1 :]
                 if not value:
                     value, i = self._separate_value(selector, option, args, i)
                 self._check_value(selector, option, value)
@@ -227,7 +290,9 @@ class SelectorPolicy:
             raise self._option(selector, option, REFUSED_REASONS.get(option))
         return i
 
-    def _separate_value(self, selector: Selector, option: str, args: list[str], i: int) -> tuple[str, int]:
+    def _separate_value(
+        self, selector: Selector, option: str, args: list[str], i: int
+    ) -> tuple[str, int]:
         if i >= len(args):
             raise self._option(selector, option, "needs a value")
         value = args[i]
@@ -245,13 +310,19 @@ class SelectorPolicy:
         if reason is None:
             allowed = " ".join(sorted(FLAGS | set(VALUED), key=lambda o: (o.startswith("--"), o)))
             reason = f"is not on the option allowlist ({allowed})"
-        return UnsafeSelector(f"selector {selector.text!r}: option {option} {reason}", rule=SelectorRule.OPTION_ALLOWLIST)
+        return UnsafeSelector(
+            f"selector {selector.text!r}: option {option} {reason}",
+            rule=SelectorRule.OPTION_ALLOWLIST,
+        )
 
     def _check_path(self, selector: Selector, arg: str) -> None:
         """A test path or node id (`path::name[param]`): its path must resolve inside the workspace."""
         part = arg.split("::", 1)[0]
         if not part:
-            raise UnsafeSelector(f"selector {selector.text!r}: node id {arg!r} names no file", rule=SelectorRule.PATH_CONFINEMENT)
+            raise UnsafeSelector(
+                f"selector {selector.text!r}: node id {arg!r} names no file",
+                rule=SelectorRule.PATH_CONFINEMENT,
+            )
         resolved = (self.root / part).resolve()
         if resolved != self.root and self.root not in resolved.parents:
             raise UnsafeSelector(
@@ -265,9 +336,14 @@ def check_recorded_env(policy: SelectorPolicy, recorded: dict, config_env: dict[
     the selector's prefixes): every name must be allowed, or set by the configuration now."""
     for name, value in recorded.items():
         if not isinstance(name, str) or not isinstance(value, str):
-            raise UnsafeSelector(f"recorded environment {name!r} is not NAME = \"value\"", rule=SelectorRule.ENV_ALLOWLIST)
+            raise UnsafeSelector(
+                f'recorded environment {name!r} is not NAME = "value"',
+                rule=SelectorRule.ENV_ALLOWLIST,
+            )
         if "\x00" in value:
-            raise UnsafeSelector(f"recorded environment {name} holds a NUL byte", rule=SelectorRule.ENV_ALLOWLIST)
+            raise UnsafeSelector(
+                f"recorded environment {name} holds a NUL byte", rule=SelectorRule.ENV_ALLOWLIST
+            )
         if name in config_env and config_env[name] == value:
             continue
         if name not in policy.allowed_env:
@@ -297,8 +373,11 @@ def ledger_run_options(root: Path, report_dir: Path, args: Iterable[str]) -> lis
         cache = root / CACHE_DIR_NAME
         resolved = cache.resolve()
         if resolved != root.resolve() and root.resolve() not in resolved.parents:
-            raise UnsafeSelector(f"pytest's cache folder resolves outside the workspace ({resolved}); remove the link",
-                                 CACHE_DIR_NAME, rule=SelectorRule.PATH_CONFINEMENT)
+            raise UnsafeSelector(
+                f"pytest's cache folder resolves outside the workspace ({resolved}); remove the link",
+                CACHE_DIR_NAME,
+                rule=SelectorRule.PATH_CONFINEMENT,
+            )
         options += ["-o", f"cache_dir={cache}"]
     options.append(f"--basetemp={report_dir / BASETEMP_NAME}")
     return options
@@ -325,4 +404,6 @@ def collect_only_args(args: Iterable[str]) -> list[str]:
 
 def _disables(args: list[str], plugin: str) -> bool:
     target = f"no:{plugin}"
-    return any(a == f"-p{target}" for a in args) or any(a == "-p" and b == target for a, b in pairwise(args))
+    return any(a == f"-p{target}" for a in args) or any(
+        a == "-p" and b == target for a, b in pairwise(args)
+    )

@@ -19,7 +19,9 @@ from ledger.running.selector import Selector, find_selectors
 COLLECT_TIMEOUT_S = 120.0
 
 _SUMMARY = re.compile(r"(?P<n>\d+)(?:/\d+)? tests? collected")
-_COLLECTED_ITEMS = re.compile(r"\bcollected (?P<n>\d+) items?(?: / (?P<desel>\d+) deselected)?(?: / (?P<sel>\d+) selected)?")
+_COLLECTED_ITEMS = re.compile(
+    r"\bcollected (?P<n>\d+) items?(?: / (?P<desel>\d+) deselected)?(?: / (?P<sel>\d+) selected)?"
+)
 _PER_FILE = re.compile(r"^\S+\.py: (?P<n>\d+)$")
 _ERROR_LINE = re.compile(r"^(?:ERROR:?|E)\s+(?P<text>.+)$")
 
@@ -71,16 +73,35 @@ def collect_argv(selector: Selector, python: str | None = None) -> list[str]:
     """
     from ledger.running.selector_policy import collect_only_args
 
-    return [python or sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *collect_only_args(selector.args)]
+    return [
+        python or sys.executable,
+        "-m",
+        "pytest",
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        *collect_only_args(selector.args),
+    ]
 
 
-def collect(selector: Selector, env_overrides: dict[str, str], cwd, timeout_s: float = COLLECT_TIMEOUT_S,
-            python: str | None = None) -> Collection:
+def collect(
+    selector: Selector,
+    env_overrides: dict[str, str],
+    cwd,
+    timeout_s: float = COLLECT_TIMEOUT_S,
+    python: str | None = None,
+) -> Collection:
     """How many tests `selector` collects under `python` (the workspace's, see ledger/running/interpreter.py)."""
     env = {**os.environ, **env_overrides, "PYTHONDONTWRITEBYTECODE": "1"}
     try:
         done = subprocess.run(
-            collect_argv(selector, python), cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout_s
+            collect_argv(selector, python),
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
         )
     except subprocess.TimeoutExpired:
         return Collection(None, 124, f"collection timed out after {timeout_s:g}s")
@@ -91,9 +112,13 @@ def collect(selector: Selector, env_overrides: dict[str, str], cwd, timeout_s: f
 
 def parse_collect_output(exit_code: int, output: str) -> Collection:
     lines = [line.rstrip() for line in output.splitlines()]
-    if exit_code in (0, 5) and (exit_code == 5 or any("no tests collected" in line for line in lines)):
+    if exit_code in (0, 5) and (
+        exit_code == 5 or any("no tests collected" in line for line in lines)
+    ):
         return Collection(0, exit_code)
-    if exit_code == 4 and any(re.match(r"^ERROR: (?:file or directory )?not found:", line) for line in lines):
+    if exit_code == 4 and any(
+        re.match(r"^ERROR: (?:file or directory )?not found:", line) for line in lines
+    ):
         # A node id or file that does not exist selects nothing: that is 0 tests.
         return Collection(0, exit_code, detail=_error_summary(exit_code, lines))
     if exit_code not in (0, 5):
@@ -111,11 +136,18 @@ def parse_collect_output(exit_code: int, output: str) -> Collection:
     per_file = [int(m.group("n")) for m in (_PER_FILE.match(line) for line in lines) if m]
     if per_file:
         return Collection(sum(per_file), exit_code)
-    return Collection(sum(1 for line in lines if "::" in line and " " not in line.strip()), exit_code)
+    return Collection(
+        sum(1 for line in lines if "::" in line and " " not in line.strip()), exit_code
+    )
 
 
 def _error_summary(exit_code: int, lines: list[str]) -> str:
-    meaning = {1: "tests failed", 2: "collection errors", 3: "internal error", 4: "usage error"}.get(exit_code, "failed")
+    meaning = {
+        1: "tests failed",
+        2: "collection errors",
+        3: "internal error",
+        4: "usage error",
+    }.get(exit_code, "failed")
     detail = next((m.group("text") for m in (_ERROR_LINE.match(line) for line in lines) if m), None)
     if detail is None:
         detail = next((line.strip() for line in reversed(lines) if line.strip()), "")
@@ -173,7 +205,9 @@ def collect_entries(ws, entries: list[MapEntry], timeout_s: float = COLLECT_TIME
 
     def run(key):
         args, env = key
-        return key, collect(Selector(text="", env=dict(env), args=args), dict(env), ws.root, timeout_s, python)
+        return key, collect(
+            Selector(text="", env=dict(env), args=args), dict(env), ws.root, timeout_s, python
+        )
 
     workers = max(1, min(len(jobs), os.cpu_count() or 2, 8))
     with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -184,7 +218,9 @@ def collect_entries(ws, entries: list[MapEntry], timeout_s: float = COLLECT_TIME
                 entry.collect_detail = result.detail
 
 
-def render_markdown(ws, entries: list[MapEntry], initiative: str | None, collected: bool, timestamp: str) -> str:
+def render_markdown(
+    ws, entries: list[MapEntry], initiative: str | None, collected: bool, timestamp: str
+) -> str:
     """The map as a document a loop can keep as evidence (like a hand-written selector map)."""
     import shlex
 
@@ -193,10 +229,15 @@ def render_markdown(ws, entries: list[MapEntry], initiative: str | None, collect
     groups: dict[str, list[dict]] = {}
     for entry in entries:
         own = {k: v for k, v in entry.env.items() if ws.config.env.get(k) != v}
-        row = {**entry.to_json(), "own_env": " ".join(f"{k}={shlex.quote(v)}" for k, v in own.items())}
+        row = {
+            **entry.to_json(),
+            "own_env": " ".join(f"{k}={shlex.quote(v)}" for k, v in own.items()),
+        }
         groups.setdefault(entry.initiative, []).append(row)
     renderer = Renderer(ws.templates_dir)
-    renderer.environment.filters["shell_quote"] = lambda value: shlex.quote(value) if value else '""'
+    renderer.environment.filters["shell_quote"] = lambda value: (
+        shlex.quote(value) if value else '""'
+    )
     return render_reported(
         renderer,
         "selector_map.md.j2",

@@ -114,7 +114,9 @@ def shard_of(targets: list[Target], shard: tuple[int, int] | None) -> list[Targe
     return [t for k, t in enumerate(ordered) if k % count == index - 1]
 
 
-def find_targets(ws: Workspace, initiative: str | None, row: str | None) -> tuple[list[Target], list[dict]]:
+def find_targets(
+    ws: Workspace, initiative: str | None, row: str | None
+) -> tuple[list[Target], list[dict]]:
     """The proof run of every verified row (and the done rows that have none, with why)."""
     from ledger.reading.audit import audit_workspace
     from ledger.reading.audit.model import AuditClass
@@ -127,10 +129,20 @@ def find_targets(ws: Workspace, initiative: str | None, row: str | None) -> tupl
         if audit.state != RowState.DONE:
             continue
         if audit.audit is not AuditClass.VERIFIED or audit.proof is None:
-            skipped.append({"initiative": audit.initiative, "row": audit.qualified_id, "why": f"{audit.audit}: no verified run to re-run"})
+            skipped.append(
+                {
+                    "initiative": audit.initiative,
+                    "row": audit.qualified_id,
+                    "why": f"{audit.audit}: no verified run to re-run",
+                }
+            )
             continue
         manifest = read_manifest(ws.root / audit.proof) or {}
-        targets.append(Target(audit.initiative, audit.qualified_id, audit.row, audit.file, audit.proof, manifest))
+        targets.append(
+            Target(
+                audit.initiative, audit.qualified_id, audit.row, audit.file, audit.proof, manifest
+            )
+        )
     if row is not None and not targets and not skipped:
         raise BadInput(f"no done row {row} in {initiative}")
     return targets, skipped
@@ -144,7 +156,9 @@ class Worktrees:
         self._lock = threading.Lock()  # git serialises worktree bookkeeping badly under concurrency
         toplevel = _git(ws.root, "rev-parse", "--show-toplevel")
         if toplevel is None:
-            raise BadInput(f"{ws.root} is not in a git repository: ledger verify re-runs at commits")
+            raise BadInput(
+                f"{ws.root} is not in a git repository: ledger verify re-runs at commits"
+            )
         self.toplevel = Path(toplevel).resolve()
         self.inside = ws.root.resolve().relative_to(self.toplevel)
         self.scratch = Path(tempfile.mkdtemp(prefix="ledger-verify-"))
@@ -159,10 +173,15 @@ class Worktrees:
             path = self.scratch / f"wt{self._count}"
             done = subprocess.run(
                 ["git", "worktree", "add", "--detach", "--quiet", str(path), commit],
-                cwd=self.toplevel, capture_output=True, text=True, check=False,
+                cwd=self.toplevel,
+                capture_output=True,
+                text=True,
+                check=False,
             )
         if done.returncode != 0:
-            raise BadInput(f"cannot check out {commit[:12]}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'git worktree add failed'}")
+            raise BadInput(
+                f"cannot check out {commit[:12]}: {done.stderr.strip().splitlines()[-1] if done.stderr.strip() else 'git worktree add failed'}"
+            )
         return path / self.inside
 
     def remove(self, workspace_in_tree: Path) -> None:
@@ -170,12 +189,19 @@ class Worktrees:
         for _ in self.inside.parts:
             tree = tree.parent
         with self._lock:
-            subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=self.toplevel, capture_output=True, check=False)
+            subprocess.run(
+                ["git", "worktree", "remove", "--force", str(tree)],
+                cwd=self.toplevel,
+                capture_output=True,
+                check=False,
+            )
         shutil.rmtree(tree, ignore_errors=True)
 
     def close(self) -> None:
         with self._lock:
-            subprocess.run(["git", "worktree", "prune"], cwd=self.toplevel, capture_output=True, check=False)
+            subprocess.run(
+                ["git", "worktree", "prune"], cwd=self.toplevel, capture_output=True, check=False
+            )
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 
@@ -206,10 +232,19 @@ def run_verify(
     tasks = [(t, place) for t in mine for place in places]
     try:
         if jobs <= 1:
-            summary.results = [_verify_one(ws, trees, t, place, head, timeout_s, echo) for t, place in tasks]
+            summary.results = [
+                _verify_one(ws, trees, t, place, head, timeout_s, echo) for t, place in tasks
+            ]
         else:
             with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="ledger-verify") as pool:
-                summary.results = list(pool.map(lambda task: _verify_one(ws, trees, task[0], task[1], head, timeout_s, echo), tasks))
+                summary.results = list(
+                    pool.map(
+                        lambda task: _verify_one(
+                            ws, trees, task[0], task[1], head, timeout_s, echo
+                        ),
+                        tasks,
+                    )
+                )
     finally:
         trees.close()
     if out is not None:
@@ -217,7 +252,15 @@ def run_verify(
     return summary
 
 
-def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, head: str | None, timeout_s, echo: Echo) -> VerifyResult:
+def _verify_one(
+    ws: Workspace,
+    trees: Worktrees,
+    target: Target,
+    place: str,
+    head: str | None,
+    timeout_s,
+    echo: Echo,
+) -> VerifyResult:
     from ledger.errors import UnsafeSelector
     from ledger.running.record import classify_outcome, read_counts, read_log
     from ledger.running.runner import RunRequest, pytest_argv, run_streaming
@@ -230,10 +273,16 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
 
     recorded = target.manifest
     commit = recorded.get("git_commit") if place == RECORDED else head
-    result = VerifyResult(target.initiative, target.row, place, target.run_folder, commit, False, "")
+    result = VerifyResult(
+        target.initiative, target.row, place, target.run_folder, commit, False, ""
+    )
     selector_text = recorded.get("selector")
     if not isinstance(commit, str) or not commit:
-        result.why = "the run recorded no commit to check out" if place == RECORDED else "the repository has no HEAD commit"
+        result.why = (
+            "the run recorded no commit to check out"
+            if place == RECORDED
+            else "the repository has no HEAD commit"
+        )
         echo(f"[ledger] {target.initiative} {target.row}: cannot reproduce: {result.why}")
         return result
     # A manifest is a file in the workspace, as writable as plan text: the selector and the
@@ -269,14 +318,29 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
         "started_at": report.timestamp,
     }
     write_manifest(folder, base)
-    expected = {"outcome": recorded.get("outcome"), "counts": {k: (recorded.get("counts") or {}).get(k) for k in COUNT_KEYS}}
-    echo(f"[ledger] {target.initiative} {target.row}: re-running {selector.display} at {place} {commit[:12]} -> {ws.relative(folder)}/")
+    expected = {
+        "outcome": recorded.get("outcome"),
+        "counts": {k: (recorded.get("counts") or {}).get(k) for k in COUNT_KEYS},
+    }
+    echo(
+        f"[ledger] {target.initiative} {target.row}: re-running {selector.display} at {place} {commit[:12]} -> {ws.relative(folder)}/"
+    )
     try:
         tree = trees.add(commit)
     except BadInput as exc:
         result.why = exc.message
-        write_manifest(folder, {**base, "complete": True, "outcome": None, "reproduced": False, "why": result.why,
-                                "expected": expected, "files": hash_files(folder)})
+        write_manifest(
+            folder,
+            {
+                **base,
+                "complete": True,
+                "outcome": None,
+                "reproduced": False,
+                "why": result.why,
+                "expected": expected,
+                "files": hash_files(folder),
+            },
+        )
         result.folder = ws.relative(folder) + "/"
         return result
     try:
@@ -284,25 +348,48 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
 
         # The workspace's Python (its venv has the project's dependencies), as `ledger do` uses,
         # with ledger's own run options (cache in the checkout, --basetemp in the verify folder).
-        argv = pytest_argv(["pytest", *selector.args], folder / "junit.xml", ledger_run_options(tree, folder, selector.args),
-                           python=workspace_interpreter(ws).path)
+        argv = pytest_argv(
+            ["pytest", *selector.args],
+            folder / "junit.xml",
+            ledger_run_options(tree, folder, selector.args),
+            python=workspace_interpreter(ws).path,
+        )
         # The checkout's own code first: an editable install of the workspace would otherwise
         # import the working copy's modules instead of the commit's.
         env = {str(k): str(v) for k, v in overrides.items()}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(tree), os.environ.get("PYTHONPATH", "")]))
-        run = run_streaming(RunRequest(argv=argv, env_overrides=env, cwd=tree, log_path=folder / "pytest.log", timeout_s=timeout_s),
-                            echo if threading.current_thread() is threading.main_thread() else (lambda line: None))
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(tree), os.environ.get("PYTHONPATH", "")])
+        )
+        run = run_streaming(
+            RunRequest(
+                argv=argv,
+                env_overrides=env,
+                cwd=tree,
+                log_path=folder / "pytest.log",
+                timeout_s=timeout_s,
+            ),
+            echo if threading.current_thread() is threading.main_thread() else (lambda line: None),
+        )
     finally:
         trees.remove(tree)
         remove_basetemp(folder)  # tests' tmp_path files are not evidence
     counts = read_counts(folder / "junit.xml")
-    verdict = classify_outcome(run, counts, timeout_s, read_log(folder / "pytest.log"), args=selector.args, roots=[tree, ws.root])
+    verdict = classify_outcome(
+        run,
+        counts,
+        timeout_s,
+        read_log(folder / "pytest.log"),
+        args=selector.args,
+        roots=[tree, ws.root],
+    )
     outcome, reason = verdict.outcome, verdict.reason
     got = {k: (counts or {}).get(k) for k in COUNT_KEYS}
     if outcome != expected["outcome"]:
         why = f"{outcome} ({reason or _counts_text(got)}), the run it checks {expected['outcome']}"
     elif got != expected["counts"]:
-        why = f"same outcome, other counts: {_counts_text(got)} vs {_counts_text(expected['counts'])}"
+        why = (
+            f"same outcome, other counts: {_counts_text(got)} vs {_counts_text(expected['counts'])}"
+        )
     else:
         why = f"same outcome and counts ({_counts_text(got)})"
     if place == RECORDED and recorded.get("git_dirty"):
@@ -311,36 +398,48 @@ def _verify_one(ws: Workspace, trees: Worktrees, target: Target, place: str, hea
     result.reproduced = outcome == expected["outcome"] and got == expected["counts"]
     result.why, result.outcome, result.counts = why, outcome, counts
     result.folder = ws.relative(folder) + "/"
-    write_manifest(folder, {
-        **base,
-        "complete": True,
-        "argv": argv,
-        "env_overrides": {k: v for k, v in env.items() if k != "PYTHONPATH"},
-        "started_at": run.started_at,
-        "finished_at": run.finished_at,
-        "duration_s": round(run.duration_s, 3),
-        "exit_code": run.exit_code,
-        "outcome": outcome,
-        "reason": reason,
-        "counts": counts,
-        "expected": expected,
-        "reproduced": result.reproduced,
-        "why": why,
-        "files": hash_files(folder),
-    })
-    echo(f"[ledger] {target.initiative} {target.row} at {place}: {'reproduced' if result.reproduced else 'NOT reproduced'}: {why}")
+    write_manifest(
+        folder,
+        {
+            **base,
+            "complete": True,
+            "argv": argv,
+            "env_overrides": {k: v for k, v in env.items() if k != "PYTHONPATH"},
+            "started_at": run.started_at,
+            "finished_at": run.finished_at,
+            "duration_s": round(run.duration_s, 3),
+            "exit_code": run.exit_code,
+            "outcome": outcome,
+            "reason": reason,
+            "counts": counts,
+            "expected": expected,
+            "reproduced": result.reproduced,
+            "why": why,
+            "files": hash_files(folder),
+        },
+    )
+    echo(
+        f"[ledger] {target.initiative} {target.row} at {place}: {'reproduced' if result.reproduced else 'NOT reproduced'}: {why}"
+    )
     return result
 
 
 def _counts_text(counts: dict | None) -> str:
     if not counts:
         return "no counts"
-    return ", ".join(f"{counts.get(k) or 0} {k}" for k in ("passed", "failed", "errors", "skipped") if counts.get(k) or k == "passed")
+    return ", ".join(
+        f"{counts.get(k) or 0} {k}"
+        for k in ("passed", "failed", "errors", "skipped")
+        if counts.get(k) or k == "passed"
+    )
 
 
 # -- shards ----------------------------------------------------------------------------------
 
-def _export(ws: Workspace, summary: VerifySummary, out: Path, shard: tuple[int, int] | None, keys: list) -> None:
+
+def _export(
+    ws: Workspace, summary: VerifySummary, out: Path, shard: tuple[int, int] | None, keys: list
+) -> None:
     """Copy the folders this shard recorded to `out` (same relative paths) and a shard record beside them."""
     out.mkdir(parents=True, exist_ok=True)
     for result in summary.results:
@@ -348,7 +447,9 @@ def _export(ws: Workspace, summary: VerifySummary, out: Path, shard: tuple[int, 
             shutil.copytree(ws.root / result.folder, out / result.folder, dirs_exist_ok=True)
     index, count = shard or (1, 1)
     record = {**summary.to_json(), "shard": [index, count], "targets": [list(k) for k in keys]}
-    (out / f"verify-shard-{index}-of-{count}.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    (out / f"verify-shard-{index}-of-{count}.json").write_text(
+        json.dumps(record, indent=2) + "\n", encoding="utf-8"
+    )
 
 
 @dataclass
@@ -366,10 +467,13 @@ class Collected:
 
     def to_json(self) -> dict:
         return {
-            "shards_seen": self.shards_seen, "shard_count": self.shard_count, "missing_shards": self.missing_shards,
-            "copied": self.copied, "rejected": self.rejected, "exit_code": self.exit_code, **{
-                k: v for k, v in self.summary.to_json().items() if k != "exit_code"
-            },
+            "shards_seen": self.shards_seen,
+            "shard_count": self.shard_count,
+            "missing_shards": self.missing_shards,
+            "copied": self.copied,
+            "rejected": self.rejected,
+            "exit_code": self.exit_code,
+            **{k: v for k, v in self.summary.to_json().items() if k != "exit_code"},
         }
 
 
@@ -403,8 +507,14 @@ def collect_shards(ws: Workspace, source: Path) -> Collected:
         where = manifest.get("folder")
         initiative = manifest.get("initiative")
         rel = folder.relative_to(source).as_posix()
-        if check.status != FolderStatus.INTACT or not isinstance(where, str) or not isinstance(initiative, str):
-            rejected.append(f"{rel}: {'; '.join(check.problems) or 'not an intact ledger verify record'}")
+        if (
+            check.status != FolderStatus.INTACT
+            or not isinstance(where, str)
+            or not isinstance(initiative, str)
+        ):
+            rejected.append(
+                f"{rel}: {'; '.join(check.problems) or 'not an intact ledger verify record'}"
+            )
             continue
         target = (ws.root / where).resolve()
         try:
@@ -413,17 +523,30 @@ def collect_shards(ws: Workspace, source: Path) -> Collected:
             rejected.append(f"{rel}: {exc.message}")
             continue
         if report_root not in target.parents:
-            rejected.append(f"{rel}: records a place outside {initiative}'s report folders ({where})")
+            rejected.append(
+                f"{rel}: records a place outside {initiative}'s report folders ({where})"
+            )
             continue
         if not target.exists():
             shutil.copytree(folder, target)
             copied.append(where)
-        results.append(VerifyResult(
-            initiative, str(manifest.get("row")), str(manifest.get("at")), str(manifest.get("verifies")),
-            manifest.get("git_commit"), bool(manifest.get("reproduced")), str(manifest.get("why") or ""),
-            manifest.get("outcome"), manifest.get("counts"), where,
-        ))
+        results.append(
+            VerifyResult(
+                initiative,
+                str(manifest.get("row")),
+                str(manifest.get("at")),
+                str(manifest.get("verifies")),
+                manifest.get("git_commit"),
+                bool(manifest.get("reproduced")),
+                str(manifest.get("why") or ""),
+                manifest.get("outcome"),
+                manifest.get("counts"),
+                where,
+            )
+        )
     missing = sorted(set(range(1, count + 1)) - seen) if count else []
     if not records:
-        raise BadInput(f"{source}: no verify-shard-*-of-*.json shard records (run ledger verify --shard i/n --out DIR)")
+        raise BadInput(
+            f"{source}: no verify-shard-*-of-*.json shard records (run ledger verify --shard i/n --out DIR)"
+        )
     return Collected(sorted(seen), count, missing, copied, rejected, VerifySummary(results=results))

@@ -32,14 +32,29 @@ __all__ = ["AuditClass", "AuditReport", "RowAudit", "Issue", "RowClassifier", "a
 
 def load_ledger(ws: Workspace) -> tuple[LedgerDoc | None, list[Issue]]:
     if not ws.ledger_path.exists():
-        return None, [Issue(IssueKind.UNINTERPRETED, "no ledger file; attempts were not checked", ws.relative(ws.ledger_path))]
+        return None, [
+            Issue(
+                IssueKind.UNINTERPRETED,
+                "no ledger file; attempts were not checked",
+                ws.relative(ws.ledger_path),
+            )
+        ]
     try:
         return ws.read_ledger(), []
     except BadInput as exc:
-        return None, [Issue(IssueKind.UNINTERPRETED, f"ledger not read: {exc.message}", ws.relative(ws.ledger_path), exc.line)]
+        return None, [
+            Issue(
+                IssueKind.UNINTERPRETED,
+                f"ledger not read: {exc.message}",
+                ws.relative(ws.ledger_path),
+                exc.line,
+            )
+        ]
 
 
-def audit_workspace(ws: Workspace, initiative: str | None = None, since: str | None = None) -> AuditReport:
+def audit_workspace(
+    ws: Workspace, initiative: str | None = None, since: str | None = None
+) -> AuditReport:
     """The audit of every row (or INITIATIVE's); `since`: only rows and attempts changed
     since that commit. Verified rows whose tests or library code changed after their run's
     commit are marked stale."""
@@ -56,7 +71,9 @@ def audit_workspace(ws: Workspace, initiative: str | None = None, since: str | N
     return report
 
 
-def _audit_workspace(ws: Workspace, initiative: str | None, checker: IntegrityChecker) -> AuditReport:
+def _audit_workspace(
+    ws: Workspace, initiative: str | None, checker: IntegrityChecker
+) -> AuditReport:
     if initiative is not None:
         ws.initiative_dir(initiative)  # unknown initiative: a clear error, exit 2
     names = [initiative] if initiative else ws.initiatives()
@@ -77,10 +94,20 @@ def _audit_workspace(ws: Workspace, initiative: str | None, checker: IntegrityCh
     for name, context in zip(names, contexts, strict=True):
         for plan in ws.plans(name):
             for diagnostic in plan.diagnostics:
-                report.issues.append(Issue(IssueKind.UNINTERPRETED, diagnostic.message, ws.relative(diagnostic.path), diagnostic.line, name))
+                report.issues.append(
+                    Issue(
+                        IssueKind.UNINTERPRETED,
+                        diagnostic.message,
+                        ws.relative(diagnostic.path),
+                        diagnostic.line,
+                        name,
+                    )
+                )
             # A plan's whole text cites; rows from the ledger's checklist cite through their own
             # text (the ledger's other text is no plan's) and their attempts.
-            for resolution in context.resolve_text(plan.source.text, 1) if not plan.from_ledger else []:
+            for resolution in (
+                context.resolve_text(plan.source.text, 1) if not plan.from_ledger else []
+            ):
                 cited_paths.update(resolution.existing)
             report.rows += [classify_row(context, row) for row in plan.rows]
         for evidence in context.attempts:
@@ -113,7 +140,9 @@ class RowClassifier:
     one parsed ledger and one integrity checker for them all, and each initiative's evidence
     (runs, attempts naming a row) for the pages to show beside the class."""
 
-    def __init__(self, ws: Workspace, ledger: LedgerDoc | None, initiatives: list[str] | None = None):
+    def __init__(
+        self, ws: Workspace, ledger: LedgerDoc | None, initiatives: list[str] | None = None
+    ):
         self.ws = ws
         self.ledger = ledger
         self.checker = IntegrityChecker()
@@ -125,7 +154,9 @@ class RowClassifier:
     def evidence(self, initiative: str) -> InitiativeEvidence:
         """The initiative's evidence, read once (every run's manifest, through the checker)."""
         if initiative not in self._evidence:
-            self._evidence[initiative] = InitiativeEvidence(self.ws, initiative, self.ledger, self.checker)
+            self._evidence[initiative] = InitiativeEvidence(
+                self.ws, initiative, self.ledger, self.checker
+            )
         return self._evidence[initiative]
 
     def classify(self, initiative: str, rows: list[Row]) -> dict[int, RowAudit]:
@@ -135,6 +166,6 @@ class RowClassifier:
         if len(checked) > self._noted:
             # Every commit not yet noted (all initiatives' when they were read up front), so
             # the first lookup asks git about them in one call, not one per initiative.
-            context.cross.want_commits(checked[self._noted:])
+            context.cross.want_commits(checked[self._noted :])
             self._noted = len(checked)
         return {id(row): classify_row(context, row) for row in rows}

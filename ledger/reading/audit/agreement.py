@@ -9,7 +9,9 @@ from ledger.reading.audit.model import Issue, IssueKind
 from ledger.workspace import Workspace
 
 
-def plan_ledger_disagreements(ws: Workspace, ledger: LedgerDoc, initiatives: list[str]) -> list[Issue]:
+def plan_ledger_disagreements(
+    ws: Workspace, ledger: LedgerDoc, initiatives: list[str]
+) -> list[Issue]:
     """One failing issue per ledger checklist item whose done-ness differs from the plan
     row it names: `<initiative>.<row>: …`, or a bare `<row>: …` when exactly one
     initiative's plan has that row id (the loop writes `S4:` for its seed plan's rows)."""
@@ -25,9 +27,15 @@ def plan_ledger_disagreements(ws: Workspace, ledger: LedgerDoc, initiatives: lis
     ledger_file = ws.relative(ws.ledger_path)
     issues: list[Issue] = []
     for item in ledger.checklist:
-        named = [(name, cited) for name in initiatives if (cited := item.row_of(name)) is not None and cited in plan_rows[name]]
+        named = [
+            (name, cited)
+            for name in initiatives
+            if (cited := item.row_of(name)) is not None and cited in plan_rows[name]
+        ]
         if not named:
-            named = [(name, item.subject) for name in initiatives if item.subject in plan_rows[name]]
+            named = [
+                (name, item.subject) for name in initiatives if item.subject in plan_rows[name]
+            ]
             if len(named) != 1:
                 continue  # a bare id no plan has, or several: nothing to compare it with
         for name, row_id in named:
@@ -36,7 +44,9 @@ def plan_ledger_disagreements(ws: Workspace, ledger: LedgerDoc, initiatives: lis
             if ledger_state is None:
                 continue
             for row in rows:
-                if row.state is None or (row.state == RowState.DONE) == (ledger_state == RowState.DONE):
+                if row.state is None or (row.state == RowState.DONE) == (
+                    ledger_state == RowState.DONE
+                ):
                     continue
                 section = f"## {item.section}" if item.section else "checklist"
                 issues.append(
@@ -44,7 +54,10 @@ def plan_ledger_disagreements(ws: Workspace, ledger: LedgerDoc, initiatives: lis
                         IssueKind.PLAN_LEDGER,
                         f"{name} {row.qualified_id}: {row.state_token} ({row.state}) in "
                         f"{ws.relative(row.path)}:{row.line} but {item.token} ({ledger_state}) in the ledger's {section}",
-                        ledger_file, item.line, name, failing=True,
+                        ledger_file,
+                        item.line,
+                        name,
+                        failing=True,
                     )
                 )
     return issues

@@ -30,8 +30,12 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
 @dataclass
 class ChangeScope:
     rev: str
-    files: set[str] = field(default_factory=set)  # changed since rev (committed, staged, in the tree, or new)
-    lines: dict[str, set[int]] = field(default_factory=dict)  # file -> changed line numbers (new side)
+    files: set[str] = field(
+        default_factory=set
+    )  # changed since rev (committed, staged, in the tree, or new)
+    lines: dict[str, set[int]] = field(
+        default_factory=dict
+    )  # file -> changed line numbers (new side)
 
 
 def change_scope(ws: Workspace, rev: str) -> ChangeScope:
@@ -64,7 +68,9 @@ def change_scope(ws: Workspace, rev: str) -> ChangeScope:
                 scope.lines.setdefault(current, set()).update(range(start, start + max(count, 1)))
     for name in _git(ws.root, "diff", "--name-only", "--relative", rev, "--").stdout.splitlines():
         scope.files.add(name)
-    for name in _git(ws.root, "ls-files", "--others", "--exclude-standard", "--full-name").stdout.splitlines():
+    for name in _git(
+        ws.root, "ls-files", "--others", "--exclude-standard", "--full-name"
+    ).stdout.splitlines():
         relative = workspace_relative(name)
         if relative is not None:
             scope.files.add(relative)
@@ -82,17 +88,30 @@ def restrict_to_changes(ws: Workspace, report: AuditReport, scope: ChangeScope) 
     doc = ws.ledger_doc()
     if doc is not None and ledger_file in scope.lines:
         touched = scope.lines[ledger_file]
-        changed_attempts = [a for a in doc.all_attempts() if any(n in touched for n in range(a.line, a.end_line + 1))]
-    new_folders = {name.rsplit("/", 1)[0] + "/" for name in scope.files if name.endswith("/manifest.json")}
+        changed_attempts = [
+            a
+            for a in doc.all_attempts()
+            if any(n in touched for n in range(a.line, a.end_line + 1))
+        ]
+    new_folders = {
+        name.rsplit("/", 1)[0] + "/" for name in scope.files if name.endswith("/manifest.json")
+    }
     kept = []
     for row in report.rows:
         plan_lines = scope.lines.get(row.file, set())
         by_plan = row.line in plan_lines
         by_attempt = any(
-            a.initiative == row.initiative and (row.row in a.rows or row.qualified_id in a.rows or _mentions(a.text, row, mentions_row))
+            a.initiative == row.initiative
+            and (
+                row.row in a.rows
+                or row.qualified_id in a.rows
+                or _mentions(a.text, row, mentions_row)
+            )
             for a in changed_attempts
         )
-        by_run = any(folder in new_folders for folder in [*row.evidence, *([row.proof] if row.proof else [])])
+        by_run = any(
+            folder in new_folders for folder in [*row.evidence, *([row.proof] if row.proof else [])]
+        )
         if by_plan or by_attempt or by_run:
             kept.append(row)
     report.rows = kept
@@ -128,7 +147,16 @@ class History:
 
     @classmethod
     def read(cls, root: Path) -> History | None:
-        log = _git(root, "log", "--first-parent", "--no-renames", "--format=%x00%H %s", "--name-only", "--relative", "HEAD")
+        log = _git(
+            root,
+            "log",
+            "--first-parent",
+            "--no-renames",
+            "--format=%x00%H %s",
+            "--name-only",
+            "--relative",
+            "HEAD",
+        )
         if log.returncode != 0:
             return None
         commits = []
@@ -142,7 +170,11 @@ class History:
     def changed_since(self, commit: str) -> tuple[list[str], list[str]] | None:
         """(files changed after `commit`, "sha subject" of the commits that changed them);
         None when `commit` is not in HEAD's first-parent history."""
-        matches = [sha for sha in self.order if sha.startswith(commit)] if len(commit) < 40 else ([commit] if commit in self.order else [])
+        matches = (
+            [sha for sha in self.order if sha.startswith(commit)]
+            if len(commit) < 40
+            else ([commit] if commit in self.order else [])
+        )
         if len(matches) != 1:
             return None
         files: dict[str, None] = {}
@@ -153,7 +185,9 @@ class History:
             commits.append((sha, subject, names))
         for name in self.uncommitted:
             files.setdefault(name)
-        return list(files), [f"{sha[:12]} {subject}" for sha, subject, _ in commits] + (["(uncommitted changes)"] if self.uncommitted else [])
+        return list(files), [f"{sha[:12]} {subject}" for sha, subject, _ in commits] + (
+            ["(uncommitted changes)"] if self.uncommitted else []
+        )
 
 
 def _selector_files(selector: str) -> AbstractSet[str]:
@@ -180,7 +214,9 @@ def _split_selector_files(selector) -> set[str]:
 def _code_under_test(name: str, ws: Workspace) -> bool:
     """Library code a test may exercise: Python outside test folders and the plan roots."""
     parts = name.split("/")
-    if not name.endswith(".py") or any(p in ("tests", "test") or p.startswith("test_") for p in parts):
+    if not name.endswith(".py") or any(
+        p in ("tests", "test") or p.startswith("test_") for p in parts
+    ):
         return False
     return not any(name.startswith(root.rstrip("/") + "/") for root in ws.config.plan_roots)
 
@@ -214,11 +250,23 @@ def mark_stale(ws: Workspace, report: AuditReport, checker=None) -> None:
         tests = _selector_files(manifest.get("selector", ""))
         stale = [f for f in files if f in tests or _code_under_test(f, ws)]
         if stale:
-            touching = [c for c in commits if c == "(uncommitted changes)" or any(
-                f in names for sha, _, names in history.commits if c.startswith(sha[:12]) for f in stale)]
+            touching = [
+                c
+                for c in commits
+                if c == "(uncommitted changes)"
+                or any(
+                    f in names
+                    for sha, _, names in history.commits
+                    if c.startswith(sha[:12])
+                    for f in stale
+                )
+            ]
             row.stale = {"since": commit[:12], "files": stale[:20], "commits": touching[:10]}
             shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
-            row.reasons.append(Reason(
-                f"stale: changed since the run's commit {commit[:12]}: {shown}"
-                + (f" (by {'; '.join(touching[:3])})" if touching else "") + "; run it again (fails --strict)"
-            ))
+            row.reasons.append(
+                Reason(
+                    f"stale: changed since the run's commit {commit[:12]}: {shown}"
+                    + (f" (by {'; '.join(touching[:3])})" if touching else "")
+                    + "; run it again (fails --strict)"
+                )
+            )

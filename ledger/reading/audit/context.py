@@ -28,7 +28,9 @@ class AttemptEvidence:
 
 
 class InitiativeEvidence:
-    def __init__(self, ws: Workspace, initiative: str, ledger: LedgerDoc | None, checker: IntegrityChecker):
+    def __init__(
+        self, ws: Workspace, initiative: str, ledger: LedgerDoc | None, checker: IntegrityChecker
+    ):
         self.ws = ws
         self.initiative = initiative
         self.checker = checker
@@ -81,7 +83,11 @@ class InitiativeEvidence:
         newest: dict[str, dict] = {}
         for folder in self.verifications.get(self.ws.relative(run_folder) + "/", []):
             check = self.checker.check(folder)
-            if check.status != FolderStatus.INTACT or check.manifest is None or not isinstance(check.manifest.get("reproduced"), bool):
+            if (
+                check.status != FolderStatus.INTACT
+                or check.manifest is None
+                or not isinstance(check.manifest.get("reproduced"), bool)
+            ):
                 continue
             at = "head" if check.manifest.get("at") == "head" else "recorded"
             key = (check.sort_key, str(folder))
@@ -94,10 +100,17 @@ class InitiativeEvidence:
                     "commit": check.manifest.get("git_commit"),
                     "folder": self.ws.relative(folder) + "/",
                 }
-        return [{k: v for k, v in newest[at].items() if k != "_key"} for at in ("recorded", "head") if at in newest]
+        return [
+            {k: v for k, v in newest[at].items() if k != "_key"}
+            for at in ("recorded", "head")
+            if at in newest
+        ]
 
     def resolve_text(self, text: str, first_line: int) -> list[Resolution]:
-        return [resolve(c, self.ws.root, self.bases, self._resolved) for c in find_citations(text, first_line)]
+        return [
+            resolve(c, self.ws.root, self.bases, self._resolved)
+            for c in find_citations(text, first_line)
+        ]
 
     def row_resolutions(self, row: Row) -> list[Resolution]:
         return self.resolve_text(row.own_text, row.line)
@@ -114,7 +127,9 @@ class InitiativeEvidence:
         candidates = self._attempts_with_word(parts[-1]) if parts else []
         # Identity, not ==: a dataclass == compares every field of two attempts.
         seen = {id(a) for a in candidates}
-        return [a for a in candidates if a.names(row)] + [a for a in self._with_rows if row.id in a.attempt.rows and id(a) not in seen]
+        return [a for a in candidates if a.names(row)] + [
+            a for a in self._with_rows if row.id in a.attempt.rows and id(a) not in seen
+        ]
 
     def _attempts_with_word(self, word: str) -> list[AttemptEvidence]:
         if word not in self._by_word:
@@ -131,7 +146,9 @@ class InitiativeEvidence:
                 folders.append(folder)
         return folders
 
-    def manifest_folders(self, resolutions: list[Resolution], row: Row, foreign: list | None = None) -> set[Path]:
+    def manifest_folders(
+        self, resolutions: list[Resolution], row: Row, foreign: list | None = None
+    ) -> set[Path]:
         """Report folders with a manifest that the cited paths point into (or, for a `<TS>/` folder, hold).
 
         Another row's run proves that row, not this one: it goes to `foreign` as (folder, its row).
@@ -152,6 +169,8 @@ class InitiativeEvidence:
                         foreign.append((folder, recorded_row))
                     continue
                 below = manifest_folders_below(path)
-                mine = [f for f in below if (self.checker.check(f).manifest or {}).get("row") == row.id]
+                mine = [
+                    f for f in below if (self.checker.check(f).manifest or {}).get("row") == row.id
+                ]
                 folders.update(mine)
         return folders

@@ -73,7 +73,9 @@ class CrossChecker:
         self.now = now or datetime.now(UTC)
         self._runs: dict[Path, list[CheckFailure]] = {}
         self._future: dict[Path, bool] = {}
-        self._commits: dict[str, int | None] = {}  # sha -> committer time, None: not in the repository
+        self._commits: dict[
+            str, int | None
+        ] = {}  # sha -> committer time, None: not in the repository
         self._pending: set[str] = set()
         self._git_usable: bool | None = None
 
@@ -103,8 +105,12 @@ class CrossChecker:
             # One process for every commit of the audit: `--batch` answers each line with
             # `<sha> commit <size>` and the object, or `<sha> missing`.
             done = subprocess.run(
-                ["git", "cat-file", "--batch"], cwd=self.root, input="\n".join(pending).encode() + b"\n",
-                capture_output=True, timeout=60, check=False,
+                ["git", "cat-file", "--batch"],
+                cwd=self.root,
+                input="\n".join(pending).encode() + b"\n",
+                capture_output=True,
+                timeout=60,
+                check=False,
             )
         except (OSError, subprocess.SubprocessError):
             done = None
@@ -123,7 +129,7 @@ class CrossChecker:
             position = end + 1
             if len(header) == 3:
                 size = int(header[2])
-                body = data[position:position + size]
+                body = data[position : position + size]
                 position += size + 1
                 if header[1] == b"commit":
                     self._commits[sha] = _committer_time(body)
@@ -143,15 +149,31 @@ class CrossChecker:
         sha = manifest.get("git_commit")
         if isinstance(sha, str):
             if not _HEX.match(sha):
-                failures.append(CheckFailure("commit", f"recorded commit {sha!r} is not a commit hash"))
+                failures.append(
+                    CheckFailure("commit", f"recorded commit {sha!r} is not a commit hash")
+                )
             else:
                 usable, when = self.commit_time(sha)
                 if usable and when is None:
-                    failures.append(CheckFailure("commit", f"recorded commit {sha[:12]} is not in this repository (forged, or a shallow clone)"))
+                    failures.append(
+                        CheckFailure(
+                            "commit",
+                            f"recorded commit {sha[:12]} is not in this repository (forged, or a shallow clone)",
+                        )
+                    )
                 started = parse_time(manifest.get("started_at"))
-                if when is not None and started is not None and when - started.timestamp() > COMMIT_AFTER_START_S:
+                if (
+                    when is not None
+                    and started is not None
+                    and when - started.timestamp() > COMMIT_AFTER_START_S
+                ):
                     made = datetime.fromtimestamp(when, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    failures.append(CheckFailure("times", f"the recorded commit {sha[:12]} was made at {made}, after the run started ({manifest.get('started_at')})"))
+                    failures.append(
+                        CheckFailure(
+                            "times",
+                            f"the recorded commit {sha[:12]} was made at {made}, after the run started ({manifest.get('started_at')})",
+                        )
+                    )
         return failures
 
     def is_future(self, check: FolderCheck) -> bool:
@@ -159,7 +181,9 @@ class CrossChecker:
             started = parse_time((check.manifest or {}).get("started_at"))
             folder = parse_time(check.folder_timestamp)
             limit = self.now.timestamp() + FUTURE_SLACK_S
-            self._future[check.folder] = any(t is not None and t.timestamp() > limit for t in (started, folder))
+            self._future[check.folder] = any(
+                t is not None and t.timestamp() > limit for t in (started, folder)
+            )
         return self._future[check.folder]
 
     def _time_failures(self, check: FolderCheck) -> list[CheckFailure]:
@@ -171,17 +195,32 @@ class CrossChecker:
         if started is None:
             return [CheckFailure("times", f"started_at {started_text!r} is not a UTC time")]
         if self.is_future(check):
-            failures.append(CheckFailure("times", f"recorded in the future (folder {check.folder_timestamp}, started_at {started_text}); it is not counted as the newest run"))
+            failures.append(
+                CheckFailure(
+                    "times",
+                    f"recorded in the future (folder {check.folder_timestamp}, started_at {started_text}); it is not counted as the newest run",
+                )
+            )
         if folder is not None:
             delta = (started - folder).total_seconds()
             # A folder chosen before the run (`do --at`/`--report-dir`/`--from-input`: the
             # supervisor's Artifacts:) may be any time older than the run, never newer.
             chosen = isinstance(manifest.get("report_dir_chosen"), dict)
             if (delta > START_AFTER_FOLDER_S and not chosen) or delta < -START_BEFORE_FOLDER_S:
-                failures.append(CheckFailure("times", f"folder {check.folder_timestamp} does not match started_at {started_text} (a copied or renamed folder)"))
+                failures.append(
+                    CheckFailure(
+                        "times",
+                        f"folder {check.folder_timestamp} does not match started_at {started_text} (a copied or renamed folder)",
+                    )
+                )
         finished = parse_time(manifest.get("finished_at"))
         if finished is not None and finished < started:
-            failures.append(CheckFailure("times", f"finished_at {manifest.get('finished_at')} is before started_at {started_text}"))
+            failures.append(
+                CheckFailure(
+                    "times",
+                    f"finished_at {manifest.get('finished_at')} is before started_at {started_text}",
+                )
+            )
         return failures
 
     def _count_failures(self, check: FolderCheck) -> list[CheckFailure]:
@@ -192,16 +231,29 @@ class CrossChecker:
         manifest = check.manifest or {}
         files = manifest.get("files") or {}
         if "junit.xml" not in files:
-            return [CheckFailure("outcome", "recorded as passed with no JUnit report (a pass needs a test that ran)")]
+            return [
+                CheckFailure(
+                    "outcome",
+                    "recorded as passed with no JUnit report (a pass needs a test that ran)",
+                )
+            ]
         try:
             parsed = parse_junit(os.path.join(check.folder, "junit.xml"))
         except JUnitError as exc:
             return [CheckFailure("outcome", f"recorded as passed but {exc}")]
-        junit = {"tests": parsed.tests, "passed": parsed.passed, "failed": parsed.failed, "errors": parsed.errors, "skipped": parsed.skipped}
+        junit = {
+            "tests": parsed.tests,
+            "passed": parsed.passed,
+            "failed": parsed.failed,
+            "errors": parsed.errors,
+            "skipped": parsed.skipped,
+        }
         failures = []
         recorded = manifest.get("counts")
         if not isinstance(recorded, dict) or any(recorded.get(k) != v for k, v in junit.items()):
-            failures.append(CheckFailure("counts", f"manifest counts {recorded} differ from junit.xml {junit}"))
+            failures.append(
+                CheckFailure("counts", f"manifest counts {recorded} differ from junit.xml {junit}")
+            )
         if parsed.collection_errors:
             junit["collection_errors"] = parsed.collection_errors
         if "pytest.log" not in files:
@@ -209,14 +261,31 @@ class CrossChecker:
         log_text = _tail(os.path.join(check.folder, "pytest.log"))
         args = _selector_args(manifest.get("selector"))
         exit_code = manifest.get("exit_code", 0)
-        verdict = classify(exit_code=exit_code if isinstance(exit_code, int) else None, junit=junit, log_text=log_text, args=args)
-        summary = verdict.summary  # the log's summary line, as classify parsed it (parsed once, not twice)
+        verdict = classify(
+            exit_code=exit_code if isinstance(exit_code, int) else None,
+            junit=junit,
+            log_text=log_text,
+            args=args,
+        )
+        summary = (
+            verdict.summary
+        )  # the log's summary line, as classify parsed it (parsed once, not twice)
         disagreement = summary is not None and _log_disagrees(summary, junit)
         if summary is not None and disagreement:
             shown = ", ".join(f"{v} {k}" for k, v in summary.items() if v) or "no tests ran"
-            failures.append(CheckFailure("log_summary", f"pytest.log says {shown}; junit.xml holds {junit['passed']} passed, {junit['failed']} failed, {junit['errors']} errors"))
+            failures.append(
+                CheckFailure(
+                    "log_summary",
+                    f"pytest.log says {shown}; junit.xml holds {junit['passed']} passed, {junit['failed']} failed, {junit['errors']} errors",
+                )
+            )
         if verdict.outcome is not Outcome.PASSED and not disagreement:
-            failures.append(CheckFailure("outcome", f"recorded as passed but its evidence says {verdict.outcome}: {verdict.reason}"))
+            failures.append(
+                CheckFailure(
+                    "outcome",
+                    f"recorded as passed but its evidence says {verdict.outcome}: {verdict.reason}",
+                )
+            )
         return failures
 
     def row_failures(self, check: FolderCheck, row, plan_file: str) -> list[CheckFailure]:
@@ -225,12 +294,18 @@ class CrossChecker:
         failures = []
         recorded_row = manifest.get("row")
         if not isinstance(recorded_row, str):
-            failures.append(CheckFailure("row", "the manifest names no row (a run must say which row it proves)"))
+            failures.append(
+                CheckFailure(
+                    "row", "the manifest names no row (a run must say which row it proves)"
+                )
+            )
         elif recorded_row != row.id:
             failures.append(CheckFailure("row", f"the run is of row {recorded_row}, not {row.id}"))
         recorded_plan = manifest.get("plan")
         if isinstance(recorded_plan, str) and recorded_plan != plan_file:
-            failures.append(CheckFailure("row", f"the run is of a row in {recorded_plan}, not {plan_file}"))
+            failures.append(
+                CheckFailure("row", f"the run is of a row in {recorded_plan}, not {plan_file}")
+            )
         failure = selector_failure(manifest.get("selector"), row)
         if failure:
             failures.append(failure)
@@ -264,7 +339,10 @@ def selector_failure(recorded, row) -> CheckFailure | None:
         return None
     found = find_selectors(row.guidance) or find_selectors(row.description)
     if not found:
-        return CheckFailure("selector", f"the row names no selector to compare the run's `{recorded}` with (write it in the row's guidance)")
+        return CheckFailure(
+            "selector",
+            f"the row names no selector to compare the run's `{recorded}` with (write it in the row's guidance)",
+        )
     if found[0] == recorded:
         return None
     try:
@@ -273,7 +351,10 @@ def selector_failure(recorded, row) -> CheckFailure | None:
     except BadInput as exc:
         return CheckFailure("selector", exc.message)
     if (current.env, current.args) != (ran.env, ran.args):
-        return CheckFailure("selector", f"ran another selector: `{recorded}`, but the row's selector is `{found[0]}` (that run proves its own selector, not this row)")
+        return CheckFailure(
+            "selector",
+            f"ran another selector: `{recorded}`, but the row's selector is `{found[0]}` (that run proves its own selector, not this row)",
+        )
     return None
 
 
@@ -299,7 +380,13 @@ def _first_selector_is(text: str, recorded: str) -> bool:
         return False
     before = text[:at]
     # Multi-backtick spans and escapes change where spans start: left to the slow path.
-    if "pytest" in before or "::" in before or before.count("`") % 2 or "``" in text or "\\`" in text:
+    if (
+        "pytest" in before
+        or "::" in before
+        or before.count("`") % 2
+        or "``" in text
+        or "\\`" in text
+    ):
         return False
     if recorded not in _SELECTOR_LIKE:
         from ledger.running.selector import looks_like_selector

@@ -24,21 +24,43 @@ def attempt_numbering(ws: Workspace, ledger: LedgerDoc) -> list[Issue]:
             if attempt.number is None:
                 continue
             if attempt.number in seen:
-                issues.append(Issue(
-                    IssueKind.ATTEMPT_NUMBERS,
-                    f"[{item.id}] Attempt #{attempt.number} appears twice (first at line {seen[attempt.number]})",
-                    file, attempt.line, item.id,
-                ))
+                issues.append(
+                    Issue(
+                        IssueKind.ATTEMPT_NUMBERS,
+                        f"[{item.id}] Attempt #{attempt.number} appears twice (first at line {seen[attempt.number]})",
+                        file,
+                        attempt.line,
+                        item.id,
+                    )
+                )
             else:
                 seen[attempt.number] = attempt.line
         if seen:
             numbers = sorted(seen)
             missing = sorted(set(range(numbers[0], numbers[-1] + 1)) - set(numbers))
             if missing:
-                shown = ", ".join(f"#{n}" for n in missing[:10]) + (" …" if len(missing) > 10 else "")
-                issues.append(Issue(IssueKind.ATTEMPT_NUMBERS, f"[{item.id}] attempt numbers skip {shown}", file, item.line, item.id))
+                shown = ", ".join(f"#{n}" for n in missing[:10]) + (
+                    " …" if len(missing) > 10 else ""
+                )
+                issues.append(
+                    Issue(
+                        IssueKind.ATTEMPT_NUMBERS,
+                        f"[{item.id}] attempt numbers skip {shown}",
+                        file,
+                        item.line,
+                        item.id,
+                    )
+                )
     for item_id, first, repeat in ledger.duplicate_items:
-        issues.append(Issue(IssueKind.LEDGER_ITEM, f"item [{item_id}] appears twice (first at line {first})", file, repeat, item_id))
+        issues.append(
+            Issue(
+                IssueKind.LEDGER_ITEM,
+                f"item [{item_id}] appears twice (first at line {first})",
+                file,
+                repeat,
+                item_id,
+            )
+        )
     return issues
 
 
@@ -49,7 +71,9 @@ def items_without_plans(ws: Workspace, ledger: LedgerDoc, initiatives: list[str]
         Issue(
             IssueKind.LEDGER_ITEM,
             f"[{item.id}] has no plan folder under {roots}; its {len(item.attempts)} attempts were not checked against evidence",
-            ws.relative(ws.ledger_path), item.line, item.id,
+            ws.relative(ws.ledger_path),
+            item.line,
+            item.id,
         )
         for item in ledger.items.values()
         if item.id not in initiatives
@@ -60,15 +84,43 @@ def attempt_citations(ws: Workspace, context: InitiativeEvidence) -> list[Issue]
     issues: list[Issue] = []
     file = ws.relative(ws.ledger_path)
     for evidence in context.attempts:
-        label = f"Attempt #{evidence.attempt.number}" if evidence.attempt.number is not None else f"attempt of {evidence.attempt.date}"
+        label = (
+            f"Attempt #{evidence.attempt.number}"
+            if evidence.attempt.number is not None
+            else f"attempt of {evidence.attempt.date}"
+        )
         for resolution in evidence.resolutions:
             citation = resolution.citation
             if citation.placeholder:
-                issues.append(Issue(IssueKind.PLACEHOLDER, f"{label} cites a placeholder, not a path: {citation.text}", file, citation.line, context.initiative))
+                issues.append(
+                    Issue(
+                        IssueKind.PLACEHOLDER,
+                        f"{label} cites a placeholder, not a path: {citation.text}",
+                        file,
+                        citation.line,
+                        context.initiative,
+                    )
+                )
             for missing in resolution.missing:
-                issues.append(Issue(IssueKind.MISSING_ARTIFACT, f"{label} cites {missing}, which does not exist", file, citation.line, context.initiative))
+                issues.append(
+                    Issue(
+                        IssueKind.MISSING_ARTIFACT,
+                        f"{label} cites {missing}, which does not exist",
+                        file,
+                        citation.line,
+                        context.initiative,
+                    )
+                )
             for outside in resolution.outside:
-                issues.append(Issue(IssueKind.MISSING_ARTIFACT, f"{label} cites {outside}, outside the workspace", file, citation.line, context.initiative))
+                issues.append(
+                    Issue(
+                        IssueKind.MISSING_ARTIFACT,
+                        f"{label} cites {outside}, outside the workspace",
+                        file,
+                        citation.line,
+                        context.initiative,
+                    )
+                )
     return issues
 
 
@@ -77,15 +129,22 @@ def unknown_findings(ws: Workspace, initiatives: list[str]) -> list[Issue]:
 
     doc = load_findings(ws.findings_path)
     findings_file = ws.relative(ws.findings_path)
-    defined_where = f"{findings_file} does not define" if ws.findings_path.exists() else f"there is no {findings_file} to define"
+    defined_where = (
+        f"{findings_file} does not define"
+        if ws.findings_path.exists()
+        else f"there is no {findings_file} to define"
+    )
     found = []
     for citation in workspace_citations(ws, doc, initiatives):
         if citation.id not in doc.findings:
-            found.append(Issue(
-                IssueKind.UNKNOWN_FINDING,
-                f"cites {citation.id}; {defined_where} it",
-                ws.relative(citation.path), citation.line,
-            ))
+            found.append(
+                Issue(
+                    IssueKind.UNKNOWN_FINDING,
+                    f"cites {citation.id}; {defined_where} it",
+                    ws.relative(citation.path),
+                    citation.line,
+                )
+            )
     return found
 
 
@@ -116,7 +175,11 @@ def covered_folders(cited_paths: set[Path]) -> set[str]:
 
 
 def orphans_and_damage(
-    ws: Workspace, context: InitiativeEvidence, cited_paths: set[Path], covered: set[str], checker: IntegrityChecker
+    ws: Workspace,
+    context: InitiativeEvidence,
+    cited_paths: set[Path],
+    covered: set[str],
+    checker: IntegrityChecker,
 ) -> list[Issue]:
     """Report folders nothing cites, and manifests that are incomplete or no longer match."""
     issues: list[Issue] = []
@@ -125,33 +188,70 @@ def orphans_and_damage(
         rel = ws.relative(leaf) + "/"
         has_manifest = checker.has_manifest(str(leaf))
         # A `ledger verify` record cites the run it re-ran; nothing needs to cite it.
-        verification = has_manifest and (checker.check(leaf).manifest or {}).get("tool") == VERIFY_TOOL
+        verification = (
+            has_manifest and (checker.check(leaf).manifest or {}).get("tool") == VERIFY_TOOL
+        )
         if str(leaf) not in covered and leaf.parent not in cited_paths and not verification:
-            issues.append(Issue(IssueKind.ORPHAN_REPORT, f"{rel} is cited by no row, attempt or plan text", initiative=context.initiative))
+            issues.append(
+                Issue(
+                    IssueKind.ORPHAN_REPORT,
+                    f"{rel} is cited by no row, attempt or plan text",
+                    initiative=context.initiative,
+                )
+            )
         if has_manifest:
             check = checker.check(leaf)
             if check.status == FolderStatus.UNSEALED:
-                issues.append(Issue(IssueKind.UNSEALED_REPORT, f"{rel}: " + "; ".join(check.problems), initiative=context.initiative))
-            elif check.status == FolderStatus.INTACT and check.outcome and context.cross.is_future(check):
-                issues.append(Issue(
-                    IssueKind.FUTURE_REPORT, f"{rel}: recorded in the future (started_at {(check.manifest or {}).get('started_at')}); never counted as the newest run",
-                    initiative=context.initiative, failing=True,
-                ))
+                issues.append(
+                    Issue(
+                        IssueKind.UNSEALED_REPORT,
+                        f"{rel}: " + "; ".join(check.problems),
+                        initiative=context.initiative,
+                    )
+                )
+            elif (
+                check.status == FolderStatus.INTACT
+                and check.outcome
+                and context.cross.is_future(check)
+            ):
+                issues.append(
+                    Issue(
+                        IssueKind.FUTURE_REPORT,
+                        f"{rel}: recorded in the future (started_at {(check.manifest or {}).get('started_at')}); never counted as the newest run",
+                        initiative=context.initiative,
+                        failing=True,
+                    )
+                )
             if check.status == FolderStatus.INCOMPLETE:
                 if live is None:
                     from ledger.editing.repair import live_run_folders
 
                     live = live_run_folders(ws.root)
-                issues.append(Issue(IssueKind.INCOMPLETE_REPORT, f"{rel} {incomplete_state(check.manifest or {}, rel.rstrip('/') in live)}",
-                                    initiative=context.initiative))
+                issues.append(
+                    Issue(
+                        IssueKind.INCOMPLETE_REPORT,
+                        f"{rel} {incomplete_state(check.manifest or {}, rel.rstrip('/') in live)}",
+                        initiative=context.initiative,
+                    )
+                )
             elif check.status == FolderStatus.TAMPERED:
-                issues.append(Issue(
-                    IssueKind.TAMPERED_REPORT, f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
-                ))
+                issues.append(
+                    Issue(
+                        IssueKind.TAMPERED_REPORT,
+                        f"{rel}: " + "; ".join(check.problems),
+                        initiative=context.initiative,
+                        failing=True,
+                    )
+                )
             elif check.status == FolderStatus.MISSING:
-                issues.append(Issue(
-                    IssueKind.MISSING_EVIDENCE, f"{rel}: " + "; ".join(check.problems), initiative=context.initiative, failing=True
-                ))
+                issues.append(
+                    Issue(
+                        IssueKind.MISSING_EVIDENCE,
+                        f"{rel}: " + "; ".join(check.problems),
+                        initiative=context.initiative,
+                        failing=True,
+                    )
+                )
     return issues
 
 
@@ -160,17 +260,25 @@ def incomplete_state(manifest: dict, running: bool) -> str:
     left by a killed run that repair has yet to mark."""
     abandoned = manifest.get("abandoned")
     if isinstance(abandoned, dict):
-        return (f"is an abandoned run (manifest complete=false: {abandoned.get('why', 'never finished')}; "
-                f"marked {abandoned.get('at', '?')}); never counted as evidence")
+        return (
+            f"is an abandoned run (manifest complete=false: {abandoned.get('why', 'never finished')}; "
+            f"marked {abandoned.get('at', '?')}); never counted as evidence"
+        )
     if running:
         return "is being written by a running ledger do (manifest complete=false until it records its run)"
-    return ("is a half-written run (manifest complete=false) that no running ledger do owns; "
-            "ledger repair marks it abandoned")
+    return (
+        "is a half-written run (manifest complete=false) that no running ledger do owns; "
+        "ledger repair marks it abandoned"
+    )
 
 
 def root_logs(ws: Workspace) -> list[Issue]:
     return [
-        Issue(IssueKind.ROOT_LOG, f"{path.name} left at the workspace root; evidence belongs in a report folder", path.name)
+        Issue(
+            IssueKind.ROOT_LOG,
+            f"{path.name} left at the workspace root; evidence belongs in a report folder",
+            path.name,
+        )
         for path in sorted(ws.root.glob("*.log"))
         if path.is_file()
     ]
@@ -185,7 +293,9 @@ def temp_leftovers(ws: Workspace, contexts: Sequence[InitiativeEvidence] = ()) -
 
     initiatives = ws.initiatives()
     if contexts and [c.initiative for c in contexts] == initiatives:
-        found = find_leftovers(ws.root) + [path for context in contexts for path in context.stamp_leftovers]
+        found = find_leftovers(ws.root) + [
+            path for context in contexts for path in context.stamp_leftovers
+        ]
     else:
         stamps = []
         for initiative in initiatives:
@@ -195,7 +305,11 @@ def temp_leftovers(ws: Workspace, contexts: Sequence[InitiativeEvidence] = ()) -
                 continue
         found = find_leftovers(ws.root, stamps)
     return [
-        Issue(IssueKind.TEMP_LEFTOVER, f"{ws.relative(path)}{'/' if path.is_dir() else ''} is a temp file a killed ledger left; the next writing command removes it", ws.relative(path))
+        Issue(
+            IssueKind.TEMP_LEFTOVER,
+            f"{ws.relative(path)}{'/' if path.is_dir() else ''} is a temp file a killed ledger left; the next writing command removes it",
+            ws.relative(path),
+        )
         for path in found
     ]
 
@@ -206,9 +320,12 @@ def half_recorded_runs(ws: Workspace) -> list[Issue]:
     if not journal_path(ws.root).exists():
         return []
     entry = read_journal(ws.root) or {}
-    return [Issue(
-        IssueKind.HALF_RECORDED_RUN,
-        f"{entry.get('folder', '?')}: a killed ledger do left this run half-recorded (row flip or attempt missing); "
-        "ledger repair (or any writing command) completes it",
-        entry.get("folder"), failing=True,
-    )]
+    return [
+        Issue(
+            IssueKind.HALF_RECORDED_RUN,
+            f"{entry.get('folder', '?')}: a killed ledger do left this run half-recorded (row flip or attempt missing); "
+            "ledger repair (or any writing command) completes it",
+            entry.get("folder"),
+            failing=True,
+        )
+    ]

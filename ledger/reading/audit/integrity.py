@@ -55,7 +55,9 @@ class FolderCheck:
 
     @property
     def folder_timestamp(self) -> str:
-        return next((name for name in reversed(str(self.folder).split(os.sep)) if TIMESTAMP.match(name)), "")
+        return next(
+            (name for name in reversed(str(self.folder).split(os.sep)) if TIMESTAMP.match(name)), ""
+        )
 
     @property
     def sort_key(self) -> tuple[str, str]:
@@ -73,7 +75,9 @@ class IntegrityChecker:
         self._folders: dict[tuple[str, str], Path | None] = {}
         self._has_manifest: dict[str, bool] = {}
         self._walks: dict[tuple[str, str], str | None] = {}
-        self._paths: dict[str, Path] = {}  # one Path per folder checked or found (hashed once, not rebuilt)
+        self._paths: dict[
+            str, Path
+        ] = {}  # one Path per folder checked or found (hashed once, not rebuilt)
         self._keys = keys
         self.cross: CrossChecker | None = None  # made on first use (it runs git)
 
@@ -129,20 +133,36 @@ def check_folder(folder: Path, keys: dict | None = None) -> FolderCheck:
     try:
         manifest = json.loads(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return FolderCheck(folder, FolderStatus.TAMPERED, None, (f"manifest.json is not valid JSON ({exc.__class__.__name__})",))
+        return FolderCheck(
+            folder,
+            FolderStatus.TAMPERED,
+            None,
+            (f"manifest.json is not valid JSON ({exc.__class__.__name__})",),
+        )
     if not isinstance(manifest, dict):
-        return FolderCheck(folder, FolderStatus.TAMPERED, None, ("manifest.json is not a JSON object",))
+        return FolderCheck(
+            folder, FolderStatus.TAMPERED, None, ("manifest.json is not a JSON object",)
+        )
     if manifest.get("complete") is not True:
-        return FolderCheck(folder, FolderStatus.INCOMPLETE, manifest, ("the run never finished writing its evidence (manifest complete=false)",))
+        return FolderCheck(
+            folder,
+            FolderStatus.INCOMPLETE,
+            manifest,
+            ("the run never finished writing its evidence (manifest complete=false)",),
+        )
     seal_problem, attested_by = check_seal(manifest, keys or {})
     if seal_problem is not None:
         return FolderCheck(folder, FolderStatus.TAMPERED, manifest, (seal_problem,))
     files = manifest.get("files")
     if not isinstance(files, dict):
-        return FolderCheck(folder, FolderStatus.TAMPERED, manifest, ("manifest.json lists no file hashes",))
+        return FolderCheck(
+            folder, FolderStatus.TAMPERED, manifest, ("manifest.json lists no file hashes",)
+        )
     regions = manifest.get("regions", {})
     if not isinstance(regions, dict):
-        return FolderCheck(folder, FolderStatus.TAMPERED, manifest, ("manifest.json: regions is not an object",))
+        return FolderCheck(
+            folder, FolderStatus.TAMPERED, manifest, ("manifest.json: regions is not an object",)
+        )
     problems: list[str] = []
     missing: list[str] = []
     notes_list: list[str] = []
@@ -172,24 +192,47 @@ def check_folder(folder: Path, keys: dict | None = None) -> FolderCheck:
                 data = handle.read()
             region = record_region(data)
             if region is None:
-                problems.append(f"{name}: ledger's record (between its ledger:record markers) was removed or its markers edited")
+                problems.append(
+                    f"{name}: ledger's record (between its ledger:record markers) was removed or its markers edited"
+                )
             elif hashlib.sha256(region).hexdigest() != expected:
-                problems.append(f"{name}: ledger's record (between its ledger:record markers) was edited after the run")
+                problems.append(
+                    f"{name}: ledger's record (between its ledger:record markers) was edited after the run"
+                )
             elif region != data:
-                notes_list.append(f"{name}: notes added around ledger's record (allowed; the record is intact)")
+                notes_list.append(
+                    f"{name}: notes added around ledger's record (allowed; the record is intact)"
+                )
         elif sha256_file(target) != expected:
             problems.append(f"{name}: sha256 differs from the manifest (edited after the run)")
     notes = tuple(notes_list) + tuple(
-        f"{name}: added after the run (not in the manifest)" for name in _files_below(listing) if name not in files and name not in regions
+        f"{name}: added after the run (not in the manifest)"
+        for name in _files_below(listing)
+        if name not in files and name not in regions
     )
     if missing and not problems:
-        return FolderCheck(folder, FolderStatus.MISSING, manifest, (missing_files_message(folder, missing),), notes)
+        return FolderCheck(
+            folder, FolderStatus.MISSING, manifest, (missing_files_message(folder, missing),), notes
+        )
     problems += [f"{name}: listed in the manifest but missing" for name in missing]
     if not problems and SEAL not in manifest:
-        return FolderCheck(folder, FolderStatus.UNSEALED, manifest, (
-            "manifest.json carries no content hash (manifest_sha256): hand-written, or from a ledger before manifest version 2",
-        ), notes)
-    return FolderCheck(folder, FolderStatus.TAMPERED if problems else FolderStatus.INTACT, manifest, tuple(problems), notes, attested_by)
+        return FolderCheck(
+            folder,
+            FolderStatus.UNSEALED,
+            manifest,
+            (
+                "manifest.json carries no content hash (manifest_sha256): hand-written, or from a ledger before manifest version 2",
+            ),
+            notes,
+        )
+    return FolderCheck(
+        folder,
+        FolderStatus.TAMPERED if problems else FolderStatus.INTACT,
+        manifest,
+        tuple(problems),
+        notes,
+        attested_by,
+    )
 
 
 def missing_files_message(folder: Path, missing: list[str]) -> str:
@@ -199,7 +242,11 @@ def missing_files_message(folder: Path, missing: list[str]) -> str:
     names = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
     try:
         tracked = subprocess.run(
-            ["git", "ls-files", "--", *missing], cwd=folder, capture_output=True, text=True, timeout=30
+            ["git", "ls-files", "--", *missing],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         known = set(tracked.stdout.splitlines()) if tracked.returncode == 0 else None
     except (OSError, subprocess.SubprocessError):
@@ -208,11 +255,15 @@ def missing_files_message(folder: Path, missing: list[str]) -> str:
         return f"files missing on this clone: {names} (listed in the manifest; none present was edited)"
     deleted = [name for name in missing if name in known]
     if deleted:
-        return (f"files missing on this clone: {names} (committed, deleted from the work tree; "
-                f"fix: git checkout -- <those files> in {folder.name}/)")
-    return (f"files missing on this clone (never committed): {names}; none present was edited. Fix: on the machine "
-            f"that ran it, `git add -f` those files of this folder and commit and push them "
-            f"(`ledger do --commit` commits every file of its manifest, ignored ones included)")
+        return (
+            f"files missing on this clone: {names} (committed, deleted from the work tree; "
+            f"fix: git checkout -- <those files> in {folder.name}/)"
+        )
+    return (
+        f"files missing on this clone (never committed): {names}; none present was edited. Fix: on the machine "
+        f"that ran it, `git add -f` those files of this folder and commit and push them "
+        f"(`ledger do --commit` commits every file of its manifest, ignored ones included)"
+    )
 
 
 def check_seal(manifest: dict, keys: dict) -> tuple[str | None, str | None]:
@@ -221,14 +272,22 @@ def check_seal(manifest: dict, keys: dict) -> tuple[str | None, str | None]:
     version = manifest.get("version")
     if seal is None:
         if isinstance(version, int) and version >= MANIFEST_VERSION:
-            return f"manifest.json says version {version} but its content hash (manifest_sha256) was removed", None
+            return (
+                f"manifest.json says version {version} but its content hash (manifest_sha256) was removed",
+                None,
+            )
         return None, None  # unsealed: reported by the caller once its files are checked
     import hashlib
     import hmac
 
     payload = manifest_payload(manifest)
-    if not isinstance(seal, str) or not hmac.compare_digest(seal, hashlib.sha256(payload).hexdigest()):
-        return "manifest.json: edited after it was written (its fields no longer match its manifest_sha256)", None
+    if not isinstance(seal, str) or not hmac.compare_digest(
+        seal, hashlib.sha256(payload).hexdigest()
+    ):
+        return (
+            "manifest.json: edited after it was written (its fields no longer match its manifest_sha256)",
+            None,
+        )
     attestation = manifest.get(ATTESTATION)
     if attestation is None:
         return None, None
@@ -238,7 +297,10 @@ def check_seal(manifest: dict, keys: dict) -> tuple[str | None, str | None]:
     if key is None:
         return None, None  # signed with a key this machine does not hold: cannot be checked here
     if not hmac.compare_digest(str(attestation.get("hmac_sha256", "")), key.sign(payload)):
-        return f"manifest.json: attestation by key {attestation['key_id']} does not match (rewritten without the key)", None
+        return (
+            f"manifest.json: attestation by key {attestation['key_id']} does not match (rewritten without the key)",
+            None,
+        )
     return None, attestation["key_id"]
 
 
@@ -261,12 +323,15 @@ def _listing(folder: Path) -> dict[str, os.DirEntry]:
 def _files_below(listing: dict[str, os.DirEntry]) -> list[str]:
     """Relative POSIX names of the regular files of a `_listing`, the manifest excepted."""
     return sorted(
-        name for name, entry in listing.items()
+        name
+        for name, entry in listing.items()
         if not entry.is_dir(follow_symlinks=False) and name != MANIFEST and entry.is_file()
     )
 
 
-def evidence_folder(path: Path, stop: Path, has_manifest: dict[str, bool] | None = None) -> Path | None:
+def evidence_folder(
+    path: Path, stop: Path, has_manifest: dict[str, bool] | None = None
+) -> Path | None:
     """The nearest folder at or above `path` (below `stop`) that holds a manifest.
 
     `has_manifest` remembers each folder's answer: citations of sibling files walk the same parents.
@@ -276,7 +341,10 @@ def evidence_folder(path: Path, stop: Path, has_manifest: dict[str, bool] | None
 
 
 def _evidence_folder_text(
-    path: Path, stop: Path, known: dict[str, bool], walks: dict[tuple[str, str], str | None] | None = None
+    path: Path,
+    stop: Path,
+    known: dict[str, bool],
+    walks: dict[tuple[str, str], str | None] | None = None,
 ) -> str | None:
     """`evidence_folder` as text; `walks` remembers the answer per starting folder (the files
     of one folder, cited one by one, walk the same parents)."""
@@ -304,4 +372,6 @@ def manifest_folders_below(folder: Path) -> list[Path]:
     """Manifest folders one level down: a cited `reports/<TS>/` covers its `<slug>/` runs."""
     if not folder.is_dir():
         return []
-    return sorted(child for child in folder.iterdir() if child.is_dir() and (child / MANIFEST).is_file())
+    return sorted(
+        child for child in folder.iterdir() if child.is_dir() and (child / MANIFEST).is_file()
+    )

@@ -17,7 +17,9 @@ class AuditClass(StrEnum):
     PARTIAL = "partial"
     OPEN = "open"
     CLAIMED = "claimed"
-    MISSING = "missing"  # a cited run's files are absent on this clone (never committed), none edited
+    MISSING = (
+        "missing"  # a cited run's files are absent on this clone (never committed), none edited
+    )
     INCONSISTENT = "inconsistent"
     CONTRADICTED = "contradicted"
     TAMPERED = "tampered"
@@ -25,8 +27,15 @@ class AuditClass(StrEnum):
 
 
 # The classes that fail the audit whatever the flags (`--strict` adds evidenced).
-FAILING = frozenset({AuditClass.TAMPERED, AuditClass.CLAIMED, AuditClass.CONTRADICTED, AuditClass.INCONSISTENT,
-                     AuditClass.MISSING})
+FAILING = frozenset(
+    {
+        AuditClass.TAMPERED,
+        AuditClass.CLAIMED,
+        AuditClass.CONTRADICTED,
+        AuditClass.INCONSISTENT,
+        AuditClass.MISSING,
+    }
+)
 
 # What each class proves, exactly (`ledger audit --explain`, README).
 EXPLAIN = {
@@ -76,10 +85,16 @@ class IssueKind(StrEnum):
         return member
 
     TAMPERED_REPORT = "tampered_report", "tampered report folders"
-    MISSING_EVIDENCE = "missing_evidence", "report folders whose files are missing on this clone (never committed)"
+    MISSING_EVIDENCE = (
+        "missing_evidence",
+        "report folders whose files are missing on this clone (never committed)",
+    )
     INCOMPLETE_REPORT = "incomplete_report", "half-written report folders"
     FUTURE_REPORT = "future_report", "report folders dated in the future"
-    UNSEALED_REPORT = "unsealed_report", "manifests without their own hash (not counted as ledger runs)"
+    UNSEALED_REPORT = (
+        "unsealed_report",
+        "manifests without their own hash (not counted as ledger runs)",
+    )
     PLAN_LEDGER = "plan_ledger", "plan and ledger disagree"
     ATTEMPT_NUMBERS = "attempt_numbers", "attempt numbering"
     LEDGER_ITEM = "ledger_item", "ledger items"
@@ -100,7 +115,11 @@ class Reason:
     line: int | None = None
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}: " if self.file and self.line else (f"{self.file}: " if self.file else "")
+        where = (
+            f"{self.file}:{self.line}: "
+            if self.file and self.line
+            else (f"{self.file}: " if self.file else "")
+        )
         return f"{where}{self.message}"
 
 
@@ -125,7 +144,9 @@ class RowAudit:
     evidence: list[str] = field(default_factory=list)  # report folders that back the class
     proof: str | None = None  # the run folder that verifies the row
     attested_by: str | None = None  # key id of the proof's attestation
-    reproduction: list[dict] = field(default_factory=list)  # `ledger verify` results for the proof, newest per place
+    reproduction: list[dict] = field(
+        default_factory=list
+    )  # `ledger verify` results for the proof, newest per place
     # Verified, but its test files or library code changed after the proving run's commit:
     # {"since": commit, "files": [...], "commits": ["sha subject", ...]} (info; fails --strict).
     stale: dict | None = None
@@ -189,13 +210,25 @@ class AuditReport:
     def failing_rows(self, strict: bool = False, require_attested: bool = False) -> list[RowAudit]:
         failing = FAILING | ({AuditClass.EVIDENCED} if strict else set())
         return [
-            row for row in self.rows
-            if row.audit in failing or row.not_reproduced or (strict and row.stale)
-            or (require_attested and row.state == RowState.DONE and not (row.audit is AuditClass.VERIFIED and row.attested_by))
+            row
+            for row in self.rows
+            if row.audit in failing
+            or row.not_reproduced
+            or (strict and row.stale)
+            or (
+                require_attested
+                and row.state == RowState.DONE
+                and not (row.audit is AuditClass.VERIFIED and row.attested_by)
+            )
         ]
 
     def exit_code(self, strict: bool = False, require_attested: bool = False) -> int:
-        return 1 if self.failing_rows(strict, require_attested) or any(issue.failing for issue in self.issues) else 0
+        return (
+            1
+            if self.failing_rows(strict, require_attested)
+            or any(issue.failing for issue in self.issues)
+            else 0
+        )
 
     def to_json(self, strict: bool = False, require_attested: bool = False) -> dict:
         return {
@@ -206,7 +239,11 @@ class AuditReport:
             "since": self.since,
             "counts": self.counts(),
             "initiatives": [
-                {"initiative": name, "counts": self.counts(name), "rows": [r.to_json() for r in self.rows if r.initiative == name]}
+                {
+                    "initiative": name,
+                    "counts": self.counts(name),
+                    "rows": [r.to_json() for r in self.rows if r.initiative == name],
+                }
                 for name in self.initiatives
             ],
             "issues": [issue.to_json() for issue in self.issues],

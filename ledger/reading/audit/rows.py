@@ -47,7 +47,9 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
         return ws.relative(folder) + "/"
 
     for folder, other in foreign:
-        audit.reasons.append(Reason(f"cites {rel(folder)}, a run of row {other}: it proves that row, not this one"))
+        audit.reasons.append(
+            Reason(f"cites {rel(folder)}, a run of row {other}: it proves that row, not this one")
+        )
     tampered = [c for c in checks if c.status == FolderStatus.TAMPERED]
     # "Newest" is by recorded start; a run dated in the future is reported, never newest
     # (a folder named 2099 would otherwise hide every later real failure).
@@ -55,20 +57,29 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
     for check in checks:
         if check.status == FolderStatus.INTACT and check.outcome:
             if cross.is_future(check):
-                audit.reasons += [Reason(f"{rel(check.folder)}: {f}") for f in cross.run_failures(check) if f.check == "times"]
+                audit.reasons += [
+                    Reason(f"{rel(check.folder)}: {f}")
+                    for f in cross.run_failures(check)
+                    if f.check == "times"
+                ]
             else:
                 runs.append(check)
     pair = red_green_pair([(check, check.outcome) for check in runs])
     if pair is not None:
         red, green = pair
-        audit.tdd = {TddStep.RED: rel(red.folder), TddStep.GREEN: rel(green.folder) if green else None}
+        audit.tdd = {
+            TddStep.RED: rel(red.folder),
+            TddStep.GREEN: rel(green.folder) if green else None,
+        }
     # Only an outcome that changes a row decides what "newest" says about it: an all-skipped
     # run, a collection or usage error (a tooling mistake) proves nothing either way.
     decisive = [c for c in runs if _decides(c.outcome)]
     newest = decisive[-1] if decisive else None
     for check in checks:
         if check.status == FolderStatus.INCOMPLETE:
-            audit.reasons.append(Reason(f"{rel(check.folder)}: run never finished (manifest complete=false)"))
+            audit.reasons.append(
+                Reason(f"{rel(check.folder)}: run never finished (manifest complete=false)")
+            )
         elif check.status == FolderStatus.UNSEALED:
             audit.reasons += [Reason(f"{rel(check.folder)}: {p}") for p in check.problems]
 
@@ -82,7 +93,11 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
     for check in missing:
         audit.evidence.append(rel(check.folder))
         audit.reasons += [Reason(f"{rel(check.folder)}: {p}") for p in check.problems]
-    if missing and row.state == RowState.DONE and not any(c.outcome == Outcome.PASSED and c.folder in cited_folders for c in runs):
+    if (
+        missing
+        and row.state == RowState.DONE
+        and not any(c.outcome == Outcome.PASSED and c.folder in cited_folders for c in runs)
+    ):
         audit.audit = AuditClass.MISSING
         return audit
 
@@ -91,14 +106,23 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
             audit.audit = AuditClass.CONTRADICTED
             audit.evidence.append(rel(newest.folder))
             why = (newest.manifest or {}).get("reason") or newest.outcome
-            audit.reasons.insert(0, Reason(f"marked {row.state_token} but the newest run {rel(newest.folder)} {newest.outcome}: {why}"))
+            audit.reasons.insert(
+                0,
+                Reason(
+                    f"marked {row.state_token} but the newest run {rel(newest.folder)} {newest.outcome}: {why}"
+                ),
+            )
             return audit
-        cited_passing = [c for c in runs if c.outcome == Outcome.PASSED and c.folder in cited_folders]
+        cited_passing = [
+            c for c in runs if c.outcome == Outcome.PASSED and c.folder in cited_folders
+        ]
         if newest is not None and cited_passing:
             # The newest cited passing run whose record is consistent with itself, the row and the repository.
             failed_checks = {}
             for candidate in reversed(cited_passing):
-                failures = cross.run_failures(candidate) + cross.row_failures(candidate, row, plan_file)
+                failures = cross.run_failures(candidate) + cross.row_failures(
+                    candidate, row, plan_file
+                )
                 if not failures:
                     proof = candidate
                     break
@@ -107,40 +131,81 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
                 audit.audit = AuditClass.INCONSISTENT
                 audit.evidence += [rel(c.folder) for c in cited_passing]
                 first = cited_passing[-1]
-                audit.reasons.insert(0, Reason(
-                    f"passing run {rel(first.folder)} does not hold up: " + "; ".join(str(f) for f in failed_checks[first.folder])
-                ))
+                audit.reasons.insert(
+                    0,
+                    Reason(
+                        f"passing run {rel(first.folder)} does not hold up: "
+                        + "; ".join(str(f) for f in failed_checks[first.folder])
+                    ),
+                )
                 for check in cited_passing[-2::-1]:
-                    audit.reasons += [Reason(f"{rel(check.folder)}: {f}") for f in failed_checks[check.folder]]
+                    audit.reasons += [
+                        Reason(f"{rel(check.folder)}: {f}") for f in failed_checks[check.folder]
+                    ]
                 return audit
             audit.audit = AuditClass.VERIFIED
             audit.proof = rel(proof.folder)
             audit.attested_by = proof.attested_by
             audit.evidence += [rel(c.folder) for c in cited_passing]
-            audit.reasons.insert(0, Reason(f"passing run with intact manifest, cross-checks passed: {rel(proof.folder)}"))
-            audit.reasons += [Reason(f"{rel(c.folder)}{note}") for c in cited_passing for note in c.notes]
+            audit.reasons.insert(
+                0,
+                Reason(
+                    f"passing run with intact manifest, cross-checks passed: {rel(proof.folder)}"
+                ),
+            )
+            audit.reasons += [
+                Reason(f"{rel(c.folder)}{note}") for c in cited_passing for note in c.notes
+            ]
             for folder, failures in failed_checks.items():
-                audit.reasons += [Reason(f"{rel(folder)} (newer, not counted): {f}") for f in failures]
+                audit.reasons += [
+                    Reason(f"{rel(folder)} (newer, not counted): {f}") for f in failures
+                ]
             audit.reproduction = context.reproduction(proof.folder)
             for result in audit.reproduction:
                 if not result["reproduced"]:
-                    audit.reasons.insert(1, Reason(f"not reproduced{' at HEAD' if result['at'] == 'head' else ''}: {result['why']} ({result['folder']})"))
+                    audit.reasons.insert(
+                        1,
+                        Reason(
+                            f"not reproduced{' at HEAD' if result['at'] == 'head' else ''}: {result['why']} ({result['folder']})"
+                        ),
+                    )
             return audit
         if newest is not None:
-            audit.reasons.append(Reason(f"a passing run {rel(newest.folder)} is recorded but neither the row nor an attempt cites it"))
+            audit.reasons.append(
+                Reason(
+                    f"a passing run {rel(newest.folder)} is recorded but neither the row nor an attempt cites it"
+                )
+            )
         existing = [(r, f, ln) for r, f, ln in cited if r.exists]
         if existing:
             audit.audit = AuditClass.EVIDENCED
             for resolution, _file, _line in existing:
                 audit.evidence += [ws.relative(p) for p in resolution.existing]
-            audit.reasons.insert(0, Reason(f"cites existing evidence without an intact manifest: {', '.join(audit.evidence[:3])}"))
+            audit.reasons.insert(
+                0,
+                Reason(
+                    f"cites existing evidence without an intact manifest: {', '.join(audit.evidence[:3])}"
+                ),
+            )
             _add_unresolved(audit, cited)
             return audit
         audit.audit = AuditClass.CLAIMED
         if not cited:
-            audit.reasons.insert(0, Reason(f"marked {row.state_token} but neither the row nor any attempt naming it cites evidence", plan_file, row.line))
+            audit.reasons.insert(
+                0,
+                Reason(
+                    f"marked {row.state_token} but neither the row nor any attempt naming it cites evidence",
+                    plan_file,
+                    row.line,
+                ),
+            )
         else:
-            audit.reasons.insert(0, Reason(f"marked {row.state_token} but nothing it cites exists", plan_file, row.line))
+            audit.reasons.insert(
+                0,
+                Reason(
+                    f"marked {row.state_token} but nothing it cites exists", plan_file, row.line
+                ),
+            )
         _add_unresolved(audit, cited)
         return audit
 
@@ -148,7 +213,14 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
         if newest is not None and newest.outcome == Outcome.PASSED:
             audit.audit = AuditClass.CONTRADICTED
             audit.evidence.append(rel(newest.folder))
-            audit.reasons.insert(0, Reason(f"still {row.state_token} but its newest run {rel(newest.folder)} passed (stale state)", plan_file, row.line))
+            audit.reasons.insert(
+                0,
+                Reason(
+                    f"still {row.state_token} but its newest run {rel(newest.folder)} passed (stale state)",
+                    plan_file,
+                    row.line,
+                ),
+            )
             return audit
         audit.audit = AuditClass.OPEN
         return audit
@@ -158,7 +230,9 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
             audit.evidence.append(rel(newest.folder))
             audit.reasons.append(Reason(f"newest run {rel(newest.folder)}: {newest.outcome}"))
         return audit
-    audit.reasons.append(Reason(f"state cell {row.state_token!r} is not a known state", plan_file, row.line))
+    audit.reasons.append(
+        Reason(f"state cell {row.state_token!r} is not a known state", plan_file, row.line)
+    )
     return audit
 
 
@@ -171,7 +245,9 @@ def _decides(outcome) -> bool:
 def _add_unresolved(audit: RowAudit, cited: list[tuple[Resolution, str, int]]) -> None:
     for resolution, file, line in cited:
         if resolution.citation.placeholder:
-            audit.reasons.append(Reason(f"placeholder, not a path: {resolution.citation.text}", file, line))
+            audit.reasons.append(
+                Reason(f"placeholder, not a path: {resolution.citation.text}", file, line)
+            )
         for missing in resolution.missing:
             audit.reasons.append(Reason(f"cited but missing: {missing}", file, line))
         for outside in resolution.outside:

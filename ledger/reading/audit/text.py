@@ -7,7 +7,11 @@ from ledger.running.outcome import TddStep
 
 
 def counts_line(counts: dict[str, int]) -> str:
-    return " · ".join(f"{name} {counts[name]}" for name in AuditClass if counts[name] or name not in (AuditClass.UNKNOWN, AuditClass.MISSING))
+    return " · ".join(
+        f"{name} {counts[name]}"
+        for name in AuditClass
+        if counts[name] or name not in (AuditClass.UNKNOWN, AuditClass.MISSING)
+    )
 
 
 def explain_lines() -> list[str]:
@@ -23,33 +27,56 @@ def explain_lines() -> list[str]:
 
 
 def audit_lines(
-    report: AuditReport, strict: bool = False, show_all: bool = False, max_issues: int = 20, require_attested: bool = False
+    report: AuditReport,
+    strict: bool = False,
+    show_all: bool = False,
+    max_issues: int = 20,
+    require_attested: bool = False,
 ) -> list[str]:
-    lines: list[str] = [f"changed since {report.since}: {len(report.rows)} rows", ""] if report.since else []
+    lines: list[str] = (
+        [f"changed since {report.since}: {len(report.rows)} rows", ""] if report.since else []
+    )
     flagged = FAILING | ({AuditClass.EVIDENCED} if strict else set())
     failing_ids = {id(row) for row in report.failing_rows(strict, require_attested)}
     for initiative in report.initiatives:
         rows = [r for r in report.rows if r.initiative == initiative]
         lines.append(f"{initiative}  ({len(rows)} rows)")
         lines.append(f"  {counts_line(report.counts(initiative))}")
-        shown = rows if show_all else [r for r in rows if r.audit in flagged or r.audit in (AuditClass.VERIFIED, AuditClass.EVIDENCED, AuditClass.UNKNOWN)]
+        shown = (
+            rows
+            if show_all
+            else [
+                r
+                for r in rows
+                if r.audit in flagged
+                or r.audit in (AuditClass.VERIFIED, AuditClass.EVIDENCED, AuditClass.UNKNOWN)
+            ]
+        )
         if shown:
             width = max(len(r.qualified_id) for r in shown)
             for row in shown:
                 mark = "!" if id(row) in failing_ids else " "
                 first = str(row.reasons[0]) if row.reasons else ""
-                lines.append(f"  {mark} {row.audit:<12} {row.qualified_id:<{width}} {row.token or '?':<5} {first}")
+                lines.append(
+                    f"  {mark} {row.audit:<12} {row.qualified_id:<{width}} {row.token or '?':<5} {first}"
+                )
                 if row.label != row.audit:
                     lines.append(f"  {'':<14} {'':<{width}} {'':<5} {row.label}")
                 if row.tdd:
                     pair = f"tdd: red {row.tdd[TddStep.RED]} -> green {row.tdd[TddStep.GREEN] or '(not yet)'}"
                     lines.append(f"  {'':<14} {'':<{width}} {'':<5} {pair}")
                 if row.stale and row.audit not in flagged:
-                    lines += [f"  {'':<14} {'':<{width}} {'':<5} {r}" for r in row.reasons if r.message.startswith("stale: ")]
+                    lines += [
+                        f"  {'':<14} {'':<{width}} {'':<5} {r}"
+                        for r in row.reasons
+                        if r.message.startswith("stale: ")
+                    ]
                 for reason in row.reasons[1:4] if row.audit in flagged else []:
                     lines.append(f"  {'':<14} {'':<{width}} {'':<5} {reason}")
                 if row.audit in flagged and len(row.reasons) > 4:
-                    lines.append(f"  {'':<14} {'':<{width}} {'':<5} … {len(row.reasons) - 4} more (--json)")
+                    lines.append(
+                        f"  {'':<14} {'':<{width}} {'':<5} … {len(row.reasons) - 4} more (--json)"
+                    )
         lines.append("")
     by_kind: dict[str, list] = {}
     for issue in report.issues:
@@ -71,7 +98,9 @@ def audit_lines(
     reproduced = sum(1 for r in report.rows if r.reproduction and not r.not_reproduced)
     not_reproduced = sum(1 for r in report.rows if r.not_reproduced)
     if attested or reproduced or not_reproduced or require_attested:
-        lines.append(f"of verified: attested {attested} · reproduced {reproduced} · not reproduced {not_reproduced}")
+        lines.append(
+            f"of verified: attested {attested} · reproduced {reproduced} · not reproduced {not_reproduced}"
+        )
 
     def why(row) -> str:
         if row.audit in flagged:
@@ -81,7 +110,14 @@ def audit_lines(
         return "stale" if strict and row.stale else "not attested"
 
     lines.append(
-        "verdict: FAIL (" + ", ".join(sorted({why(r) for r in report.failing_rows(strict, require_attested)} | {i.kind for i in report.issues if i.failing})) + ")"
+        "verdict: FAIL ("
+        + ", ".join(
+            sorted(
+                {why(r) for r in report.failing_rows(strict, require_attested)}
+                | {i.kind for i in report.issues if i.failing}
+            )
+        )
+        + ")"
         if code
         else "verdict: ok" + (" (strict)" if strict else "")
     )
