@@ -13,6 +13,10 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("ledger-tests", deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("ledger-tests")
 
+# tests/data holds workspaces the tests copy and run (golden inputs include a test file that
+# fails on purpose): data, never part of this suite.
+collect_ignore_glob = ["data/*"]
+
 REPO = Path(__file__).resolve().parent.parent
 # The read-only real-world corpus that sits beside the checkout (public data
 # written by a real agent loop in hoidn/PtychoPINN; see its README).
