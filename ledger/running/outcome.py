@@ -135,7 +135,7 @@ class Outcome(StrEnum):
         ExitCode.INTERRUPTED,
         "INTERRUPTED",
         RowEffect.PARTIAL,
-        "Ctrl-C or SIGTERM; the test process group was stopped, the partial log kept",
+        "Ctrl-C, SIGTERM or SIGHUP; the test process group was stopped, the partial log kept",
     )
 
     @property
@@ -367,7 +367,9 @@ def _classify(code, junit, log_text, args, timed_out, interrupted, timeout_s, ro
     summary = parse_summary_line(log_text)
     if interrupted:
         return Verdict(
-            Outcome.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM); partial log kept", summary
+            Outcome.INTERRUPTED,
+            "interrupted (Ctrl-C, SIGTERM or SIGHUP); partial log kept",
+            summary,
         )
     if timed_out:
         return Verdict(
