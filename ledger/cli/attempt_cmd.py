@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import click
 
-from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
+from ledger.cli.common import (
+    json_option,
+    lock_timeout_option,
+    open_workspace,
+    print_json,
+    reports_errors,
+    root_option,
+)
 
 
 @click.group("attempt")
@@ -25,7 +32,7 @@ def attempt():
     is_flag=True,
     help="Allow an initiative with no plan folder and no ledger item yet (starts its item).",
 )
-@click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True)
+@lock_timeout_option
 @json_option
 @root_option
 @reports_errors

@@ -22,6 +22,17 @@ def root_option(func):
     )(func)
 
 
+def lock_timeout_option(func):
+    return click.option(
+        "--lock-timeout",
+        "lock_timeout_s",
+        type=float,
+        default=10.0,
+        show_default=True,
+        help="Seconds to wait for the workspace lock (then exit 4).",
+    )(func)
+
+
 def json_option(func):
     return click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")(
         func

@@ -4,7 +4,14 @@ import sys
 
 import click
 
-from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
+from ledger.cli.common import (
+    json_option,
+    lock_timeout_option,
+    open_workspace,
+    print_json,
+    reports_errors,
+    root_option,
+)
 from ledger.running.outcome import Expectation
 
 
@@ -21,14 +28,7 @@ from ledger.running.outcome import Expectation
     type=click.FloatRange(min=0),
     help="Kill the whole test process group after N seconds (exit 124); default [tool.ledger] timeout, else 110 s (under Claude Code's 2-minute shell-tool default); 0: none.",
 )
-@click.option(
-    "--lock-timeout",
-    "lock_timeout_s",
-    type=float,
-    default=10.0,
-    show_default=True,
-    help="Seconds to wait for the workspace lock (then exit 4).",
-)
+@lock_timeout_option
 @click.option(
     "--attempt",
     "attempt_number",

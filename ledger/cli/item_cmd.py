@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import click
 
-from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
+from ledger.cli.common import (
+    json_option,
+    lock_timeout_option,
+    open_workspace,
+    print_json,
+    reports_errors,
+    root_option,
+)
 from ledger.documents.fix_plan import ItemStatus
 
 
@@ -15,7 +22,7 @@ from ledger.documents.fix_plan import ItemStatus
     type=click.Choice([status.value for status in ItemStatus]),
     help="The ledger item's new Status: value.",
 )
-@click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True)
+@lock_timeout_option
 @json_option
 @root_option
 @reports_errors

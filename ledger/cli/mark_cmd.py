@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import click
 
-from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
+from ledger.cli.common import (
+    json_option,
+    lock_timeout_option,
+    open_workspace,
+    print_json,
+    reports_errors,
+    root_option,
+)
 
 
 @click.command("mark")
@@ -10,7 +17,7 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @click.argument("row")
 @click.argument("state")
 @click.option("--note", help="Text appended to the row's guidance (escaped for the table).")
-@click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True)
+@lock_timeout_option
 @json_option
 @root_option
 @reports_errors

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import click
 
-from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
+from ledger.cli.common import (
+    json_option,
+    lock_timeout_option,
+    open_workspace,
+    print_json,
+    reports_errors,
+    root_option,
+)
 
 
 @click.command("new")
@@ -10,14 +17,7 @@ from ledger.cli.common import json_option, open_workspace, print_json, reports_e
 @click.option(
     "--title", required=True, help="One-line title for the plan heading and the ledger item."
 )
-@click.option(
-    "--lock-timeout",
-    "lock_timeout_s",
-    type=float,
-    default=10.0,
-    show_default=True,
-    help="Seconds to wait for the workspace lock (then exit 4).",
-)
+@lock_timeout_option
 @json_option
 @root_option
 @reports_errors

@@ -2,11 +2,18 @@ from __future__ import annotations
 
 import click
 
-from ledger.cli.common import json_option, open_workspace, print_json, reports_errors, root_option
+from ledger.cli.common import (
+    json_option,
+    lock_timeout_option,
+    open_workspace,
+    print_json,
+    reports_errors,
+    root_option,
+)
 
 
 @click.command("repair")
-@click.option("--lock-timeout", "lock_timeout_s", type=float, default=10.0, show_default=True)
+@lock_timeout_option
 @json_option
 @root_option
 @reports_errors

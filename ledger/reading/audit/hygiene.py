@@ -13,6 +13,12 @@ from ledger.reading.audit.model import Issue, IssueKind
 from ledger.running.evidence import VERIFY_TOOL
 from ledger.workspace import Workspace
 
+# A report folder in one of these states fails the audit as this issue.
+_FAILING_FOLDER_ISSUES = {
+    FolderStatus.TAMPERED: IssueKind.TAMPERED_REPORT,
+    FolderStatus.MISSING: IssueKind.MISSING_EVIDENCE,
+}
+
 
 def attempt_numbering(ws: Workspace, ledger: LedgerDoc) -> list[Issue]:
     """Duplicate numbers and gaps within each item's Attempts History (the global layout has no numbers)."""
@@ -234,19 +240,10 @@ def orphans_and_damage(
                         initiative=context.initiative,
                     )
                 )
-            elif check.status == FolderStatus.TAMPERED:
+            elif check.status in _FAILING_FOLDER_ISSUES:
                 issues.append(
                     Issue(
-                        IssueKind.TAMPERED_REPORT,
-                        f"{rel}: " + "; ".join(check.problems),
-                        initiative=context.initiative,
-                        failing=True,
-                    )
-                )
-            elif check.status == FolderStatus.MISSING:
-                issues.append(
-                    Issue(
-                        IssueKind.MISSING_EVIDENCE,
+                        _FAILING_FOLDER_ISSUES[check.status],
                         f"{rel}: " + "; ".join(check.problems),
                         initiative=context.initiative,
                         failing=True,
