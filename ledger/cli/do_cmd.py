@@ -104,11 +104,64 @@ def do(
     error), 9 passed under --expect fail, 124 timeout, 130 interrupted.
     """
     from ledger.errors import BadInput
-    from ledger.running.do import DoOptions, describe_run, effective_timeout, prepare, run_do
 
     if (initiative is None or row is None) and not (from_input and row is None):
         raise BadInput("pass INITIATIVE and ROW (or --from-input, whose Focus names them)")
     ws = open_workspace(root)
+    warm = None
+    if not dry_run:
+        from ledger.running.warm_start import prestart
+
+        # Before the run's own modules are imported: the interpreter starts meanwhile.
+        warm = prestart(ws)
+    try:
+        _do(
+            ws,
+            warm,
+            initiative,
+            row,
+            selector,
+            slug,
+            timeout_s,
+            lock_timeout_s,
+            attempt_number,
+            no_flip,
+            flip_on_error,
+            expect,
+            report_dir,
+            at,
+            from_input,
+            dry_run,
+            commit,
+            as_json,
+        )
+    finally:
+        if warm is not None:
+            warm.abandon()  # unless the run used it: nothing of the plan's runs, it is gone
+
+
+def _do(
+    ws,
+    warm,
+    initiative,
+    row,
+    selector,
+    slug,
+    timeout_s,
+    lock_timeout_s,
+    attempt_number,
+    no_flip,
+    flip_on_error,
+    expect,
+    report_dir,
+    at,
+    from_input,
+    dry_run,
+    commit,
+    as_json,
+):
+    from ledger.running.do import DoOptions, describe_run, effective_timeout, prepare, run_do
+
     options = DoOptions(
         initiative,
         row,
@@ -126,6 +179,7 @@ def do(
         at=at,
         from_input=from_input,
         timeout_is_default=timeout_s is None and ws.config.timeout is None,
+        warm=warm,
     )
     if dry_run:
         prepared = prepare(ws, options)

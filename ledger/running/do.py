@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from ledger.running.outcome import Outcome
     from ledger.running.record import Evidence, Recorded, StagedRun
     from ledger.running.runner import RunResult
+    from ledger.running.warm_start import WarmStart
 
 Echo = Callable[[str], None]
 
@@ -71,6 +72,9 @@ class DoOptions:
     # it cuts short leaves the row alone, as a tooling limit says nothing about the work.
     timeout_is_default: bool = False
     selector_where: str | None = None  # its file:line, for a refusal (input.md:4)
+    # The tests' interpreter, pre-started at its gate by the command (ledger.running.warm_start):
+    # sent the run's argv once everything is checked and staged; the caller abandons it otherwise.
+    warm: WarmStart | None = None
 
 
 @dataclass
@@ -339,6 +343,7 @@ def _run_tests(
             log_path=staged.folder / "pytest.log",
             timeout_s=options.timeout_s,
             previous_duration_s=staged.previous_for_echo,
+            warm=options.warm,
         ),
         echo,
     )

@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,7 @@ def capture_environment(
     *,
     environ: Mapping[str, str] | None = None,
     python: str | None = None,
+    reported: Callable[[], Mapping[str, Any] | None] | None = None,
 ) -> dict[str, Any]:
     """Snapshot of interpreter, packages, hardware and git state; never raises.
 
@@ -41,13 +42,23 @@ def capture_environment(
     os.environ); pass the run's overrides merged in so CUDA_VISIBLE_DEVICES
     records what the tests saw rather than what ledger itself saw.
     `python`: the interpreter that runs the tests, when it is not ledger's own;
-    its version and packages are read by running a small script under it.
+    its version and packages are read by running a small script under it, unless `reported`
+    gives what that interpreter already wrote about itself (ledger.running.warm_start: the
+    pre-started test interpreter, so no other interpreter starts while the tests run).
     """
     environ = os.environ if environ is None else environ
     if python is None or python == sys.executable:
         interpreter, versions = python_info(), package_versions(packages)
     else:
-        interpreter, versions = interpreter_snapshot(python, packages, environ)
+        own = reported() if reported is not None else None
+        if own and isinstance(own.get("python"), dict):
+            from ledger.running.warm_start import versions_from
+
+            # As interpreter_snapshot gives them: the path as it was run, the names as asked.
+            interpreter = {**own["python"], "executable": python}
+            versions = versions_from(own, list(packages))
+        else:
+            interpreter, versions = interpreter_snapshot(python, packages, environ)
     return {
         "python": interpreter,
         "packages": versions,

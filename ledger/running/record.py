@@ -196,11 +196,16 @@ def _start_background(ws: Workspace, options: DoOptions, prepared: PreparedRun, 
         from ledger.running.environment import capture_environment, project_packages
 
         # The package list (a scan of the workspace when no settings name it) is made here too.
+        warm = options.warm
         return capture_environment(
             ws.root,
             project_packages(ws.root, ws.config.packages),
             environ={**os.environ, **prepared.selector.env},
             python=prepared.interpreter.path,
+            # The pre-started interpreter listed its own: no extra interpreter beside the tests.
+            reported=warm.snapshot
+            if warm is not None and warm.python == prepared.interpreter.path
+            else None,
         )
 
     history = pool.submit(earlier)

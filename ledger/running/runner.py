@@ -18,6 +18,10 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ledger.running.warm_start import WarmStart
 
 Echo = Callable[[str], None]
 
@@ -45,6 +49,9 @@ class RunRequest:
     # The previous passing run's duration, for the progress lines; or a function giving it,
     # asked only when a line is printed (ledger do reads the row's history while the tests run).
     previous_duration_s: float | Callable[[], float | None] | None = None
+    # A pre-started interpreter at its gate (ledger.running.warm_start), used when it can run
+    # exactly this argv; otherwise it is abandoned and the run starts cold.
+    warm: WarmStart | None = None
 
     def previous(self) -> float | None:
         value = self.previous_duration_s
@@ -248,9 +255,6 @@ def _copy_until(process, log, lines: _LineEcho, deadline: float) -> None:
 
 def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
     """Run `request.argv`, copying its output to the log as bytes and to `echo` as lines."""
-    run_id = f"{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
-    # Inherited by everything the run starts: what it leaves behind is recognised by it.
-    env = {**os.environ, **request.env_overrides, "PYTHONUNBUFFERED": "1", RUN_ID_VARIABLE: run_id}
     request.log_path.parent.mkdir(parents=True, exist_ok=True)
     started = time.time()
     clock = time.monotonic()
@@ -259,18 +263,7 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
     lines = _LineEcho(echo)
     _become_subreaper()
     with request.log_path.open("wb") as log:
-        process = _TestProcess(
-            list(request.argv),
-            cwd=request.cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            # A SIGKILLed ledger takes pytest with it.
-            preexec_fn=_death_signal_setter(),
-        )
-        process.ledger_run_id = run_id
+        process = _start_warm(request) or _start_cold(request)
         with _PeakRss(process.pid) as rss:
             try:
                 timed_out = _pump(process, log, lines, deadline, clock, request.previous, echo)
@@ -318,6 +311,36 @@ def run_streaming(request: RunRequest, echo: Echo) -> RunResult:
         started_at=_iso(started),
         finished_at=_iso(time.time()),
     )
+
+
+def _start_warm(request: RunRequest) -> _TestProcess | None:
+    """The pre-started interpreter, sent `request.argv`, when it can run exactly that."""
+    warm = request.warm
+    if warm is None:
+        return None
+    if not warm.can_run(request.argv, request.cwd, request.env_overrides):
+        warm.abandon()
+        return None
+    return warm.go(request.argv, request.env_overrides)
+
+
+def _start_cold(request: RunRequest) -> _TestProcess:
+    run_id = f"{os.getpid()}-{threading.get_ident()}-{time.monotonic_ns()}"
+    # Inherited by everything the run starts: what it leaves behind is recognised by it.
+    env = {**os.environ, **request.env_overrides, "PYTHONUNBUFFERED": "1", RUN_ID_VARIABLE: run_id}
+    process = _TestProcess(
+        list(request.argv),
+        cwd=request.cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        # A SIGKILLed ledger takes pytest with it.
+        preexec_fn=_death_signal_setter(),
+    )
+    process.ledger_run_id = run_id
+    return process
 
 
 def _pump(
