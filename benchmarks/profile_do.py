@@ -112,6 +112,15 @@ def child() -> None:
             json.dump(events, handle)
 
     atexit.register(report)
+
+    def in_forked_child():  # ledger.running.early_start's child is the tests', not profiled
+        atexit.unregister(report)
+        builtins.__import__ = real_import
+
+    os.register_at_fork(
+        after_in_parent=lambda: note(time.time(), 0.0, "os.fork (the early start, or a Popen with a preexec_fn)"),
+        after_in_child=in_forked_child,
+    )
     from ledger.running import runner
 
     note_end = runner._note_end

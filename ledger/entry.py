@@ -93,13 +93,22 @@ def _exit_now(code: object) -> None:
 
 
 def run() -> None:
+    from ledger.running.early_start import discard_untaken, fork_for_do
+
     try:
         install_signal_handlers()
+    except KeyboardInterrupt:
+        _exit_interrupted()
+    # Outside the try below: in the forked child this runs the tests and ends as `python -m
+    # pytest` ends, its exit status or an uncaught KeyboardInterrupt included.
+    fork_for_do(sys.argv)
+    try:
         from ledger.cli import main
 
         try:
             main(prog_name="ledger")
         except SystemExit as exc:
+            discard_untaken()
             if exits_without_teardown(sys.argv):
                 _exit_now(exc.code)
             raise

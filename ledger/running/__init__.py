@@ -2,7 +2,8 @@
 
 Owns selector parsing (`selector`), a row's selector (`row_selector`) and the selector policy
 (`selector_policy`: what plan text may make pytest do), the selector map (`selectors`), the
-interpreter choice, the pre-started gated test interpreter (`warm_start`), the pytest process
+interpreter choice, the pre-started gated test interpreter (`warm_start`, and `early_start`:
+the one `ledger.entry` forks before ledger loads), the pytest process
 (`runner`: argv list, log, timeout, leaked processes),
 the JUnit counts, the environment snapshot (`environment`), the outcome table, report folders
 and their manifests (`evidence`), attestation (`attest`), the `do` command from plan to record

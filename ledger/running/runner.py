@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ledger.running.early_start import RUN_ID_VARIABLE
+
 if TYPE_CHECKING:
     from ledger.running.warm_start import WarmStart
 
@@ -402,8 +404,6 @@ def _pump(
     return False
 
 
-RUN_ID_VARIABLE = "LEDGER_RUN_ID"
-
 # After pytest exits, how long its output is still read before leftovers are stopped.
 DRAIN_S = 1.0
 
@@ -463,15 +463,17 @@ def _stop_leftovers(process, seen: dict[int, float]) -> int:
         except psutil.Error:
             pass
     run_id = getattr(process, "ledger_run_id", None)
+    # The early-forked interpreter (warm_start._ForkedTestProcess) only ever runs `do`'s one
+    # run, and its own environment block (what /proc shows) is ledger's: what it forks without
+    # an exec carries no run id there, but every orphan in another session is this run's.
+    sole_run = getattr(process, "ledger_sole_run", False)
     try:
         for child in psutil.Process().children(recursive=True):
             try:
                 # Only this run's orphans: other runs of this process (verify's parallel jobs)
                 # have children here too, with their own run id.
-                if (
-                    os.getsid(child.pid) != own_session
-                    and run_id
-                    and child.environ().get(RUN_ID_VARIABLE) == run_id
+                if os.getsid(child.pid) != own_session and (
+                    sole_run or (run_id and child.environ().get(RUN_ID_VARIABLE) == run_id)
                 ):
                     targets[child.pid] = child
             except (OSError, psutil.Error):

@@ -27,8 +27,11 @@ import os
 import select
 import signal
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+from ledger.running.early_start import BOOTSTRAP, RUN_ID_VARIABLE, EarlyChild, take
 
 # Read by CUDA, OpenMP/BLAS, TensorFlow or tokenizers when the tests load them, never by the
 # interpreter or pytest's own import: setting them after the gate is setting them before the
@@ -49,66 +52,8 @@ LAZY_ENV = frozenset(
     }
 )
 
-# Run as `python -c _BOOTSTRAP GATE_FD REPLY_FD SNAPSHOT_CWD` in the workspace root. Everything
-# lives in one function so `__main__` holds no names of its own when pytest's __main__ runs in
-# it. Before the gate: sys.path[0] as `python -m` sets it, pytest imported, the snapshot written
-# (with sys.path[0] as `python -c` in ledger's folder sees it, like _SNAPSHOT_SCRIPT). No go
-# message (EOF): exit 0, nothing run. pytest failed to import: exec the exact cold argv, so the
-# failure is `python -m pytest`'s own.
-_BOOTSTRAP = r"""
-def _ledger_gate():
-    import os, sys
-    gate, reply, snapshot_cwd = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-    here = os.getcwd()
-    sys.path[0] = here
-    try:
-        import pytest
-        importable = True
-    except BaseException:
-        importable = False
-    try:
-        if not snapshot_cwd:
-            raise LookupError("ledger reads its own interpreter in-process")
-        import json, platform
-        from importlib.metadata import distributions
-        sys.path[0] = snapshot_cwd
-        try:
-            found = [[d.metadata["Name"], d.version] for d in distributions()]
-        finally:
-            sys.path[0] = here
-        data = json.dumps({
-            "python": {"version": platform.python_version(),
-                       "implementation": platform.python_implementation(),
-                       "executable": sys.executable, "prefix": sys.prefix},
-            "distributions": found,
-        }).encode()
-        while data:
-            data = data[os.write(reply, data):]
-    except BaseException:
-        pass
-    os.close(reply)
-    message = b""
-    while True:
-        chunk = os.read(gate, 1 << 16)
-        if not chunk:
-            break
-        message += chunk
-    os.close(gate)
-    if not message:
-        os._exit(0)
-    import json
-    go = json.loads(message)
-    os.environ.update(go["env"])
-    argv = go["argv"]
-    if not importable:
-        os.execv(argv[0], argv)
-    sys.argv = ["-m", *argv[3:]]
-    return True
-
-if _ledger_gate():
-    del _ledger_gate
-    __import__("runpy")._run_module_as_main("pytest")
-"""
+# The bootstrap is early_start's: the same code runs in a spawned and in a forked child.
+_BOOTSTRAP = BOOTSTRAP
 
 # How long the snapshot waits for the child's answer before falling back to a cold snapshot.
 REPLY_TIMEOUT_S = 30.0
@@ -132,12 +77,10 @@ class WarmStart:
         """Start `python` at the gate in `cwd`; None when it cannot be started (the cold start
         then reports whatever is wrong, as today). The snapshot is asked of it only when it is
         not ledger's own interpreter (ledger reads its own in-process)."""
-        import sys
         import threading
         import time
 
         from ledger.running.runner import (
-            RUN_ID_VARIABLE,
             _become_subreaper,
             _death_signal_setter,
             _TestProcess,
@@ -251,19 +194,64 @@ class WarmStart:
         if self.process.stdout is not None:
             self.process.stdout.close()
 
+    @classmethod
+    def adopt(cls, child: EarlyChild, cwd: Path) -> WarmStart:
+        """The interpreter ledger.entry forked at its gate before loading ledger
+        (ledger.running.early_start), in `cwd`: ledger's own, which ledger reads in-process."""
+        process = _ForkedTestProcess(child.pid, child.output_fd)
+        process.ledger_run_id = child.run_id
+        return cls(sys.executable, Path(cwd), child.run_id, process, child.gate_fd, -1)
+
+
+class _ForkedTestProcess:
+    """The early-forked child as the runner handles a runner._TestProcess (a Popen): its pid,
+    its output pipe as `stdout`, `returncode`, `poll` and `wait`."""
+
+    ledger_run_id: str | None = None
+    ledger_max_rss: int | None = None
+    ledger_ended: float | None = None
+    ledger_sole_run = True  # runner._stop_leftovers: every orphan in another session is its run's
+
+    def __init__(self, pid: int, output_fd: int):
+        self.pid = pid
+        self.stdout = open(output_fd, "rb")  # noqa: SIM115 - closed by the runner, as Popen's
+        self.returncode: int | None = None
+
+    def _wait(self, flags: int) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, flags)
+            except ChildProcessError:  # reaped elsewhere (runner._reap uses wait4)
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def poll(self) -> int | None:
+        return self._wait(os.WNOHANG)
+
+    def wait(self) -> int | None:
+        return self._wait(0)
+
 
 def prestart(ws) -> WarmStart | None:
     """The workspace's test interpreter (`interpreter.workspace_interpreter`, needing only the
-    configuration) started at its gate in the workspace root; None when it cannot be (a
+    configuration) at its gate in the workspace root: the one ledger.entry forked, when it is
+    that interpreter in that folder, else one started now; None when it cannot be (a
     configured Python that does not exist is reported by `prepare`, as today)."""
     from ledger.errors import BadInput
     from ledger.running.interpreter import workspace_interpreter
 
+    early = take()
     try:
         python = workspace_interpreter(ws).path
     except BadInput:
-        return None
-    return WarmStart.start(python, ws.root)
+        python = None
+    if early is not None:
+        if python == sys.executable and early.root == os.path.realpath(ws.root):
+            return WarmStart.adopt(early, ws.root)
+        early.discard()
+    return None if python is None else WarmStart.start(python, ws.root)
 
 
 def versions_from(snapshot: Mapping, packages: Sequence[str]) -> dict[str, str | None]:

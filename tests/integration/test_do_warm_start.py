@@ -1,6 +1,10 @@
-"""`ledger do` starts the tests' interpreter early and gates it (ledger.running.warm_start).
+"""`ledger do` starts the tests' interpreter early and gates it (ledger.running.warm_start),
+forked before ledger loads when the tests run under ledger's own interpreter
+(ledger.running.early_start), else spawned.
 
-What the warm start must keep: a refused or dry run leaves no child behind and runs nothing,
+What the warm start must keep: the tests see what a cold `python -m pytest` shows them (path,
+`__main__`, signal handlers, unbuffered output, no descriptor of ledger's or its caller's, none
+of ledger's modules, a session of their own), a refused or dry run leaves no child behind and runs nothing,
 a start-time override (PYTHONHASHSEED) takes the cold start and reaches the tests, an
 interpreter without pytest fails as `python -m pytest` does, and the environment snapshot it
 reports is the one `interpreter_snapshot` reads from a separate interpreter.
@@ -40,8 +44,15 @@ PLAN = textwrap.dedent(
 # Writes how its interpreter was started and what it saw, for the assertions below.
 PROBE = textwrap.dedent(
     """\
-    import json, os, sys
+    import json, os, signal, sys
     from pathlib import Path
+
+    def _open(fd):
+        try:
+            os.fstat(fd)
+            return True
+        except OSError:
+            return False
 
     def test_probe():
         Path(os.environ.get("PROBE_OUT", "probe.json")).write_text(json.dumps({
@@ -52,8 +63,28 @@ PROBE = textwrap.dedent(
             "hashseed": os.environ.get("PYTHONHASHSEED"),
             "omp": os.environ.get("OMP_NUM_THREADS"),
             "main_names": sorted(n for n in vars(sys.modules["__main__"]) if not n.startswith("__")),
+            "ledger_modules": sorted(n for n in sys.modules if n.split(".")[0] == "ledger"),
+            "own_session": os.getsid(0) == os.getpid(),
+            "sigint_default": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+            "sigterm": str(signal.getsignal(signal.SIGTERM)),
+            "sighup": str(signal.getsignal(signal.SIGHUP)),
+            "stdout": [sys.__stdout__.write_through, sys.__stdout__.line_buffering,
+                       sys.__stdout__.encoding, sys.__stdout__.errors, sys.__stdout__.buffer.name],
+            "stderr": [sys.__stderr__.write_through, sys.__stderr__.errors, sys.__stderr__.buffer.name],
+            "stdin_is_null": os.path.samestat(os.fstat(0), os.stat(os.devnull)),
+            "unbuffered_env": os.environ.get("PYTHONUNBUFFERED"),
+            "run_id": bool(os.environ.get("LEDGER_RUN_ID")),
+            "callers_fd_open": _open(int(os.environ.get("CALLERS_FD", "-1"))),
+            "cwd": os.getcwd(),
         }))
     """
+)
+
+# What a cold `python -m pytest` shows the tests and a pre-started interpreter must show too.
+SAME_AS_COLD = (
+    "argv0", "path", "main_names", "ledger_modules", "own_session", "sigint_default", "sigterm",
+    "sighup", "stdout", "stderr", "stdin_is_null", "unbuffered_env", "run_id", "callers_fd_open",
+    "cwd",
 )
 
 
@@ -64,48 +95,93 @@ def ws(tmp_path):
     return root
 
 
-def ledger(ws: Path, *args: str) -> subprocess.CompletedProcess:
+def ledger(ws: Path, *args: str, pass_fds: tuple[int, ...] = ()) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    if pass_fds:
+        env["CALLERS_FD"] = str(pass_fds[0])
     return subprocess.run(
         [str(LEDGER_BIN), *args, "--root", str(ws)],
         capture_output=True,
         text=True,
         timeout=300,
         env=env,
+        pass_fds=pass_fds,
     )
 
 
 def gated_children(ws: Path) -> list[psutil.Process]:
-    """Processes running the warm start's bootstrap in `ws` (whatever their parent now is)."""
+    """Processes running the warm start's bootstrap in `ws`, spawned (`-c` bootstrap) or
+    forked (ledger's own command line), whatever their parent now is."""
     found = []
-    for process in psutil.process_iter(["cmdline", "cwd"]):
+    for process in psutil.process_iter(["cmdline", "cwd", "status"]):
         cmdline = process.info["cmdline"] or []
-        if any("_ledger_gate" in part for part in cmdline) and process.info["cwd"] == str(ws):
+        spawned = any("_ledger_gate" in part for part in cmdline)
+        forked = str(LEDGER_BIN) in cmdline and "do" in cmdline
+        if (
+            (spawned or forked)
+            and process.info["cwd"] == str(ws)
+            and process.info["status"] != psutil.STATUS_ZOMBIE
+        ):
             found.append(process)
     return found
+
+
+def use_a_spawned_start(ws: Path) -> None:
+    """ledger's own interpreter, named in the configuration: the tests run under the same
+    Python, but started by ledger (`-c` bootstrap), not forked from it."""
+    python = Path(LEDGER_BIN).read_text().splitlines()[0].removeprefix("#!")
+    (ws / "ledger.toml").write_text(f'[tool.ledger]\npython = "{python}"\n')
 
 
 def probe(ws: Path) -> dict:
     return json.loads((ws / "probe.json").read_text())
 
 
-def test_a_plain_selector_runs_in_the_pre_started_interpreter_as_python_m_pytest_would(ws):
-    result = ledger(ws, "do", "DEMO-001", "W1", "--json")
+@pytest.mark.parametrize("start", ["forked", "spawned"])
+def test_a_plain_selector_runs_in_the_pre_started_interpreter_as_python_m_pytest_would(ws, start):
+    if start == "spawned":
+        use_a_spawned_start(ws)
+    read_end, write_end = os.pipe()  # a descriptor ledger's caller left open: never the tests'
+    try:
+        result = ledger(ws, "do", "DEMO-001", "W1", "--json", pass_fds=(write_end,))
+    finally:
+        os.close(read_end)
+        os.close(write_end)
     assert result.returncode == 0, result.stdout + result.stderr
     seen = probe(ws)
-    # Started by ledger's bootstrap (`-c`), then handed pytest's argv as -m sets it.
-    assert seen["orig_argv"][1] == "-c" and "_ledger_gate" in seen["orig_argv"][2]
+    if start == "forked":  # ledger's own process, forked before it loaded ledger
+        assert seen["orig_argv"][1] == str(LEDGER_BIN) and seen["orig_argv"][2] == "do"
+    else:  # ledger's bootstrap (`-c`)
+        assert seen["orig_argv"][1] == "-c" and "_ledger_gate" in seen["orig_argv"][2]
+    # Then handed pytest's argv as -m sets it.
     assert seen["argv0"].endswith(os.path.join("pytest", "__main__.py"))
     # sys.path[0] as -m sets it (the folder, never the -c bootstrap's ""); pytest puts the
     # test folder before it.
     assert str(ws) in seen["path"] and "" not in seen["path"]
     assert seen["omp"] == "3"  # the override, applied at the gate
-    # The bootstrap left nothing of its own in __main__: it holds what pytest's __main__ defines
-    # under a cold `python -m pytest` (W2 starts cold).
+    assert seen["ledger_modules"] == [] and seen["own_session"] and seen["stdin_is_null"]
+    assert seen["stdout"][:2] == [True, False]  # unbuffered, as PYTHONUNBUFFERED=1 starts it
+    assert not seen["callers_fd_open"] and seen["cwd"] == str(ws)
+    # Everything else as under a cold `python -m pytest` (W2, PYTHONHASHSEED, starts cold);
+    # __main__ holds what pytest's __main__ defines there, nothing of the bootstrap's.
     assert ledger(ws, "do", "DEMO-001", "W2", "--json").returncode == 0
-    assert seen["main_names"] == probe(ws)["main_names"]
+    cold = probe(ws)
+    assert cold["orig_argv"][1:3] == ["-m", "pytest"]
+    assert {k: seen[k] for k in SAME_AS_COLD} == {
+        **{k: cold[k] for k in SAME_AS_COLD},
+        "callers_fd_open": False,
+    }
     assert json.loads(result.stdout)["env_overrides"]["OMP_NUM_THREADS"] == "3"
     assert gated_children(ws) == []
+
+
+def test_a_usage_error_leaves_no_forked_child(ws):
+    result = ledger(ws, "do", "DEMO-001", "W1", "--no-such-option")
+    assert result.returncode == 2 and "no-such-option" in result.stderr
+    assert gated_children(ws) == []
+    result = ledger(ws, "do", "DEMO-001", "NOPE")
+    assert result.returncode == 2 and "NOPE" in result.stderr
+    assert gated_children(ws) == [] and not (ws / "probe.json").exists()
 
 
 def test_a_hash_seed_selector_takes_the_cold_start_and_the_tests_see_the_seed(ws):

@@ -28,6 +28,25 @@ def test_leaks_a_daemon():
     open(os.environ["LEAK_PID_FILE"], "w").write(str(child.pid))
 '''
 
+# A daemon made the old way, without any exec: fork, setsid, fork again, the middle one exits.
+# Under the early-forked interpreter (ledger.running.early_start) its environment block is
+# ledger's, without the run's id: it is found as an orphan in another session all the same.
+FORKED_DAEMON_TEST = '''
+import os, time
+
+def test_leaks_a_forked_daemon():
+    pid_file = os.environ["LEAK_PID_FILE"]
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            open(pid_file + ".tmp", "w").write(str(os.getpid()))
+            os.rename(pid_file + ".tmp", pid_file)
+            time.sleep(300)
+        os._exit(0)
+    while not os.path.exists(pid_file):
+        time.sleep(0.01)
+'''
+
 SLOW_TEST = '''
 import os, time
 
@@ -71,6 +90,19 @@ def test_do_stops_a_leaked_setsid_child_and_records_pytests_own_duration(tmp_pat
     manifest = json.loads((root / data["report_dir"] / "manifest.json").read_text())
     assert manifest["duration_s"] == data["duration_s"]
     assert "1 passed" in (root / data["report_dir"] / "pytest.log").read_text()
+
+
+def test_do_stops_a_daemon_forked_without_exec(tmp_path):
+    root = make_workspace(tmp_path / "ws", git_repo=False)
+    (root / "tests/test_forked_daemon.py").write_text(FORKED_DAEMON_TEST)
+    pid_file = tmp_path / "leak.pid"
+    result = subprocess.run(
+        [str(LEDGER_BIN), "do", "DEMO-001", "A1", "--selector", "pytest tests/test_forked_daemon.py -q", "--json"],
+        capture_output=True, text=True, timeout=150, env={**os.environ, "LEAK_PID_FILE": str(pid_file)}, cwd=root,
+    )
+    assert result.returncode == 0, (result.stdout, result.stderr)
+    assert json.loads(result.stdout)["outcome"] == "passed"
+    assert not alive(int(pid_file.read_text())), "the forked daemon is still running"
 
 
 def test_a_killed_ledger_does_not_leave_pytest_running(tmp_path):

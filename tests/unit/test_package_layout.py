@@ -24,7 +24,7 @@ TOP_LEVEL_MAY_IMPORT = {
     "ledger.config": ("ledger.errors", "ledger.documents.states"),
     "ledger.render": ("ledger.errors", "ledger.markdown"),
     "ledger.workspace": ("ledger.errors", "ledger.config", "ledger.markdown", "ledger.documents"),
-    "ledger.entry": ("ledger.cli",),
+    "ledger.entry": ("ledger.cli", "ledger.running.early_start"),
     "ledger.__main__": ("ledger.entry",),
 }
 # The command line, and what starts it, are the only modules that may know Click.
