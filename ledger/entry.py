@@ -83,6 +83,8 @@ def _exit_now(code: object) -> None:
             pass
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed: nothing to flush
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):

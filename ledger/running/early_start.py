@@ -171,6 +171,12 @@ def fork_for_do(argv: list[str]) -> None:
         os.close(gate_r)
         os.close(gate_w)
         return
+    if min(gate_r, gate_w, output_r, output_w) <= 2:
+        # Ledger was started with stdin, stdout or stderr closed: the child's dup2 onto 0-2
+        # would clobber its own pipes. The spawned start handles that case (Popen does).
+        for fd in (gate_r, gate_w, output_r, output_w):
+            os.close(fd)
+        return
     parent = os.getpid()
     run_id = f"{parent}-early-{time.monotonic_ns()}"
     # Blocked across the fork: a Ctrl-C then reaches the child only once it has ledger's

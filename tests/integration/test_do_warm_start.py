@@ -274,3 +274,34 @@ def test_an_interpreter_without_pytest_fails_as_python_m_pytest_does(ws, venvs):
     logs = [(ws / run["report_dir"] / "pytest.log").read_text() for run in (warm, cold)]
     assert logs[0] == logs[1] == f"{python}: No module named pytest\n"
     assert gated_children(ws) == []
+
+
+@pytest.mark.parametrize("closed", [0, 1, 2])
+def test_do_started_with_a_standard_descriptor_closed_runs_and_records(ws, closed):
+    """A loop may start ledger with stdin, stdout or stderr closed: the early start then
+    leaves the run to the spawned start (its pipes would land on 0-2), and the run ends as
+    any other (before, `os._exit`'s flush of a missing sys.stdout raised)."""
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
+    keep = [fd for fd in (0, 1, 2) if fd != closed]
+    result = subprocess.run(
+        [
+            "bash",
+            "-c",
+            f'exec {closed}>&- && exec "$0" "$@"',
+            str(LEDGER_BIN),
+            "do",
+            "DEMO-001",
+            "W1",
+            "--root",
+            str(ws),
+        ],
+        stdin=subprocess.DEVNULL if 0 in keep else None,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert probe(ws)["omp"] == "3" and gated_children(ws) == []
+    assert "[x]" in (ws / "plans/active/DEMO-001/implementation.md").read_text().split("W1")[1].split("\n")[0]
