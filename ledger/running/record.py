@@ -564,7 +564,8 @@ def template_context(
         "timestamp_minutes": started.strftime("%Y-%m-%dT%H:%MZ"),
         "entry_token": entry_token(),
         "initiative": options.initiative,
-        "row": row.id,
+        # The reference, as `attempt add` writes it: a repeated id (`B.C1`) stays unambiguous.
+        "row": row.ref,
         "row_label": row.label,
         "description": row.description,
         "phase_title": row.phase.title if row.phase else None,

@@ -138,7 +138,7 @@ def _do_context(initiative: str, row, where: str, edit: dict) -> dict:
         "timestamp_minutes": FIXED_NOW.strftime("%Y-%m-%dT%H:%MZ"),
         "entry_token": FIXED_TOKEN,
         "initiative": initiative,
-        "row": row.id,
+        "row": row.ref,  # as ledger do passes it (running/record.template_context)
         "row_label": row.label,
         "description": row.description,
         "selector": edit.get("selector", "pytest tests/test_gold.py::test_ok -q"),
