@@ -89,7 +89,7 @@ def repair(ws, sweep: bool = False) -> list[str]:
     dead runs (`sweep`: also the incomplete `ledger do` folders no live run owns); returns what
     was done (empty: nothing pending). The caller holds the workspace lock."""
     done = complete_journal(ws)
-    done += abandon_dead_runs(ws.root)
+    done += abandon_dead_runs(ws.root)  # `do` and `verify` runs both register
     if sweep:
         done += abandon_unowned_folders(ws)
     return done
@@ -300,6 +300,11 @@ def live_run_folders(root: Path) -> set[str]:
 ABANDONED_WHY = "the ledger do writing it was killed before it recorded its run"
 
 
+def _killed_why(manifest: dict) -> str:
+    tool = manifest.get("tool")
+    return ABANDONED_WHY.replace("ledger do", tool) if tool == "ledger verify" else ABANDONED_WHY
+
+
 def mark_abandoned(folder: Path, manifest: dict, why: str = ABANDONED_WHY) -> None:
     """Keep the folder and its log, say in its manifest that it will never be complete, and
     drop the tests' tmp_path files (`basetemp/`), which are not evidence."""
@@ -311,8 +316,8 @@ def mark_abandoned(folder: Path, manifest: dict, why: str = ABANDONED_WHY) -> No
 
 
 def abandon_dead_runs(root: Path) -> list[str]:
-    """Clear the registrations of `ledger do` runs that died before recording. Call holding
-    the workspace lock."""
+    """Clear the registrations of `ledger do` and `ledger verify` runs that died before
+    recording. Call holding the workspace lock."""
     folder = runs_folder(root)
     if fcntl is None or not folder.is_dir():
         return []
@@ -347,17 +352,17 @@ def abandon_dead_runs(root: Path) -> list[str]:
                 ):
                     continue  # not this run's folder (another process took the name), or recorded
                 if "abandoned" not in manifest:
-                    mark_abandoned(report, manifest)
+                    mark_abandoned(report, manifest, _killed_why(manifest))
                     done.append(
-                        f"marked abandoned the run {line['folder'].rstrip('/')}/: {ABANDONED_WHY}"
+                        f"marked abandoned the run {line['folder'].rstrip('/')}/: {_killed_why(manifest)}"
                     )
             path.unlink(missing_ok=True)
     return done
 
 
 def abandon_unowned_folders(ws) -> list[str]:
-    """Incomplete `ledger do` folders that no running `do` owns (left by a version that did not
-    register its runs, or where flock is missing): marked abandoned."""
+    """Incomplete `ledger do` and `ledger verify` folders that no running one owns (left by a
+    version that did not register its runs, or where flock is missing): marked abandoned."""
     from ledger.running.evidence import iter_manifests
 
     if fcntl is None:
@@ -367,7 +372,7 @@ def abandon_unowned_folders(ws) -> list[str]:
     for initiative in ws.initiatives():
         for folder, manifest in iter_manifests(ws.report_root(initiative)):
             if (
-                manifest.get("tool") != "ledger do"
+                manifest.get("tool") not in ("ledger do", "ledger verify")
                 or manifest.get("complete") is True
                 or "abandoned" in manifest
             ):
@@ -375,12 +380,13 @@ def abandon_unowned_folders(ws) -> list[str]:
             rel = ws.relative(folder)
             if rel in live:
                 continue
+            tool = manifest["tool"]
             mark_abandoned(
                 folder,
                 manifest,
-                "a ledger do that never finished writing it (no running ledger do owns it)",
+                f"a {tool} that never finished writing it (no running {tool} owns it)",
             )
             done.append(
-                f"marked abandoned the run {rel}/: no running ledger do owns it and it never finished"
+                f"marked abandoned the run {rel}/: no running {tool} owns it and it never finished"
             )
     return done

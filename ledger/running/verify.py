@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ledger.documents.states import RowState
+from ledger.editing.repair import RunClaim
 from ledger.errors import BadInput
 from ledger.running.evidence import (
     MANIFEST,
@@ -300,128 +301,148 @@ def _verify_one(
         result.why = f"the recorded selector cannot run: {exc.message}"
         return result
     slug = "verify_" + _SLUG_CHARS.sub("_", target.row.lower()).strip("_.-")[:60]
-    report = create_report_dir(ws.root, ws.report_root(target.initiative), slug, utc_now())
-    folder = report.path
-    overrides = recorded_env if isinstance(recorded_env, dict) else selector.env
-    base = {
-        "version": MANIFEST_VERSION,
-        "complete": False,
-        "tool": VERIFY_TOOL,
-        "initiative": target.initiative,
-        "row": target.row_id,
-        "plan": target.plan,
-        "verifies": target.run_folder,
-        "folder": ws.relative(folder) + "/",
-        "at": place,
-        "git_commit": commit,
-        "selector": selector.text,
-        "started_at": report.timestamp,
-    }
-    write_manifest(folder, base)
-    expected = {
-        "outcome": recorded.get("outcome"),
-        "counts": {k: (recorded.get("counts") or {}).get(k) for k in COUNT_KEYS},
-    }
-    echo(
-        f"[ledger] {target.initiative} {target.row}: re-running {selector.display} at {place} {commit[:12]} -> {ws.relative(folder)}/"
-    )
+    # Registered like a `do` (editing.repair.RunClaim): a verify killed mid-run leaves a folder
+    # the next repair marks abandoned, never one that looks like a run still going.
+    claim = RunClaim.start(ws.root)
+    finished = False
     try:
-        tree = trees.add(commit)
-    except BadInput as exc:
-        result.why = exc.message
+        report = create_report_dir(
+            ws.root,
+            ws.report_root(target.initiative),
+            slug,
+            utc_now(),
+            run_id=claim.token,
+            claim=claim.claim,
+        )
+        folder = report.path
+        overrides = recorded_env if isinstance(recorded_env, dict) else selector.env
+        base = {
+            "version": MANIFEST_VERSION,
+            "complete": False,
+            "tool": VERIFY_TOOL,
+            "initiative": target.initiative,
+            "row": target.row_id,
+            "plan": target.plan,
+            "verifies": target.run_folder,
+            "folder": ws.relative(folder) + "/",
+            "at": place,
+            "git_commit": commit,
+            "selector": selector.text,
+            "started_at": report.timestamp,
+            "run_id": claim.token,  # its registration's: repair tells its folder from another's
+        }
+        write_manifest(folder, base)
+        expected = {
+            "outcome": recorded.get("outcome"),
+            "counts": {k: (recorded.get("counts") or {}).get(k) for k in COUNT_KEYS},
+        }
+        echo(
+            f"[ledger] {target.initiative} {target.row}: re-running {selector.display} at {place} {commit[:12]} -> {ws.relative(folder)}/"
+        )
+        try:
+            tree = trees.add(commit)
+        except BadInput as exc:
+            result.why = exc.message
+            write_manifest(
+                folder,
+                {
+                    **base,
+                    "complete": True,
+                    "outcome": None,
+                    "reproduced": False,
+                    "why": result.why,
+                    "expected": expected,
+                    "files": hash_files(folder),
+                },
+            )
+            result.folder = ws.relative(folder) + "/"
+            finished = True
+            return result
+        try:
+            from ledger.running.interpreter import workspace_interpreter
+
+            # The workspace's Python (its venv has the project's dependencies), as `ledger do` uses,
+            # with ledger's own run options (cache in the checkout, --basetemp in the verify folder).
+            argv = pytest_argv(
+                ["pytest", *selector.args],
+                folder / "junit.xml",
+                ledger_run_options(tree, folder, selector.args),
+                python=workspace_interpreter(ws).path,
+            )
+            # The checkout's own code first: an editable install of the workspace would otherwise
+            # import the working copy's modules instead of the commit's.
+            env = {str(k): str(v) for k, v in overrides.items()}
+            env["PYTHONPATH"] = os.pathsep.join(
+                filter(None, [str(tree), os.environ.get("PYTHONPATH", "")])
+            )
+            run = run_streaming(
+                RunRequest(
+                    argv=argv,
+                    env_overrides=env,
+                    cwd=tree,
+                    log_path=folder / "pytest.log",
+                    timeout_s=timeout_s,
+                ),
+                echo
+                if threading.current_thread() is threading.main_thread()
+                else (lambda line: None),
+            )
+        finally:
+            trees.remove(tree)
+            remove_basetemp(folder)  # tests' tmp_path files are not evidence
+        counts = read_counts(folder / "junit.xml")
+        verdict = classify_outcome(
+            run,
+            counts,
+            timeout_s,
+            read_log(folder / "pytest.log"),
+            args=selector.args,
+            roots=[tree, ws.root],
+        )
+        outcome, reason = verdict.outcome, verdict.reason
+        got = {k: (counts or {}).get(k) for k in COUNT_KEYS}
+        if outcome != expected["outcome"]:
+            why = f"{outcome} ({reason or _counts_text(got)}), the run it checks {expected['outcome']}"
+        elif got != expected["counts"]:
+            why = f"same outcome, other counts: {_counts_text(got)} vs {_counts_text(expected['counts'])}"
+        else:
+            why = f"same outcome and counts ({_counts_text(got)})"
+        if place == RECORDED and recorded.get("git_dirty"):
+            # The checkout is the commit; the run had edits on top of it, which nothing re-runs.
+            why += "; the run it checks had uncommitted changes, so its commit is not exactly the code it ran"
+        result.reproduced = outcome == expected["outcome"] and got == expected["counts"]
+        result.why, result.outcome, result.counts = why, outcome, counts
+        result.folder = ws.relative(folder) + "/"
         write_manifest(
             folder,
             {
                 **base,
                 "complete": True,
-                "outcome": None,
-                "reproduced": False,
-                "why": result.why,
+                "argv": argv,
+                "env_overrides": {k: v for k, v in env.items() if k != "PYTHONPATH"},
+                "started_at": run.started_at,
+                "finished_at": run.finished_at,
+                "duration_s": round(run.duration_s, 3),
+                "exit_code": run.exit_code,
+                "outcome": outcome,
+                "reason": reason,
+                "counts": counts,
                 "expected": expected,
+                "reproduced": result.reproduced,
+                "why": why,
                 "files": hash_files(folder),
             },
         )
-        result.folder = ws.relative(folder) + "/"
+        echo(
+            f"[ledger] {target.initiative} {target.row} at {place}: {'reproduced' if result.reproduced else 'NOT reproduced'}: {why}"
+        )
+        finished = True
         return result
-    try:
-        from ledger.running.interpreter import workspace_interpreter
-
-        # The workspace's Python (its venv has the project's dependencies), as `ledger do` uses,
-        # with ledger's own run options (cache in the checkout, --basetemp in the verify folder).
-        argv = pytest_argv(
-            ["pytest", *selector.args],
-            folder / "junit.xml",
-            ledger_run_options(tree, folder, selector.args),
-            python=workspace_interpreter(ws).path,
-        )
-        # The checkout's own code first: an editable install of the workspace would otherwise
-        # import the working copy's modules instead of the commit's.
-        env = {str(k): str(v) for k, v in overrides.items()}
-        env["PYTHONPATH"] = os.pathsep.join(
-            filter(None, [str(tree), os.environ.get("PYTHONPATH", "")])
-        )
-        run = run_streaming(
-            RunRequest(
-                argv=argv,
-                env_overrides=env,
-                cwd=tree,
-                log_path=folder / "pytest.log",
-                timeout_s=timeout_s,
-            ),
-            echo if threading.current_thread() is threading.main_thread() else (lambda line: None),
-        )
     finally:
-        trees.remove(tree)
-        remove_basetemp(folder)  # tests' tmp_path files are not evidence
-    counts = read_counts(folder / "junit.xml")
-    verdict = classify_outcome(
-        run,
-        counts,
-        timeout_s,
-        read_log(folder / "pytest.log"),
-        args=selector.args,
-        roots=[tree, ws.root],
-    )
-    outcome, reason = verdict.outcome, verdict.reason
-    got = {k: (counts or {}).get(k) for k in COUNT_KEYS}
-    if outcome != expected["outcome"]:
-        why = f"{outcome} ({reason or _counts_text(got)}), the run it checks {expected['outcome']}"
-    elif got != expected["counts"]:
-        why = (
-            f"same outcome, other counts: {_counts_text(got)} vs {_counts_text(expected['counts'])}"
-        )
-    else:
-        why = f"same outcome and counts ({_counts_text(got)})"
-    if place == RECORDED and recorded.get("git_dirty"):
-        # The checkout is the commit; the run had edits on top of it, which nothing re-runs.
-        why += "; the run it checks had uncommitted changes, so its commit is not exactly the code it ran"
-    result.reproduced = outcome == expected["outcome"] and got == expected["counts"]
-    result.why, result.outcome, result.counts = why, outcome, counts
-    result.folder = ws.relative(folder) + "/"
-    write_manifest(
-        folder,
-        {
-            **base,
-            "complete": True,
-            "argv": argv,
-            "env_overrides": {k: v for k, v in env.items() if k != "PYTHONPATH"},
-            "started_at": run.started_at,
-            "finished_at": run.finished_at,
-            "duration_s": round(run.duration_s, 3),
-            "exit_code": run.exit_code,
-            "outcome": outcome,
-            "reason": reason,
-            "counts": counts,
-            "expected": expected,
-            "reproduced": result.reproduced,
-            "why": why,
-            "files": hash_files(folder),
-        },
-    )
-    echo(
-        f"[ledger] {target.initiative} {target.row} at {place}: {'reproduced' if result.reproduced else 'NOT reproduced'}: {why}"
-    )
-    return result
+        if finished:
+            claim.finish()
+        else:
+            claim.release()
 
 
 def _counts_text(counts: dict | None) -> str:

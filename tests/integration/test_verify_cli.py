@@ -186,3 +186,45 @@ def test_a_run_recorded_with_uncommitted_changes_says_so(ws):
     result = run(ws, "verify", "DEMO-001", "A1", "--json")
     (only,) = json.loads(result.stdout)["results"]
     assert only["reproduced"] and "had uncommitted changes" in only["why"]
+
+
+def test_a_killed_verify_leaves_a_folder_the_next_repair_marks_abandoned(ws, tmp_path):
+    """A verify registers its run as `do` does (editing.repair.RunClaim): killed while its
+    re-run is going, its incomplete folder is marked abandoned by the next repair, never left
+    looking like a run still in progress."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from tests.conftest import LEDGER_BIN
+
+    marker = tmp_path / "started"
+    env = {**os.environ, "SLOW_STARTED_MARKER": str(marker), "SLOW_SECONDS": "120"}
+    env.pop("VIRTUAL_ENV", None)
+    verify = subprocess.Popen(
+        [str(LEDGER_BIN), "verify", "DEMO-001", "A2", "--root", str(ws)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not marker.exists():
+            assert verify.poll() is None and time.monotonic() < deadline, "the re-run never started"
+            time.sleep(0.02)
+        verify.send_signal(signal.SIGKILL)
+        verify.wait(timeout=30)
+    finally:
+        if verify.poll() is None:
+            verify.kill()
+    (folder,) = [p.parent for p in ws.glob("plans/active/DEMO-001/reports/*/verify_*a2/manifest.json")]
+    before = json.loads((folder / "manifest.json").read_text())
+    assert before["complete"] is False and "abandoned" not in before and before["run_id"]
+    # Any writing command repairs first, under the lock (quietly; `repair` then has nothing left).
+    result = run(ws, "repair")
+    assert result.exit_code == 0, result.output
+    after = json.loads((folder / "manifest.json").read_text())
+    assert after["complete"] is False
+    assert after["abandoned"]["why"] == "the ledger verify writing it was killed before it recorded its run"
+    assert not [p for p in ws.rglob("*.run") if "ledger.runs" in str(p)]  # registration gone
