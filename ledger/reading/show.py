@@ -21,18 +21,44 @@ def _id_patterns(row_id: str) -> tuple[re.Pattern, re.Pattern]:
 
 
 def mentions_row(text: str, row: Row) -> bool:
-    """Does attempt text name this row (`D1`, `Phase D.D1`, `D.D1`, `TEST-X.D1`)?"""
+    """Does attempt text name this row (`D1`, `Phase D.D1`, `D.D1`, `TEST-X.D1`)?
+
+    A row whose id repeats across phases (named `B.C1` by its reference) is not named by a
+    mention of its twin (`A.C1`, `Phase A.C1`, `GOLD-001.A.C1`); a bare `C1` names both."""
     if not row.has_id:
         return row.ref in text  # an item with no id is named only by its reference
     if row.id not in text:
         return False  # the audit asks this of every attempt for every row: skip the regex
     bare, qualified = _id_patterns(row.id)
-    if ".md:" not in text:
+    own_phase = _twin_phase(row)
+    if ".md:" not in text and own_phase is None:
         # No `<file>.md:` anywhere, so the prefix group never matches and every match is a
         # bare one: the same answer without trying that group at every position of the text.
         return bare.search(text) is not None
-    # `phase_2_checklist.md:0.A` names the 0.A of that file, not this file's 0.A.
-    return any(m.group(1) in (None, row.path.name) for m in qualified.finditer(text))
+    for match in qualified.finditer(text):
+        # `phase_2_checklist.md:0.A` names the 0.A of that file, not this file's 0.A.
+        if match.group(1) not in (None, row.path.name):
+            continue
+        if own_phase is not None:
+            start = match.end() - len(row.id)
+            phase = _PHASE_QUALIFIER.search(text, max(0, start - 80), start)
+            if phase is not None and phase.group(1) != own_phase:
+                continue
+        return True
+    return False
+
+
+# A phase key right before an id (`A.` in `A.C1`, `Phase A.C1`, `GOLD-001.A.C1`), never the tail
+# of a hyphenated or longer word (`GOLD-001.C1` has none).
+_PHASE_QUALIFIER = re.compile(r"(?<![\w-])([A-Za-z0-9]+)\.\Z")
+
+
+def _twin_phase(row) -> str | None:
+    """The phase key of a row told from a twin by its phase (reference `B.C1`), else None."""
+    phase = getattr(row, "phase", None)
+    key = getattr(phase, "key", None)
+    ref = getattr(row, "ref", None)
+    return key if key and ref != row.id and ref == f"{key}.{row.id}" else None
 
 
 def red_green_pair(ws: Workspace, manifests: list) -> dict | None:
