@@ -204,11 +204,17 @@ def find_citations(
 
 
 def workspace_citations(
-    ws, doc: FindingsDoc, initiatives: list[str] | None = None
+    ws,
+    doc: FindingsDoc,
+    initiatives: list[str] | None = None,
+    not_findings: frozenset[str] | None = None,
 ) -> list[Citation]:
-    """Citations in every plan file of the workspace (or of `initiatives`)."""
+    """Citations in every plan file of the workspace (or of `initiatives`). `not_findings`:
+    the workspace's initiative ids (ids that look like findings but are not), when the
+    caller has listed them already."""
     names = initiatives if initiatives is not None else ws.initiatives()
-    not_findings = frozenset(ws.initiatives())
+    if not_findings is None:
+        not_findings = frozenset(ws.initiatives())
     citations: list[Citation] = []
     for initiative in names:
         # The workspace's parsed plans: an audit has read them already.

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from ledger.documents.fix_plan import LedgerDoc
 from ledger.documents.plan import Row
 from ledger.errors import BadInput
-from ledger.markdown.text import SourceText
 from ledger.reading.audit.agreement import plan_ledger_disagreements
 from ledger.reading.audit.context import InitiativeEvidence
 from ledger.reading.audit.hygiene import (
-    attempt_citations,
     attempt_numbering,
     covered_folders,
     half_recorded_runs,
@@ -19,7 +15,6 @@ from ledger.reading.audit.hygiene import (
     orphans_and_damage,
     root_logs,
     temp_leftovers,
-    unknown_findings,
 )
 from ledger.reading.audit.integrity import IntegrityChecker
 from ledger.reading.audit.model import AuditClass, AuditReport, Issue, IssueKind, RowAudit
@@ -74,6 +69,8 @@ def audit_workspace(
 def _audit_workspace(
     ws: Workspace, initiative: str | None, checker: IntegrityChecker
 ) -> AuditReport:
+    from ledger.reading.audit.fork import audit_parts
+
     if initiative is not None:
         ws.initiative_dir(initiative)  # unknown initiative: a clear error, exit 2
     names = [initiative] if initiative else ws.initiatives()
@@ -85,52 +82,24 @@ def _audit_workspace(
         report.issues += [i for i in numbering if initiative is None or i.initiative == initiative]
         if initiative is None:
             report.issues += items_without_plans(ws, ledger, names)
-        report.issues += plan_ledger_disagreements(ws, ledger, names)
-    contexts = [InitiativeEvidence(ws, name, ledger, checker) for name in names]
-    if contexts:
-        # Every run's commit, looked up in one git call before any row asks for one.
-        contexts[0].cross.want_commits(checker.checked())
-    cited_paths: set[Path] = set()
-    for name, context in zip(names, contexts, strict=True):
-        for plan in ws.plans(name):
-            for diagnostic in plan.diagnostics:
-                report.issues.append(
-                    Issue(
-                        IssueKind.UNINTERPRETED,
-                        diagnostic.message,
-                        ws.relative(diagnostic.path),
-                        diagnostic.line,
-                        name,
-                    )
-                )
-            # A plan's whole text cites; rows from the ledger's checklist cite through their own
-            # text (the ledger's other text is no plan's) and their attempts.
-            for resolution in (
-                context.resolve_text(plan.source.text, 1) if not plan.from_ledger else []
-            ):
-                cited_paths.update(resolution.existing)
-            report.rows += [classify_row(context, row) for row in plan.rows]
-        for evidence in context.attempts:
-            for resolution in evidence.resolutions:
-                cited_paths.update(resolution.existing)
-        item = ledger.items.get(name) if ledger is not None else None
-        if item is not None:
-            for line, value in item.fields.values():
-                for resolution in context.resolve_text(value, line):
-                    cited_paths.update(resolution.existing)
-        report.issues += attempt_citations(ws, context)
-    directive = ws.root / "input.md"
-    if directive.is_file():
-        for context in contexts:
-            text = SourceText.read(directive).text
-            for resolution in context.resolve_text(text, 1):
-                cited_paths.update(resolution.existing)
+    # Each initiative's rows, issues and citations: from worker processes when that pays
+    # (ledger.reading.audit.fork), else from this one; either way in the initiatives' order.
+    parts = audit_parts(ws, names, ledger, checker)
+    if ledger is not None:
+        report.issues += plan_ledger_disagreements(
+            ws, ledger, names, {part.name: part.plan_rows or {} for part in parts}
+        )
+    for part in parts:
+        report.rows += part.rows
+        report.issues += part.issues
+    cited_paths: set[str] = set().union(*(part.cited for part in parts))
     covered = covered_folders(cited_paths)
-    for context in contexts:
-        report.issues += orphans_and_damage(ws, context, cited_paths, covered, checker)
-    report.issues += unknown_findings(ws, names)
+    for part in parts:
+        report.issues += orphans_and_damage(part.name, part.leaves, cited_paths, covered)
+    for part in parts:
+        report.issues += part.unknown_findings
     report.issues += root_logs(ws)
-    report.issues += temp_leftovers(ws, contexts)
+    report.issues += temp_leftovers(ws, {part.name: part.stamp_leftovers for part in parts})
     report.issues += half_recorded_runs(ws)
     return report
 

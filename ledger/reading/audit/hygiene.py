@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from ledger.documents.fix_plan import LedgerDoc
@@ -131,6 +132,11 @@ def attempt_citations(ws: Workspace, context: InitiativeEvidence) -> list[Issue]
 
 
 def unknown_findings(ws: Workspace, initiatives: list[str]) -> list[Issue]:
+    return [issue for found in unknown_findings_by_initiative(ws, initiatives) for issue in found]
+
+
+def unknown_findings_by_initiative(ws: Workspace, initiatives: list[str]) -> list[list[Issue]]:
+    """`unknown_findings`, one list per initiative (in the order given), each of its plans' citations of undefined findings."""
     from ledger.documents.findings import load_findings, workspace_citations
 
     doc = load_findings(ws.findings_path)
@@ -140,18 +146,20 @@ def unknown_findings(ws: Workspace, initiatives: list[str]) -> list[Issue]:
         if ws.findings_path.exists()
         else f"there is no {findings_file} to define"
     )
-    found = []
-    for citation in workspace_citations(ws, doc, initiatives):
-        if citation.id not in doc.findings:
-            found.append(
-                Issue(
-                    IssueKind.UNKNOWN_FINDING,
-                    f"cites {citation.id}; {defined_where} it",
-                    ws.relative(citation.path),
-                    citation.line,
-                )
+    not_findings = frozenset(ws.initiatives())
+    return [
+        [
+            Issue(
+                IssueKind.UNKNOWN_FINDING,
+                f"cites {citation.id}; {defined_where} it",
+                ws.relative(citation.path),
+                citation.line,
             )
-    return found
+            for citation in workspace_citations(ws, doc, [name], not_findings)
+            if citation.id not in doc.findings
+        ]
+        for name in initiatives
+    ]
 
 
 def evidence_leaves(context: InitiativeEvidence) -> list[Path]:
@@ -180,35 +188,37 @@ def covered_folders(cited_paths: set[Path]) -> set[str]:
     return covered
 
 
-def orphans_and_damage(
-    ws: Workspace,
-    context: InitiativeEvidence,
-    cited_paths: set[Path],
-    covered: set[str],
-    checker: IntegrityChecker,
-) -> list[Issue]:
-    """Report folders nothing cites, and manifests that are incomplete or no longer match."""
-    issues: list[Issue] = []
+@dataclass
+class Leaf:
+    """An evidence leaf as the orphan test needs it (plain data: a worker process of a
+    parallel audit sends it back), with the issues its manifest raises."""
+
+    folder: str  # str(the leaf's Path)
+    parent: str  # str(its parent's Path): a cited `<TS>/` covers its leaves
+    rel: str  # workspace-relative, with a trailing /
+    # A `ledger verify` record cites the run it re-ran; nothing needs to cite it.
+    verification: bool
+    damage: list[Issue]  # incomplete, unsealed, future, tampered, missing: cited or not
+
+
+def report_leaves(
+    ws: Workspace, context: InitiativeEvidence, checker: IntegrityChecker
+) -> list[Leaf]:
+    """Every evidence leaf of the initiative, with what its manifest shows: incomplete or no
+    longer matching. Needs nothing of the other initiatives (orphans_and_damage does)."""
+    leaves: list[Leaf] = []
     live = None  # report folders a running `ledger do` is writing, read at the first incomplete one
     for leaf in evidence_leaves(context):
         rel = ws.relative(leaf) + "/"
         has_manifest = checker.has_manifest(str(leaf))
-        # A `ledger verify` record cites the run it re-ran; nothing needs to cite it.
         verification = (
             has_manifest and (checker.check(leaf).manifest or {}).get("tool") == VERIFY_TOOL
         )
-        if str(leaf) not in covered and leaf.parent not in cited_paths and not verification:
-            issues.append(
-                Issue(
-                    IssueKind.ORPHAN_REPORT,
-                    f"{rel} is cited by no row, attempt or plan text",
-                    initiative=context.initiative,
-                )
-            )
+        damage: list[Issue] = []
         if has_manifest:
             check = checker.check(leaf)
             if check.status == FolderStatus.UNSEALED:
-                issues.append(
+                damage.append(
                     Issue(
                         IssueKind.UNSEALED_REPORT,
                         f"{rel}: " + "; ".join(check.problems),
@@ -220,7 +230,7 @@ def orphans_and_damage(
                 and check.outcome
                 and context.cross.is_future(check)
             ):
-                issues.append(
+                damage.append(
                     Issue(
                         IssueKind.FUTURE_REPORT,
                         f"{rel}: recorded in the future (started_at {(check.manifest or {}).get('started_at')}); never counted as the newest run",
@@ -233,7 +243,7 @@ def orphans_and_damage(
                     from ledger.editing.repair import live_run_folders
 
                     live = live_run_folders(ws.root)
-                issues.append(
+                damage.append(
                     Issue(
                         IssueKind.INCOMPLETE_REPORT,
                         f"{rel} {incomplete_state(check.manifest or {}, rel.rstrip('/') in live)}",
@@ -241,7 +251,7 @@ def orphans_and_damage(
                     )
                 )
             elif check.status in _FAILING_FOLDER_ISSUES:
-                issues.append(
+                damage.append(
                     Issue(
                         _FAILING_FOLDER_ISSUES[check.status],
                         f"{rel}: " + "; ".join(check.problems),
@@ -249,6 +259,26 @@ def orphans_and_damage(
                         failing=True,
                     )
                 )
+        leaves.append(Leaf(str(leaf), str(leaf.parent), rel, bool(verification), damage))
+    return leaves
+
+
+def orphans_and_damage(
+    initiative: str, leaves: list[Leaf], cited_paths: set[str], covered: set[str]
+) -> list[Issue]:
+    """Report folders nothing cites (`cited_paths`: every initiative's, as text; `covered`:
+    their `covered_folders`), and manifests that are incomplete or no longer match, leaf by leaf."""
+    issues: list[Issue] = []
+    for leaf in leaves:
+        if leaf.folder not in covered and leaf.parent not in cited_paths and not leaf.verification:
+            issues.append(
+                Issue(
+                    IssueKind.ORPHAN_REPORT,
+                    f"{leaf.rel} is cited by no row, attempt or plan text",
+                    initiative=initiative,
+                )
+            )
+        issues += leaf.damage
     return issues
 
 
@@ -281,17 +311,20 @@ def root_logs(ws: Workspace) -> list[Issue]:
     ]
 
 
-def temp_leftovers(ws: Workspace, contexts: Sequence[InitiativeEvidence] = ()) -> list[Issue]:
+def temp_leftovers(
+    ws: Workspace, stamp_leftovers: Mapping[str, list[Path]] | None = None
+) -> list[Issue]:
     """Temp files and half-built report folders a killed ledger left (the next writing
-    command removes those beside plans and the ledger). `contexts`: the audit's, when they
-    are every initiative's; their report folders were listed once already."""
+    command removes those beside plans and the ledger). `stamp_leftovers`: the audit's, by
+    initiative (InitiativeEvidence.stamp_leftovers), when they are every initiative's; their
+    report folders were listed once already."""
     from ledger.editing.tempfiles import find_leftovers
     from ledger.running.evidence import timestamp_folders
 
     initiatives = ws.initiatives()
-    if contexts and [c.initiative for c in contexts] == initiatives:
+    if stamp_leftovers and list(stamp_leftovers) == initiatives:
         found = find_leftovers(ws.root) + [
-            path for context in contexts for path in context.stamp_leftovers
+            path for paths in stamp_leftovers.values() for path in paths
         ]
     else:
         stamps = []

@@ -22,6 +22,8 @@ from ledger.running.evidence import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from ledger.reading.audit.crosscheck import CrossChecker  # it imports this module
 
 
@@ -102,6 +104,11 @@ class IntegrityChecker:
         if found is None:
             found = self._has_manifest[folder] = os.path.isfile(os.path.join(folder, MANIFEST))
         return found
+
+    def adopt(self, checks: Iterable[FolderCheck]) -> None:
+        """Checks made elsewhere (a worker of a parallel audit), as if made here."""
+        for check in checks:
+            self._cache.setdefault(check.folder, check)
 
     def checked(self) -> list[FolderCheck]:
         return list(self._cache.values())
