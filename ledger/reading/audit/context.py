@@ -10,7 +10,7 @@ from ledger.documents.citations import Resolution, citation_bases, find_citation
 from ledger.documents.fix_plan import Attempt, LedgerDoc
 from ledger.documents.plan import Row
 from ledger.errors import BadInput
-from ledger.reading.audit.integrity import FolderStatus, IntegrityChecker, manifest_folders_below
+from ledger.reading.audit.integrity import FolderStatus, IntegrityChecker
 from ledger.reading.show import mentions_row
 from ledger.running.evidence import VERIFY_TOOL, run_folders, timestamp_folders
 from ledger.workspace import Workspace
@@ -41,6 +41,9 @@ class InitiativeEvidence:
             initiative_dir = None
         self.bases = citation_bases(ws.root, initiative_dir, self.report_root)
         self._resolved: dict = {}
+        # Workspace-relative text of the plan files, the ledger and the run folders rows name,
+        # remembered: every row asks for its plan's, the ledger's and its runs' again.
+        self._relative: dict[Path, str] = {}
         self.attempts = [
             AttemptEvidence(a, self.resolve_text(a.text, a.line))
             for a in (ledger.attempts_for(initiative) if ledger else [])
@@ -70,6 +73,13 @@ class InitiativeEvidence:
             if isinstance(row_id, str):
                 self.recorded.setdefault(row_id, []).append(folder)
 
+    def relative(self, path: Path) -> str:
+        """`ws.relative(path)`, remembered."""
+        found = self._relative.get(path)
+        if found is None:
+            found = self._relative[path] = self.ws.relative(path)
+        return found
+
     @property
     def cross(self):
         if self.checker.cross is None:
@@ -81,7 +91,7 @@ class InitiativeEvidence:
     def reproduction(self, run_folder: Path) -> list[dict]:
         """The newest intact `ledger verify` result for this run, at its commit and at HEAD."""
         newest: dict[str, dict] = {}
-        for folder in self.verifications.get(self.ws.relative(run_folder) + "/", []):
+        for folder in self.verifications.get(self.relative(run_folder) + "/", []):
             check = self.checker.check(folder)
             if (
                 check.status != FolderStatus.INTACT
@@ -137,7 +147,7 @@ class InitiativeEvidence:
         return self._by_word[word]
 
     def recorded_folders(self, row: Row) -> list[Path]:
-        plan = self.ws.relative(row.path)
+        plan = self.relative(row.path)
         folders = []
         for folder in self.recorded.get(row.id, []):
             check = self.checker.check(folder)
@@ -168,7 +178,7 @@ class InitiativeEvidence:
                     elif foreign is not None and (folder, recorded_row) not in foreign:
                         foreign.append((folder, recorded_row))
                     continue
-                below = manifest_folders_below(path)
+                below = self.checker.manifest_folders_below(path)
                 mine = [
                     f for f in below if (self.checker.check(f).manifest or {}).get("row") == row.id
                 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,7 +170,7 @@ def evidence_leaves(context: InitiativeEvidence) -> list[Path]:
     return leaves
 
 
-def covered_folders(cited_paths: set[Path]) -> set[str]:
+def covered_folders(cited_paths: Iterable[Path | str]) -> set[str]:
     """Every cited path and all its ancestors, as strings: a folder is cited when anything inside it is.
 
     Strings, not Paths: an audit walks tens of thousands of parents, and pathlib's

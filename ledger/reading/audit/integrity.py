@@ -7,6 +7,7 @@ import json
 import os
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -55,7 +56,7 @@ class FolderCheck:
     def outcome(self) -> str | None:
         return self.manifest.get("outcome") if self.manifest else None
 
-    @property
+    @cached_property  # sort_key, is_future and the times check ask again and again
     def folder_timestamp(self) -> str:
         return next(
             (name for name in reversed(str(self.folder).split(os.sep)) if TIMESTAMP.match(name)), ""
@@ -77,6 +78,9 @@ class IntegrityChecker:
         self._folders: dict[tuple[str, str], Path | None] = {}
         self._has_manifest: dict[str, bool] = {}
         self._walks: dict[tuple[str, str], str | None] = {}
+        self._dirs: dict[
+            str, bool
+        ] = {}  # os.path.isdir of each path evidence_folder was asked about
         self._paths: dict[
             str, Path
         ] = {}  # one Path per folder checked or found (hashed once, not rebuilt)
@@ -110,6 +114,12 @@ class IntegrityChecker:
         for check in checks:
             self._cache.setdefault(check.folder, check)
 
+    def manifest_folders_below(self, folder: Path) -> list[Path]:
+        """`manifest_folders_below`, without a second stat of a path evidence_folder found no folder."""
+        if self._dirs.get(str(folder)) is False:
+            return []
+        return manifest_folders_below(folder)
+
     def checked(self) -> list[FolderCheck]:
         return list(self._cache.values())
 
@@ -122,7 +132,7 @@ class IntegrityChecker:
         """`evidence_folder`, remembered per folder: many citations point into the same run."""
         key = (str(path), str(stop))
         if key not in self._folders:
-            text = _evidence_folder_text(path, stop, self._has_manifest, self._walks)
+            text = _evidence_folder_text(path, stop, self._has_manifest, self._walks, self._dirs)
             if text is None:
                 self._folders[key] = None
             else:
@@ -134,11 +144,13 @@ class IntegrityChecker:
 
 
 def check_folder(folder: Path, keys: dict | None = None) -> FolderCheck:
-    path = folder / MANIFEST
-    if not path.is_file():
+    # os.path and open, not pathlib: an audit checks thousands of folders.
+    path = os.path.join(folder, MANIFEST)
+    if not os.path.isfile(path):
         return FolderCheck(folder, FolderStatus.NO_MANIFEST, None)
     try:
-        manifest = json.loads(path.read_bytes().decode("utf-8"))
+        with open(path, "rb") as handle:
+            manifest = json.loads(handle.read().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return FolderCheck(
             folder,
@@ -352,11 +364,17 @@ def _evidence_folder_text(
     stop: Path,
     known: dict[str, bool],
     walks: dict[tuple[str, str], str | None] | None = None,
+    dirs: dict[str, bool] | None = None,
 ) -> str | None:
     """`evidence_folder` as text; `walks` remembers the answer per starting folder (the files
-    of one folder, cited one by one, walk the same parents)."""
+    of one folder, cited one by one, walk the same parents); `dirs` receives whether `path`
+    is a folder."""
     stop_text = str(stop).rstrip(os.sep)
-    start = str(path) if os.path.isdir(path) else os.path.dirname(path)
+    path_text = str(path)
+    is_dir = os.path.isdir(path_text)
+    if dirs is not None:
+        dirs[path_text] = is_dir
+    start = path_text if is_dir else os.path.dirname(path_text)
     key = (start, stop_text)
     if walks is not None and key in walks:
         return walks[key]

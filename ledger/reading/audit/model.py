@@ -192,6 +192,14 @@ class Issue:
         return asdict(self) | {"text": str(self)}
 
 
+def class_counts(rows: list[RowAudit]) -> dict[str, int]:
+    """How many of `rows` are in each class, every class named (best first)."""
+    counts: dict[str, int] = {name: 0 for name in AuditClass}
+    for row in rows:
+        counts[row.audit] += 1
+    return counts
+
+
 @dataclass
 class AuditReport:
     root: str
@@ -201,11 +209,19 @@ class AuditReport:
     since: str | None = None  # `audit --since REV`: only what changed since REV
 
     def counts(self, initiative: str | None = None) -> dict[str, int]:
-        counts: dict[str, int] = {name: 0 for name in AuditClass}
+        return class_counts(
+            self.rows
+            if initiative is None
+            else [row for row in self.rows if row.initiative == initiative]
+        )
+
+    def rows_by_initiative(self) -> dict[str, list[RowAudit]]:
+        """Each initiative's rows, in order, found in one pass: filtering every row for each
+        of 200 initiatives was a tenth of a large audit's report."""
+        found: dict[str, list[RowAudit]] = {name: [] for name in self.initiatives}
         for row in self.rows:
-            if initiative is None or row.initiative == initiative:
-                counts[row.audit] += 1
-        return counts
+            found.setdefault(row.initiative, []).append(row)
+        return found
 
     def failing_rows(self, strict: bool = False, require_attested: bool = False) -> list[RowAudit]:
         failing = FAILING | ({AuditClass.EVIDENCED} if strict else set())
@@ -231,6 +247,7 @@ class AuditReport:
         )
 
     def to_json(self, strict: bool = False, require_attested: bool = False) -> dict:
+        by_initiative = self.rows_by_initiative()
         return {
             "root": self.root,
             "strict": strict,
@@ -241,8 +258,8 @@ class AuditReport:
             "initiatives": [
                 {
                     "initiative": name,
-                    "counts": self.counts(name),
-                    "rows": [r.to_json() for r in self.rows if r.initiative == name],
+                    "counts": class_counts(by_initiative[name]),
+                    "rows": [r.to_json() for r in by_initiative[name]],
                 }
                 for name in self.initiatives
             ],

@@ -19,7 +19,7 @@ from ledger.running.outcome import Outcome, TddStep, red_green_pair, row_state_a
 
 def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
     ws = context.ws
-    plan_file = ws.relative(row.path)
+    plan_file = context.relative(row.path)
     audit = RowAudit(
         initiative=context.initiative,
         row=row.id,
@@ -34,7 +34,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
     own = context.row_resolutions(row)
     attempts = context.attempts_naming(row)
     cited: list[tuple[Resolution, str, int]] = [(r, plan_file, r.citation.line) for r in own]
-    ledger_file = ws.relative(ws.ledger_path)
+    ledger_file = context.relative(ws.ledger_path)
     for attempt in attempts:
         cited += [(r, ledger_file, r.citation.line) for r in attempt.resolutions]
     foreign: list[tuple[Path, str]] = []
@@ -44,7 +44,7 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
     cross = context.cross
 
     def rel(folder: Path) -> str:
-        return ws.relative(folder) + "/"
+        return context.relative(folder) + "/"
 
     for folder, other in foreign:
         audit.reasons.append(

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from ledger.reading.audit.model import EXPLAIN, FAILING, AuditClass, AuditReport, IssueKind
+from ledger.reading.audit.model import (
+    EXPLAIN,
+    FAILING,
+    AuditClass,
+    AuditReport,
+    IssueKind,
+    class_counts,
+)
 from ledger.running.outcome import TddStep
 
 
@@ -38,10 +45,11 @@ def audit_lines(
     )
     flagged = FAILING | ({AuditClass.EVIDENCED} if strict else set())
     failing_ids = {id(row) for row in report.failing_rows(strict, require_attested)}
+    by_initiative = report.rows_by_initiative()
     for initiative in report.initiatives:
-        rows = [r for r in report.rows if r.initiative == initiative]
+        rows = by_initiative[initiative]
         lines.append(f"{initiative}  ({len(rows)} rows)")
-        lines.append(f"  {counts_line(report.counts(initiative))}")
+        lines.append(f"  {counts_line(class_counts(rows))}")
         shown = (
             rows
             if show_all
