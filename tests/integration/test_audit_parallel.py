@@ -276,3 +276,30 @@ def test_few_initiatives_never_fork(workspace, tmp_path, monkeypatch, forks):
     monkeypatch.delenv(fork.JOBS_ENV, raising=False)
     CliRunner().invoke(main, ["audit", "--root", str(root)], catch_exceptions=False)
     assert not forks
+
+
+def test_a_worker_dying_mid_pickle_falls_back_to_the_sequential_audit(workspace, monkeypatch, forks):
+    sequential = audit(workspace, monkeypatch, 1, "--json")
+    parent = os.getpid()
+    real_dump = fork.pickle.dump
+
+    def truncated(obj, file, *args, **kwargs):
+        if os.getpid() != parent:
+            file.write(fork.pickle.dumps(obj, *args, **kwargs)[:1000])  # half a pickle, then gone
+            file.flush()
+            os._exit(0)
+        return real_dump(obj, file, *args, **kwargs)
+
+    monkeypatch.setattr(fork.pickle, "dump", truncated)
+    assert audit(workspace, monkeypatch, 2, "--json") == sequential
+    assert forks
+
+
+def test_shares_deal_every_initiative_once_the_audit_taking_a_little_more():
+    names = [f"INIT-{i:03d}" for i in range(200)]
+    for jobs in (2, 3, 8):
+        shares = fork.interleaved_shares(names, jobs)
+        assert sorted(name for share in shares for name in share) == names
+        assert len(shares[0]) >= max(len(share) for share in shares[1:])
+        assert max(len(share) for share in shares[1:]) - min(len(share) for share in shares[1:]) <= 1
+    assert fork.interleaved_shares(names[:8], 2) == [names[0:8:2], names[1:8:2]]
