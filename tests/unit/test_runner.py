@@ -123,7 +123,21 @@ def test_a_child_ignoring_sigterm_is_killed_after_the_grace_period(tmp_path, mon
     assert time.monotonic() - started < 30  # the grace period, not the child's 60 s
 
 
-def test_ctrl_c_stops_the_child_and_keeps_the_partial_log(tmp_path):
+@pytest.fixture
+def ctrl_c_reaches_this_process():
+    """SIGINT as a terminal leaves it, for this test only. A suite started with SIGINT ignored
+    (`make test &` from a script, nohup: the shell sets it to SIG_IGN) or blocked inherits that,
+    and the test's own Ctrl-C then never arrives: the child ran its full 60 s."""
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    mask = signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGINT])
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, handler)
+
+
+def test_ctrl_c_stops_the_child_and_keeps_the_partial_log(tmp_path, ctrl_c_reaches_this_process):
     code = """
         import time
         try:
