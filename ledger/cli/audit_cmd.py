@@ -64,6 +64,7 @@ def audit(initiative, strict, require_attested, show_all, since, explain, as_jso
         if as_json:
             print_json(report.to_json(strict, require_attested))
         else:
-            for line in audit_lines(report, strict, show_all, require_attested=require_attested):
-                click.echo(line)
+            lines = audit_lines(report, strict, show_all, require_attested=require_attested)
+            if lines:  # one write: a large workspace's report runs to thousands of lines
+                click.echo("\n".join(lines))
     sys.exit(report.exit_code(strict, require_attested))

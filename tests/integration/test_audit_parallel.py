@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import threading
 
 import pytest
@@ -200,6 +201,20 @@ def test_parallel_and_sequential_audits_print_the_same_bytes(workspace, monkeypa
     for jobs in (2, 3):
         assert audit(workspace, monkeypatch, jobs, *flags) == sequential
     assert len(forks) == 1 + 2 or not alone()  # one worker for two processes, two for three
+
+
+@pytest.mark.parametrize("flags", [[], ["--json"], ["--all", "--strict"]], ids=["text", "json", "all-strict"])
+def test_the_executable_prints_what_the_command_prints(workspace, monkeypatch, flags):
+    """`ledger audit` as a process ends with os._exit and its collector off (ledger.entry):
+    every byte of a report written in one go through a pipe, and the exit status, survive."""
+    expected = audit(workspace, monkeypatch, 3, *flags)
+    env = {**os.environ, fork.JOBS_ENV: "3"}
+    done = subprocess.run(
+        [sys.executable, "-m", "ledger", "audit", *flags, "--root", str(workspace)],
+        capture_output=True, text=True, timeout=120, env=env,
+    )
+    assert (done.returncode, done.stdout) == expected
+    assert done.stderr == ""
 
 
 def test_one_initiative_and_since_match_too(workspace, monkeypatch):

@@ -44,8 +44,9 @@ def test_exit_now_with_a_message_prints_it_and_exits_1_like_system_exit():
     assert done.stderr == "stderr line\nledger: gone\n"
 
 
-def test_only_do_exits_without_teardown():
+def test_only_do_and_audit_exit_without_teardown():
     assert exits_without_teardown(["ledger", "do", "X", "A1"])
+    assert exits_without_teardown(["ledger", "audit", "--json"])
     assert not exits_without_teardown(["ledger", "status"])
     assert not exits_without_teardown(["ledger"])
     assert not exits_without_teardown(["ledger", "verify", "do"])
