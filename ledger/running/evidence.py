@@ -157,6 +157,20 @@ def _refuse_escape(root: Path, path: Path) -> None:
         raise BadInput(f"report folder {path} resolves outside the workspace ({resolved})")
 
 
+def read_small_file(path: Path | str) -> bytes:
+    """A file's bytes through os.open/os.read: an audit reads thousands of small manifests,
+    JUnit reports and log tails, and a buffered file object costs more system calls (a
+    terminal test, a seek) and more objects than the read itself. Raises OSError."""
+    handle = os.open(path, os.O_RDONLY)
+    try:
+        chunks = []
+        while chunk := os.read(handle, 1 << 20):
+            chunks.append(chunk)
+    finally:
+        os.close(handle)
+    return b"".join(chunks)
+
+
 def sha256_file(path: Path | str) -> str:
     # Unbuffered reads of up to 1 MiB: an audit hashes thousands of small files, and a
     # buffered file object (or hashlib.file_digest's 256 KiB buffer) cost more than the hashing.

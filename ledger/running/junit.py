@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger.running.evidence import read_small_file
+
 
 class JUnitError(Exception):
     """The report is missing or not JUnit XML (pytest died before writing it)."""
@@ -32,12 +34,11 @@ def parse_junit(path: Path | str) -> JUnitCounts:
     errored; counting each `<testcase>` once, by its worst outcome, cannot double count.
     """
     try:
-        tree = ElementTree.parse(path)
+        root = ElementTree.fromstring(read_small_file(path))
     except FileNotFoundError:
         raise JUnitError(f"{path}: no JUnit report") from None
     except ElementTree.ParseError as exc:
         raise JUnitError(f"{path}: not XML ({exc})") from None
-    root = tree.getroot()
     if root.tag not in ("testsuites", "testsuite"):
         raise JUnitError(f"{path}: root element <{root.tag}> is not <testsuites> or <testsuite>")
     tests = failed = errors = skipped = collection_errors = 0

@@ -403,12 +403,24 @@ def _selector_args(text) -> tuple[str, ...]:
 
 
 def _tail(path: Path | str, size: int = 16384) -> str:
+    """The last `size` bytes of a log, as text ("" when unreadable); os-level reads, as
+    read_small_file: the audit reads one per passing run."""
     try:
-        with open(path, "rb") as handle:
-            handle.seek(max(0, os.path.getsize(path) - size))
-            return handle.read().decode("utf-8", errors="replace")
+        handle = os.open(path, os.O_RDONLY)
     except OSError:
         return ""
+    try:
+        end = os.fstat(handle).st_size
+        if end > size:
+            os.lseek(handle, end - size, os.SEEK_SET)
+        chunks = []
+        while chunk := os.read(handle, 1 << 16):
+            chunks.append(chunk)
+    except OSError:
+        return ""
+    finally:
+        os.close(handle)
+    return b"".join(chunks).decode("utf-8", errors="replace")
 
 
 def _committer_time(body: bytes) -> int | None:

@@ -18,6 +18,7 @@ from ledger.running.evidence import (
     SEAL,
     TIMESTAMP,
     manifest_payload,
+    read_small_file,
     record_region,
     sha256_file,
 )
@@ -149,8 +150,7 @@ def check_folder(folder: Path, keys: dict | None = None) -> FolderCheck:
     if not os.path.isfile(path):
         return FolderCheck(folder, FolderStatus.NO_MANIFEST, None)
     try:
-        with open(path, "rb") as handle:
-            manifest = json.loads(handle.read().decode("utf-8"))
+        manifest = json.loads(read_small_file(path).decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         return FolderCheck(
             folder,
