@@ -23,6 +23,7 @@ from click.testing import CliRunner
 from ledger.cli import main
 from tests.conftest import LEDGER_BIN
 from tests.integration.site_factory import RUNS, make_site_workspace
+from tests.reliability.helpers import terminal_signals
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 needs_browser = pytest.mark.skipif(
@@ -194,8 +195,8 @@ def test_serve_on_loopback_serves_the_site_and_its_evidence(ws):
         [str(LEDGER_BIN) if LEDGER_BIN.exists() else sys.executable, *([] if LEDGER_BIN.exists() else ["-m", "ledger"]),
          "html", "--serve", "--root", str(ws)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-        # The terminal's Ctrl-C even when the suite runs in the background (which ignores SIGINT).
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        # The terminal's Ctrl-C even when the suite was started with SIGINT ignored (in the background) or blocked.
+        preexec_fn=terminal_signals,
     )
     try:
         url = None

@@ -24,6 +24,8 @@ def terminal_signals() -> None:
     not depend on how the suite was started: under nohup the SIGHUP tests failed every time."""
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, signal.SIG_DFL)
+    # A signal mask survives exec too: a suite started with them blocked would hold them pending.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (signal.SIGINT, signal.SIGTERM, signal.SIGHUP))
 
 
 def ledger(root: Path, *args: str, timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess:
