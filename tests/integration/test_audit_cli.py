@@ -247,3 +247,18 @@ def test_checklist_item_citation_is_reported_once(ws):
     code, data = audit_json(ws)
     assert classes(data)["C1"] == "claimed"
     assert reasons(data, "C1").count("cited but missing: reports/2025-01-05T000000Z/notes.md") == 1
+
+
+def test_a_file_the_row_and_its_attempt_both_cite_is_listed_once(ws):
+    """Seen on the real dose_experiments workspace: a row and an attempt naming it cite the same
+    file, and the evidenced row listed it twice."""
+    plan = ws / "plans/active/DEMO-001/implementation.md"
+    plan.write_text(plan.read_text().replace(
+        "| B6 | Cited by an attempt | [x] | See the ledger. |",
+        "| B6 | Cited by an attempt | [x] | See `reports/2025-01-04T000000Z/notes.md`. |",
+    ))
+    code, data = audit_json(ws)
+    row = next(r for item in data["initiatives"] for r in item["rows"] if r["row"] == "B6")
+    assert row["audit"] == "evidenced"
+    assert row["evidence"] == ["plans/active/DEMO-001/reports/2025-01-04T000000Z/notes.md"]
+    assert reasons(data, "B6").count("2025-01-04T000000Z/notes.md") == 1

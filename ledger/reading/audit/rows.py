@@ -181,6 +181,8 @@ def classify_row(context: InitiativeEvidence, row: Row) -> RowAudit:
             audit.audit = AuditClass.EVIDENCED
             for resolution, _file, _line in existing:
                 audit.evidence += [ws.relative(p) for p in resolution.existing]
+            # Once each: the row and its attempts often cite the same file.
+            audit.evidence = list(dict.fromkeys(audit.evidence))
             audit.reasons.insert(
                 0,
                 Reason(
