@@ -51,6 +51,9 @@ def test_a_do_killed_at_each_record_step_is_completed(tmp_path, step, how):
     audit = cli(root, "audit", "--json")
     kinds = {issue["kind"] for issue in json.loads(audit.stdout)["issues"]}
     assert "half_recorded_run" in kinds
+    # The text report shows it too, with its fix: before, it only said "verdict: FAIL (half_recorded_run)".
+    text = cli(root, "audit").stdout
+    assert "runs a killed ledger left half-recorded (1)" in text and "ledger repair" in text
     if how == "repair":
         result = cli(root, "repair")
         assert result.returncode == 0, result.stderr

@@ -38,6 +38,9 @@ def test_audit_reports_temp_files_and_the_next_write_removes_them(tmp_path):
         "docs/.fix_plan.md.a1b2c3d4.tmp",
         "plans/active/DEMO-001/reports/2026-01-01T000000Z/.phase_a.zz99yy88.tmp",
     }
+    text = cli(root, "audit").stdout
+    assert "temp files a killed ledger left (3)" in text
+    assert "plans/active/DEMO-001/reports/2026-01-01T000000Z/.phase_a.zz99yy88.tmp: a temp folder a killed ledger left" in text
     # A read-only command leaves them; the next writing command removes those beside the files it writes.
     assert cli(root, "status").returncode == 0 and plan_temp.exists()
     assert cli(root, "mark", "DEMO-001", "A2", "partial").returncode == 0

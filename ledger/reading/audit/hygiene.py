@@ -337,7 +337,8 @@ def temp_leftovers(
     return [
         Issue(
             IssueKind.TEMP_LEFTOVER,
-            f"{ws.relative(path)}{'/' if path.is_dir() else ''} is a temp file a killed ledger left; the next writing command removes it",
+            # The path is the issue's file, printed before the message.
+            f"a temp {'folder' if path.is_dir() else 'file'} a killed ledger left; the next writing command removes it",
             ws.relative(path),
         )
         for path in found
@@ -353,9 +354,10 @@ def half_recorded_runs(ws: Workspace) -> list[Issue]:
     return [
         Issue(
             IssueKind.HALF_RECORDED_RUN,
-            f"{entry.get('folder', '?')}: a killed ledger do left this run half-recorded (row flip or attempt missing); "
+            # The folder is the issue's file, printed before the message.
+            "a killed ledger do left this run half-recorded (row flip or attempt missing); "
             "ledger repair (or any writing command) completes it",
-            entry.get("folder"),
+            entry.get("folder") or "?",
             failing=True,
         )
     ]

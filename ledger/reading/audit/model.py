@@ -75,7 +75,7 @@ class IssueKind(StrEnum):
     """A workspace-wide audit issue, in the order the text report lists them (the order a
     reader should fix them in), each with the heading it is listed under there."""
 
-    heading: str | None  # None: not listed in the text report (--json has it)
+    heading: str  # what the text report lists its issues under
 
     def __new__(cls, value: str, *heading: Any) -> IssueKind:
         # *heading: the table's heading when it defines a member; nothing on a lookup by value.
@@ -90,6 +90,8 @@ class IssueKind(StrEnum):
         "report folders whose files are missing on this clone (never committed)",
     )
     INCOMPLETE_REPORT = "incomplete_report", "half-written report folders"
+    # Fails the audit until `ledger repair` (or any writing command) completes the run.
+    HALF_RECORDED_RUN = "half_recorded_run", "runs a killed ledger left half-recorded"
     FUTURE_REPORT = "future_report", "report folders dated in the future"
     UNSEALED_REPORT = (
         "unsealed_report",
@@ -104,8 +106,7 @@ class IssueKind(StrEnum):
     ORPHAN_REPORT = "orphan_report", "orphan report folders"
     ROOT_LOG = "root_log", "logs at the workspace root"
     UNINTERPRETED = "uninterpreted", "could not interpret"
-    HALF_RECORDED_RUN = "half_recorded_run", None
-    TEMP_LEFTOVER = "temp_leftover", None
+    TEMP_LEFTOVER = "temp_leftover", "temp files a killed ledger left"
 
 
 @dataclass(frozen=True)

@@ -91,7 +91,7 @@ def audit_lines(
         by_kind.setdefault(issue.kind, []).append(issue)
     for kind in IssueKind:
         issues = by_kind.get(kind, [])
-        if not issues or kind.heading is None:
+        if not issues:
             continue
         lines.append(f"{kind.heading} ({len(issues)})")
         for issue in issues[:max_issues]:
