@@ -467,14 +467,16 @@ def entry_token() -> str:
 
 
 def split_subject(subject: str) -> tuple[str, tuple[str, ...]]:
-    """`DEBUG-SIM-LINES-DOSE-001.C1/C2` -> ("DEBUG-SIM-LINES-DOSE-001", ("C1", "C2"))."""
+    """`DEBUG-SIM-LINES-DOSE-001.C1/C2` -> ("DEBUG-SIM-LINES-DOSE-001", ("C1", "C2")); a
+    phase-qualified row, as `ledger do` names a repeated id, stays qualified:
+    `GOLD-001.B.C1` -> ("GOLD-001", ("B.C1",))."""
     head, _, rest = normalise_hyphens(subject).strip().partition(" ")
     initiative, dot, row_part = head.partition(".")
     row_text = row_part if dot else rest
     rows = tuple(
         r
         for r in re.split(r"[/,\s–—]+|-(?=[A-Z])", row_text)
-        if re.match(r"^[A-Za-z0-9]*\d[A-Za-z0-9.]*$", r)
+        if re.match(r"^(?=[A-Za-z0-9.]*\d)[A-Za-z0-9][A-Za-z0-9.]*$", r)
     )
     return initiative, rows
 

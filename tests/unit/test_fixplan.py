@@ -116,3 +116,7 @@ def test_split_subject():
     assert split_subject("DEBUG-SIM-LINES-DOSE-001.A1") == ("DEBUG-SIM-LINES-DOSE-001", ("A1",))
     assert split_subject("seed S3") == ("seed", ("S3",))
     assert split_subject("X-1 (plan reboot)") == ("X-1", ())
+    # A repeated id, named by its phase as `ledger do` writes it, keeps the phase (it was dropped).
+    assert split_subject("GOLD-001.B.C1") == ("GOLD-001", ("B.C1",))
+    assert split_subject("GOLD-001 Phase B.C1") == ("GOLD-001", ("B.C1",))
+    assert split_subject("GOLD-001.B.C1/C2") == ("GOLD-001", ("B.C1", "C2"))
