@@ -73,3 +73,29 @@ def test_a_change_to_plans_or_docs_does_not_make_a_row_stale(tmp_path):
     git(ws, "add", "-A")
     git(ws, "commit", "-qm", "docs")
     assert rows(run(ws, "audit", "--json"))["A1"]["stale"] is None
+
+
+TWINS = """# DEMO-001 — Demo
+
+### Phase A — First pass
+| ID | Task Description | State | How/Why & Guidance |
+| --- | --- | --- | --- |
+| C1 | First C1 | [ ] | Later. |
+
+### Phase B — Second pass
+| ID | Task Description | State | How/Why & Guidance |
+| --- | --- | --- | --- |
+| C1 | Second C1 | [ ] | Later. |
+"""
+
+
+def test_since_tells_a_repeated_id_from_its_twin(tmp_path):
+    """An attempt naming B.C1 brings in B.C1 and not A.C1 (a bare C1 names both)."""
+    ws = make_workspace(tmp_path / "ws", plan=TWINS)
+    turn_start = git(ws, "rev-parse", "HEAD").strip()
+    assert run(ws, "attempt", "add", "DEMO-001", "--summary", "looked at Phase B.C1 again").exit_code == 0
+    kept = [(r["row"], r["qualified_id"]) for i in json.loads(run(ws, "audit", "--since", turn_start, "--json").stdout)["initiatives"] for r in i["rows"]]
+    assert kept == [("C1", "B.C1")]
+    assert run(ws, "attempt", "add", "DEMO-001", "--summary", "C1 in both phases").exit_code == 0
+    kept = [r["qualified_id"] for i in json.loads(run(ws, "audit", "--since", turn_start, "--json").stdout)["initiatives"] for r in i["rows"]]
+    assert kept == ["A.C1", "B.C1"]

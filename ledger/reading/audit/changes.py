@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections import Counter
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from types import SimpleNamespace
 
 from ledger.errors import BadInput
 from ledger.reading.audit.model import AuditClass, AuditReport, Issue, Reason
@@ -96,16 +98,18 @@ def restrict_to_changes(ws: Workspace, report: AuditReport, scope: ChangeScope) 
     new_folders = {
         name.rsplit("/", 1)[0] + "/" for name in scope.files if name.endswith("/manifest.json")
     }
+    ids_in_file = Counter((row.file, row.row) for row in report.rows)
     kept = []
     for row in report.rows:
         plan_lines = scope.lines.get(row.file, set())
         by_plan = row.line in plan_lines
+        twin = ids_in_file[row.file, row.row] > 1
         by_attempt = any(
             a.initiative == row.initiative
             and (
                 row.row in a.rows
                 or row.qualified_id in a.rows
-                or _mentions(a.text, row, mentions_row)
+                or _mentions(a.text, row, mentions_row, twin)
             )
             for a in changed_attempts
         )
@@ -118,11 +122,22 @@ def restrict_to_changes(ws: Workspace, report: AuditReport, scope: ChangeScope) 
     report.issues = [issue for issue in report.issues if _issue_in_scope(issue, scope, new_folders)]
 
 
-def _mentions(text: str, row, mentions_row) -> bool:
-    class _Named:  # mentions_row reads the id, whether it is a real one and the plan file's name
-        id = row.row.rsplit(".", 1)[-1]
+def _mentions(text: str, row, mentions_row, twin: bool) -> bool:
+    """mentions_row for an audited row. `twin`: its id repeats in its plan file, so a
+    mention of the other phase's row (`A.C1` for `B.C1`) does not name it."""
+    row_id = row.row.rsplit(".", 1)[-1]
+    key = (
+        row.qualified_id[: -len(row_id) - 1]
+        if twin and row.qualified_id.endswith("." + row_id)
+        else None
+    )
+
+    class _Named:  # what mentions_row reads: id, real id or not, plan file, and for twins ref and phase
+        id = row_id
         has_id = True
         path = PurePosixPath(row.file)
+        ref = row.qualified_id if key else row_id
+        phase = SimpleNamespace(key=key) if key else None
 
     return mentions_row(text, _Named)
 
