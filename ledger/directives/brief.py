@@ -13,7 +13,9 @@ from ledger.markdown.text import SourceText
 from ledger.running.git_commit import current_branch
 
 _ATTEMPT_PREFIX = re.compile(
-    r"^[\s*+-]*(?:\*\*)?\[[^\]]*\](?:\*\*)?\s+(?:\*\*)?Attempt\s+#\d+(?:\*\*)?\s*[—–:-]*\s*|^#+\s*"
+    r"^[\s*+-]*(?:\*\*)?\[[^\]]*\](?:\*\*)?\s+(?:\*\*)?Attempt\s+#\d+(?:\*\*)?\s*[—–:-]*\s*"
+    # A global history heading, `### <ISO> — <ID>.<row> (label)`: its date is shown on its own.
+    r"|^#+\s*(?:\d{4}-\d{2}-\d{2}\S*\s+[—–-]+\s+)?"
 )
 
 

@@ -61,6 +61,14 @@ def test_brief_last_attempts_include_the_entries_after_the_todos(ws, tmp_path):
     assert "after the TODOs" in result.output
 
 
+def test_brief_names_an_entry_by_its_date_once(ws):
+    """The entry's heading is `<ISO> — <ID>.<row> (label)`: the date stands once, before it."""
+    result = run(ws, "brief", "DEMO-001", "A2")
+    assert result.exit_code == 0, result.output
+    assert "docs/fix_plan.md:14 — (2026-01-23T02:35Z): DEMO-001.A2 (after the TODOs)" in result.output
+    assert result.output.count("2026-01-23T02:35Z") == 1
+
+
 def test_numbering_continues_after_attempts_moved_to_an_archive(tmp_path):
     ws = make_workspace(tmp_path / "ws")
     (ws / "docs/archive").mkdir()
