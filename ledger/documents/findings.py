@@ -149,8 +149,19 @@ def _header_columns(names: list[str]) -> dict[str, int] | None:
     return columns
 
 
+# A cell wholly wrapped in one emphasis or code marker: `**CONFIG-001**`, `` `reports/x` ``.
+_WRAPPED = re.compile(r"(\*\*|__|\*|_|`+)(.*)\1", re.S)
+
+
 def _strip_emphasis(text: str) -> str:
-    return text.strip().strip("*_`").strip()
+    """The cell without markers that wrap all of it (`**Active**` -> `Active`). Markers that
+    open or close only part of it stay: `**Scoped:** the runner` and `` call `f` `` keep theirs
+    (stripping every leading and trailing `*`, `_` and backtick left `Scoped:** the runner`
+    and an unclosed code span)."""
+    text = text.strip()
+    while (wrapped := _WRAPPED.fullmatch(text)) and wrapped.group(1) not in wrapped.group(2):
+        text = wrapped.group(2).strip()
+    return text
 
 
 def _add_section(doc: FindingsDoc, finding: Finding) -> None:

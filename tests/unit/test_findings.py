@@ -86,6 +86,22 @@ def test_non_breaking_hyphens_are_read_as_hyphens():
     assert [c.id for c in cited] == ["CONFIG-001"]
 
 
+def test_only_markers_wrapping_a_whole_cell_are_dropped():
+    """Seen in the real examples-712c23f findings: a synopsis opening with a bold label lost
+    its opening `**` and kept the closing one; one ending in a code span lost its backtick."""
+    doc = parse(
+        "| Finding ID | Synopsis | Status |\n| --- | --- | --- |\n"
+        "| **GRID-001** | **Scoped to gridsize=1:** the runner sets `object_big` | **Resolved** |\n"
+        "| `CODE-001` | call `update_legacy_dict` | _Active_ |\n"
+        "| BOTH-001 | **a** and **b** | `x` |\n"
+    )
+    assert [(f.id, f.synopsis, f.status) for f in doc.findings.values()] == [
+        ("GRID-001", "**Scoped to gridsize=1:** the runner sets `object_big`", "Resolved"),
+        ("CODE-001", "call `update_legacy_dict`", "Active"),
+        ("BOTH-001", "**a** and **b**", "x"),
+    ]
+
+
 def test_synopsis_with_an_escaped_pipe_reads_as_shown():
     doc = parse_findings(SourceText(Path("findings.md"), "| Finding ID | Synopsis |\n| --- | --- |\n| CONFIG-001 | before \\| after |\n", "0"))
     assert doc.findings["CONFIG-001"].synopsis == "before | after"
