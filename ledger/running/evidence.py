@@ -157,12 +157,17 @@ def _refuse_escape(root: Path, path: Path) -> None:
         raise BadInput(f"report folder {path} resolves outside the workspace ({resolved})")
 
 
-def read_small_file(path: Path | str) -> bytes:
-    """A file's bytes through os.open/os.read: an audit reads thousands of small manifests,
-    JUnit reports and log tails, and a buffered file object costs more system calls (a
-    terminal test, a seek) and more objects than the read itself. Raises OSError."""
+def read_small_file(path: Path | str, last: int | None = None) -> bytes:
+    """A file's bytes (its `last` bytes when given) through os.open/os.read: an audit reads
+    thousands of small manifests, JUnit reports and log tails, and a buffered file object
+    costs more system calls (a terminal test, a seek) and more objects than the read
+    itself. Raises OSError."""
     handle = os.open(path, os.O_RDONLY)
     try:
+        if last is not None:
+            end = os.fstat(handle).st_size
+            if end > last:
+                os.lseek(handle, end - last, os.SEEK_SET)
         chunks = []
         while chunk := os.read(handle, 1 << 20):
             chunks.append(chunk)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ledger.errors import BadInput
 from ledger.reading.audit.integrity import FolderCheck
+from ledger.running.evidence import read_small_file
 from ledger.running.outcome import Outcome
 
 # How far the recorded start may lie after the folder's own timestamp (the folder is made
@@ -403,24 +404,11 @@ def _selector_args(text) -> tuple[str, ...]:
 
 
 def _tail(path: Path | str, size: int = 16384) -> str:
-    """The last `size` bytes of a log, as text ("" when unreadable); os-level reads, as
-    read_small_file: the audit reads one per passing run."""
+    """The last `size` bytes of a log, as text ("" when unreadable)."""
     try:
-        handle = os.open(path, os.O_RDONLY)
+        return read_small_file(path, last=size).decode("utf-8", errors="replace")
     except OSError:
         return ""
-    try:
-        end = os.fstat(handle).st_size
-        if end > size:
-            os.lseek(handle, end - size, os.SEEK_SET)
-        chunks = []
-        while chunk := os.read(handle, 1 << 16):
-            chunks.append(chunk)
-    except OSError:
-        return ""
-    finally:
-        os.close(handle)
-    return b"".join(chunks).decode("utf-8", errors="replace")
 
 
 def _committer_time(body: bytes) -> int | None:

@@ -357,7 +357,7 @@ def half_recorded_runs(ws: Workspace) -> list[Issue]:
             # The folder is the issue's file, printed before the message.
             "a killed ledger do left this run half-recorded (row flip or attempt missing); "
             "ledger repair (or any writing command) completes it",
-            entry.get("folder") or "?",
+            entry.get("folder"),
             failing=True,
         )
     ]
