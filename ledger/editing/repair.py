@@ -37,6 +37,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ledger.errors import LedgerError
+
 try:
     import fcntl
 except ImportError:  # no flock(2): runs are not registered; `ledger repair` sweeps their folders
@@ -110,6 +112,13 @@ def complete_journal(ws) -> list[str]:
     from ledger.render import Renderer
     from ledger.running.evidence import read_manifest, write_manifest
 
+    unusable = _unusable_entry(entry, ws.root)
+    if unusable:
+        raise LedgerError(
+            f"the journal of a half-recorded run {unusable}, so the run cannot be completed "
+            "from it; check the row and the ledger by hand, then delete the journal",
+            journal_path(ws.root),
+        )
     done: list[str] = []
     folder = ws.root / entry["folder"]
     initiative = entry["initiative"]
@@ -124,12 +133,21 @@ def complete_journal(ws) -> list[str]:
         state = RowState(entry["new_state"])
         ws.reload_path(ws.root / entry["plan"])
         row = next(
-            r
-            for r in ws.rows(initiative)
-            if r.id == entry["row"]
-            and ws.relative(r.path) == entry["plan"]
-            and (r.phase.key if r.phase else None) == entry.get("phase")
+            (
+                r
+                for r in ws.rows(initiative)
+                if r.id == entry["row"]
+                and ws.relative(r.path) == entry["plan"]
+                and (r.phase.key if r.phase else None) == entry.get("phase")
+            ),
+            None,
         )
+        if row is None:
+            raise LedgerError(
+                f"the journal of a half-recorded run names row {entry['row']} of {entry['plan']}, "
+                "which is no longer there; check the ledger by hand, then delete the journal",
+                journal_path(ws.root),
+            )
         note = entry["note"]
         written = (
             escape_cell_text(note.strip()) if row.kind == RowKind.TABLE else " ".join(note.split())
@@ -167,6 +185,25 @@ def complete_journal(ws) -> list[str]:
         f"completed the half-recorded run {entry['folder']}: "
         + ", ".join(done or ["nothing was missing"])
     ]
+
+
+def _unusable_entry(entry: dict, root: Path) -> str | None:
+    """What makes a journal unusable (a hand-made or damaged one: ledger writes it whole), or
+    None."""
+    from ledger.documents.states import RowState
+
+    for key, kind in (("folder", str), ("initiative", str), ("context", dict)):
+        if not isinstance(entry.get(key), kind):
+            return f"names no {key}"
+    if entry.get("new_state"):
+        for key in ("plan", "row", "note"):
+            if not isinstance(entry.get(key), str):
+                return f"flips a row but names no {key}"
+        if entry["new_state"] not in {state.value for state in RowState}:
+            return f"names an unknown row state {entry['new_state']!r}"
+    if not (root / entry["folder"]).resolve().is_relative_to(root.resolve()):
+        return f"names a report folder outside the workspace ({entry['folder']})"
+    return None
 
 
 def repair_at(root: Path) -> list[str]:

@@ -79,6 +79,43 @@ def test_an_unkilled_do_leaves_no_journal(tmp_path):
     assert consistent(root) == (True, 1, True)
 
 
+@pytest.mark.parametrize(
+    "journal, why",
+    [
+        ({"folder": "plans/active/DEMO-001/reports/x/y"}, "names no initiative"),
+        ({"initiative": "DEMO-001", "context": {}}, "names no folder"),
+        ({"folder": "r", "initiative": "DEMO-001", "context": {}, "new_state": "done"}, "flips a row but names no plan"),
+        (
+            {"folder": "r", "initiative": "DEMO-001", "context": {}, "new_state": "gone", "plan": PLAN_FILE, "row": "A1", "note": ""},
+            "unknown row state 'gone'",
+        ),
+        ({"folder": "../../outside", "initiative": "DEMO-001", "context": {}}, "outside the workspace"),
+        (
+            {"folder": "r", "initiative": "DEMO-001", "context": {}, "new_state": "done", "plan": PLAN_FILE, "row": "Z9", "note": ""},
+            "names row Z9",
+        ),
+    ],
+)
+def test_a_hand_made_journal_is_refused_in_one_line_and_kept(tmp_path, journal, why):
+    """A journal ledger did not write (it writes one whole, atomically) cannot say what to
+    complete: `repair` says why in one line, exit 2, touches nothing and keeps the journal for
+    whoever checks by hand; other writing commands still work, and audit keeps reporting it.
+    Before, repair ended in a KeyError traceback."""
+    root = make_workspace(tmp_path / "ws", git_repo=False)
+    journal_path(root).write_text(json.dumps(journal))
+    plan_before, ledger_before = (root / PLAN_FILE).read_bytes(), (root / LEDGER_FILE).read_bytes()
+    result = cli(root, "repair")
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr and why in result.stderr
+    assert result.stderr.count("\n") == 1 and str(journal_path(root).name) in result.stderr
+    assert ((root / PLAN_FILE).read_bytes(), (root / LEDGER_FILE).read_bytes()) == (plan_before, ledger_before)
+    assert journal_path(root).exists()
+    marked = cli(root, "mark", "DEMO-001", "A3", "partial")
+    assert marked.returncode == 0 and "could not be completed" in marked.stderr, marked.stderr
+    audit = json.loads(cli(root, "audit", "--json").stdout)
+    assert "half_recorded_run" in {issue["kind"] for issue in audit["issues"]}
+
+
 def report_folders(root) -> tuple[list, list]:
     """(report folders, staging folders) under DEMO-001's reports."""
     found = [p for p in (root / "plans/active/DEMO-001/reports").glob("*/*") if p.is_dir()]
