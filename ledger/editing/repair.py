@@ -112,7 +112,7 @@ def complete_journal(ws) -> list[str]:
     from ledger.render import Renderer
     from ledger.running.evidence import read_manifest, write_manifest
 
-    unusable = _unusable_entry(entry, ws.root)
+    unusable = unusable_entry(entry, ws.root)
     if unusable:
         raise LedgerError(
             f"the journal of a half-recorded run {unusable}, so the run cannot be completed "
@@ -187,9 +187,9 @@ def complete_journal(ws) -> list[str]:
     ]
 
 
-def _unusable_entry(entry: dict, root: Path) -> str | None:
-    """What makes a journal unusable (a hand-made or damaged one: ledger writes it whole), or
-    None."""
+def unusable_entry(entry: dict, root: Path) -> str | None:
+    """Why a journal cannot be completed (a hand-made or damaged one: ledger writes it whole),
+    or None."""
     from ledger.documents.states import RowState
 
     for key, kind in (("folder", str), ("initiative", str), ("context", dict)):

@@ -346,11 +346,23 @@ def temp_leftovers(
 
 
 def half_recorded_runs(ws: Workspace) -> list[Issue]:
-    from ledger.editing.repair import journal_path, read_journal
+    from ledger.editing.repair import journal_path, read_journal, unusable_entry
 
-    if not journal_path(ws.root).exists():
+    journal = journal_path(ws.root)
+    if not journal.exists():
         return []
     entry = read_journal(ws.root) or {}
+    unusable = unusable_entry(entry, ws.root) if entry else None
+    if unusable:
+        return [
+            Issue(
+                IssueKind.HALF_RECORDED_RUN,
+                f"the journal of a half-recorded run {unusable}, so ledger repair cannot complete "
+                "it; check the row and the ledger by hand, then delete the journal",
+                ws.relative(journal),
+                failing=True,
+            )
+        ]
     return [
         Issue(
             IssueKind.HALF_RECORDED_RUN,
