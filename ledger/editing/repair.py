@@ -46,6 +46,8 @@ except ImportError:  # no flock(2): runs are not registered; `ledger repair` swe
 
 JOURNAL_NAME = "ledger.pending.json"
 RUNS_NAME = "ledger.runs"
+# What to do with a journal repair cannot complete (repair's refusal and audit's issue say it).
+BY_HAND = "check the row and the ledger by hand, then delete the journal"
 FAULT_STEPS = ("record-start", "after-manifest", "after-row", "after-note", "after-attempt")
 EARLY_FAULT_STEPS = ("run-registered", "report-claimed", "report-created", "tests-ran")
 
@@ -116,7 +118,7 @@ def complete_journal(ws) -> list[str]:
     if unusable:
         raise LedgerError(
             f"the journal of a half-recorded run {unusable}, so the run cannot be completed "
-            "from it; check the row and the ledger by hand, then delete the journal",
+            f"from it; {BY_HAND}",
             journal_path(ws.root),
         )
     done: list[str] = []
@@ -145,7 +147,7 @@ def complete_journal(ws) -> list[str]:
         if row is None:
             raise LedgerError(
                 f"the journal of a half-recorded run names row {entry['row']} of {entry['plan']}, "
-                "which is no longer there; check the ledger by hand, then delete the journal",
+                f"which is no longer there; {BY_HAND}",
                 journal_path(ws.root),
             )
         note = entry["note"]
@@ -190,6 +192,7 @@ def complete_journal(ws) -> list[str]:
 def unusable_entry(entry: dict, root: Path) -> str | None:
     """Why a journal cannot be completed (a hand-made or damaged one: ledger writes it whole),
     or None."""
+    from ledger.documents.citations import is_inside
     from ledger.documents.states import RowState
 
     for key, kind in (("folder", str), ("initiative", str), ("context", dict)):
@@ -201,7 +204,7 @@ def unusable_entry(entry: dict, root: Path) -> str | None:
                 return f"flips a row but names no {key}"
         if entry["new_state"] not in {state.value for state in RowState}:
             return f"names an unknown row state {entry['new_state']!r}"
-    if not (root / entry["folder"]).resolve().is_relative_to(root.resolve()):
+    if not is_inside(root, root / entry["folder"]):
         return f"names a report folder outside the workspace ({entry['folder']})"
     return None
 

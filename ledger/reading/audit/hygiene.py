@@ -346,7 +346,7 @@ def temp_leftovers(
 
 
 def half_recorded_runs(ws: Workspace) -> list[Issue]:
-    from ledger.editing.repair import journal_path, read_journal, unusable_entry
+    from ledger.editing.repair import BY_HAND, journal_path, read_journal, unusable_entry
 
     journal = journal_path(ws.root)
     if not journal.exists():
@@ -358,7 +358,7 @@ def half_recorded_runs(ws: Workspace) -> list[Issue]:
             Issue(
                 IssueKind.HALF_RECORDED_RUN,
                 f"the journal of a half-recorded run {unusable}, so ledger repair cannot complete "
-                "it; check the row and the ledger by hand, then delete the journal",
+                f"it; {BY_HAND}",
                 ws.relative(journal),
                 failing=True,
             )
